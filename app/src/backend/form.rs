@@ -1,0 +1,136 @@
+//! The life of a form post: who sent it, then one place that turns the outcome into a redirect
+//! with a flash (post/redirect/get), so that it works with JavaScript off and keeps what the
+//! user typed when the post is refused.
+use crate::backend::{session, AppError, AppState};
+use crate::domain::Role;
+use crate::i18n::{Msg, Text};
+use crate::viewer::{Flash, SignedInUser, Viewer};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+use tower_sessions::Session;
+
+/// The request a server function is answering.
+pub struct RequestCtx {
+    pub state: AppState,
+    pub session: Session,
+    pub viewer: Viewer,
+}
+
+/// Where a successful action sends the user, and what it tells them.
+pub struct Done {
+    pub to: String,
+    pub notice: Option<Text>,
+}
+
+impl Done {
+    pub fn to(to: impl Into<String>) -> Done {
+        Done {
+            to: to.into(),
+            notice: None,
+        }
+    }
+
+    pub fn with_notice(mut self, notice: Text) -> Done {
+        self.notice = Some(notice);
+        self
+    }
+}
+
+/// A posted form: its name, the page it came from, and what was typed (never passwords).
+pub struct FormPost {
+    pub form: String,
+    pub back: String,
+    pub values: BTreeMap<String, String>,
+}
+
+impl FormPost {
+    pub fn new(form: impl Into<String>, back: impl Into<String>) -> FormPost {
+        FormPost {
+            form: form.into(),
+            back: back.into(),
+            values: BTreeMap::new(),
+        }
+    }
+
+    pub fn keep(mut self, name: &str, value: &str) -> FormPost {
+        self.values.insert(name.to_owned(), value.to_owned());
+        self
+    }
+}
+
+impl RequestCtx {
+    pub async fn load() -> Result<RequestCtx, ServerFnError> {
+        let state = use_context::<AppState>()
+            .ok_or_else(|| ServerFnError::new("application state missing"))?;
+        let session = leptos_axum::extract::<Session>()
+            .await
+            .map_err(|e| ServerFnError::new(format!("no session: {e}")))?;
+        let viewer = use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<Viewer>().cloned())
+            .unwrap_or_default();
+        Ok(RequestCtx {
+            state,
+            session,
+            viewer,
+        })
+    }
+
+    pub fn user(&self) -> Result<&SignedInUser, AppError> {
+        self.viewer.user.as_ref().ok_or(AppError::Unauthenticated)
+    }
+
+    pub fn require_role(&self, role: Role) -> Result<&SignedInUser, AppError> {
+        let user = self.user()?;
+        if user.roles.contains(role) {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Answers the form post: a redirect, with a flash saying what happened. The one place
+    /// where an [`AppError`] becomes what the user sees.
+    pub async fn finish(
+        &self,
+        post: FormPost,
+        outcome: Result<Done, AppError>,
+    ) -> Result<(), ServerFnError> {
+        let (to, flash) = match outcome {
+            Ok(done) => (
+                done.to,
+                done.notice.map(|notice| Flash {
+                    notice: Some(notice),
+                    ..Flash::default()
+                }),
+            ),
+            Err(AppError::Unauthenticated) => ("/login".to_owned(), None),
+            Err(err) => {
+                let mut flash = Flash {
+                    form: Some(post.form),
+                    values: post.values,
+                    ..Flash::default()
+                };
+                match err {
+                    AppError::Invalid(errors) => flash.errors = errors,
+                    AppError::Refused(text) => flash.alert = Some(text),
+                    AppError::Forbidden => {
+                        tracing::warn!(user = ?self.viewer.user.as_ref().map(|u| u.id), "forbidden action refused");
+                        flash.alert = Some(Msg::Forbidden.into());
+                    }
+                    other => {
+                        tracing::error!(error = %other, "action failed");
+                        flash.alert = Some(Msg::InternalError.into());
+                    }
+                }
+                (post.back, Some(flash))
+            }
+        };
+        if let Some(flash) = flash {
+            session::set_flash(&self.session, flash)
+                .await
+                .map_err(|e| ServerFnError::new(e.to_string()))?;
+        }
+        leptos_axum::redirect(&to);
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! Server-side services behind the pages: state, sessions, accounts, and the one place where
+//! errors become what a user sees.
+pub mod accounts;
+pub mod error;
+pub mod form;
+pub mod password;
+pub mod session;
+pub mod state;
+
+pub use error::AppError;
+pub use form::{Done, FormPost, RequestCtx};
+pub use state::{AppState, SignInPolicy};

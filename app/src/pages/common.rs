@@ -1,0 +1,189 @@
+//! Pieces every page shares: the header with navigation, the language switch and sign-out,
+//! the flash banner, and the form token.
+use crate::i18n::{Lang, Msg};
+use crate::viewer::Viewer;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+/// The hidden field that carries the session's form token (checked by the server on every
+/// post).
+#[component]
+pub fn CsrfField() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    view! { <input type="hidden" name="_csrf" value=viewer.csrf_token/> }
+}
+
+/// A path of this site to go back to after a form; anything else (another site, `//host`)
+/// becomes `/`, so that a form can't be turned into an open redirect.
+#[cfg(any(feature = "ssr", test))]
+pub fn local_path(candidate: &str) -> String {
+    let ok = candidate.starts_with('/')
+        && !candidate.starts_with("//")
+        && !candidate.contains('\\')
+        && !candidate.chars().any(char::is_control);
+    if ok {
+        candidate.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let location = use_location();
+    let here = location.pathname.get_untracked();
+    let back = {
+        let query = location.search.get_untracked();
+        if query.is_empty() {
+            here.clone()
+        } else {
+            format!("{here}?{query}")
+        }
+    };
+    let set_language = ServerAction::<SetLanguage>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+
+    let nav = viewer.user.clone().map(|user| {
+        let mut links = vec![
+            ("/", Msg::NavDashboard),
+            ("/incidents", Msg::NavIncidents),
+            ("/history", Msg::NavHistory),
+            ("/post-mortems", Msg::NavPostMortems),
+            ("/contacts", Msg::NavContacts),
+        ];
+        if user.roles.contains(crate::domain::Role::Admin) {
+            links.push(("/admin/users", Msg::NavAdmin));
+        }
+        let items = links
+            .into_iter()
+            .map(|(href, msg)| {
+                let current = if href == "/" {
+                    here == "/"
+                } else {
+                    here.starts_with(href)
+                };
+                view! {
+                    <li>
+                        <a href=href aria-current=current.then_some("page")>{t(msg)}</a>
+                    </li>
+                }
+            })
+            .collect_view();
+        let roles = user
+            .roles
+            .iter()
+            .map(|r| t(Msg::role(r)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        view! {
+            <nav aria-label=t(Msg::MainNavigation)>
+                <ul>{items}</ul>
+            </nav>
+            <div class="who">
+                <span class="who-label">{t(Msg::SignedInAs)}" "</span>
+                <strong class="who-name">{user.name}</strong>
+                <span class="who-roles">{roles}</span>
+                <ActionForm action=sign_out>
+                    <CsrfField/>
+                    <button type="submit" class="link">{t(Msg::SignOut)}</button>
+                </ActionForm>
+            </div>
+        }
+    });
+
+    let other = match lang {
+        Lang::Fr => Lang::En,
+        Lang::En => Lang::Fr,
+    };
+    view! {
+        <header class="top">
+            <a class="brand" href="/">{t(Msg::AppName)}</a>
+            {nav}
+            <ActionForm action=set_language>
+                <CsrfField/>
+                <input type="hidden" name="back" value=back/>
+                <input type="hidden" name="lang" value=other.code()/>
+                <button
+                    type="submit"
+                    class="lang"
+                    lang=other.code()
+                    title=t(Msg::Language)
+                    data-testid="switch-language"
+                >
+                    {match other {
+                        Lang::Fr => "Français",
+                        Lang::En => "English",
+                    }}
+                </button>
+            </ActionForm>
+        </header>
+    }
+}
+
+/// The notice or alert left by the previous form post.
+#[component]
+pub fn FlashBanner() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let flash = viewer.flash.clone().unwrap_or_default();
+    let notice = flash.notice.map(|n| {
+        view! { <p class="flash notice" role="status">{n.render(viewer.lang)}</p> }
+    });
+    let alert = flash.alert.map(|a| {
+        view! { <p class="flash alert" role="alert">{a.render(viewer.lang)}</p> }
+    });
+    // A server function that failed before it could answer (malformed post) comes back here
+    // with `__err` in the query: say so instead of showing nothing.
+    let failed = use_location()
+        .query
+        .get_untracked()
+        .get("__err")
+        .map(|_| view! { <p class="flash alert" role="alert">{viewer.t(Msg::InternalError)}</p> });
+    view! { {notice} {alert} {failed} }
+}
+
+#[server(endpoint = "set_language")]
+pub async fn set_language(lang: String, back: String) -> Result<(), ServerFnError> {
+    use crate::backend::{accounts, session, AppError, Done, FormPost, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let back = local_path(&back);
+    let outcome = async {
+        let lang = Lang::parse(&lang).ok_or(AppError::Refused(Msg::InternalError.into()))?;
+        session::set_lang(&ctx.session, lang).await?;
+        if let Some(user) = &ctx.viewer.user {
+            accounts::set_language(&ctx.state.pool, user.id, lang).await?;
+        }
+        Ok(Done::to(back.clone()))
+    }
+    .await;
+    ctx.finish(FormPost::new("language", back.clone()), outcome)
+        .await
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    use crate::backend::{session, Done, FormPost, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let lang = ctx.viewer.lang;
+    let outcome = async {
+        session::end(&ctx.session).await?;
+        // The signed-out visitor keeps their language on the sign-in page.
+        session::set_lang(&ctx.session, lang).await?;
+        Ok(Done::to("/login").with_notice(Msg::SignedOut.into()))
+    }
+    .await;
+    ctx.finish(FormPost::new("sign_out", "/"), outcome).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(super::local_path("/incidents?x=1"), "/incidents?x=1");
+        for bad in ["https://evil.example/", "//evil.example", "/\\evil", "", "javascript:x"] {
+            assert_eq!(super::local_path(bad), "/", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The page shell (navigation, language switch, flash messages) and the routes.
+mod accounts;
+mod common;
+mod dashboard;
+mod placeholder;
+mod sign_in;
+
+pub use accounts::{AddAccount, ListAccounts, SaveRoles, SetAccountActive};
+pub use common::{CsrfField, SetLanguage, SignOut};
+pub use sign_in::SignIn;
+
+use crate::i18n::Msg;
+use crate::viewer::Viewer;
+use common::{FlashBanner, Header};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The viewer the server resolved for this request (see `viewer.rs`).
+pub fn current_viewer() -> Viewer {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<Viewer>().cloned())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        use_context::<Viewer>().unwrap_or_default()
+    }
+}
+
+pub fn shell(_options: leptos::config::LeptosOptions) -> impl IntoView {
+    let viewer = current_viewer();
+    view! {
+        <!DOCTYPE html>
+        <html lang=viewer.lang.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" href="/style/main.css"/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+                // Enhancement only: marks that scripts run (tests check they don't when off).
+                <script src="/style/enhance.js" defer></script>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let viewer = current_viewer();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    provide_context(viewer.clone());
+    view! {
+        <Title text=t(Msg::AppName)/>
+        <Router>
+            <a class="skip" href="#main">{t(Msg::SkipToContent)}</a>
+            <Header/>
+            <main id="main" tabindex="-1">
+                <FlashBanner/>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=dashboard::Dashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/incidents")
+                        view=|| view! { <placeholder::Placeholder title=Msg::IncidentsTitle/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/history")
+                        view=|| view! { <placeholder::Placeholder title=Msg::HistoryTitle/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/post-mortems")
+                        view=|| view! { <placeholder::Placeholder title=Msg::PostMortemsTitle/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/contacts")
+                        view=|| view! { <placeholder::Placeholder title=Msg::ContactsTitle/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/users")
+                        view=accounts::AccountsPage
+                        ssr=SsrMode::Async
+                    />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <h1>{viewer.t(Msg::NotFound)}</h1>
+        <p>
+            <a href="/">{viewer.t(Msg::BackToDashboard)}</a>
+        </p>
+    }
+}

@@ -1,0 +1,87 @@
+//! Settings: defaults, then an optional TOML file, then environment variables (`RBD_*`, and
+//! `DATABASE_URL`). Every setting is documented in the README's table.
+use app::backend::SignInPolicy;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Settings {
+    /// Address and port the web server listens on.
+    pub bind: SocketAddr,
+    /// PostgreSQL to use; without it the app runs its own in `data_dir/postgres`.
+    pub database_url: Option<String>,
+    /// Folder for the app's own data (embedded PostgreSQL, later mail files).
+    pub data_dir: PathBuf,
+    /// Folder of the PostgreSQL server binaries, when they are not where they are looked for.
+    pub postgres_bin_dir: Option<PathBuf>,
+    /// The address users reach the app at; `https://…` makes cookies `Secure`.
+    pub public_url: Option<String>,
+    /// A session ends after this many hours without a request.
+    pub session_idle_hours: u32,
+    pub sign_in_slow_after: u32,
+    pub sign_in_slow_base_seconds: u32,
+    pub sign_in_lock_after: u32,
+    pub sign_in_lock_minutes: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let policy = SignInPolicy::default();
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            postgres_bin_dir: None,
+            public_url: None,
+            session_idle_hours: 12,
+            sign_in_slow_after: policy.slow_after,
+            sign_in_slow_base_seconds: policy.slow_base_seconds,
+            sign_in_lock_after: policy.lock_after,
+            sign_in_lock_minutes: policy.lock_minutes,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("configuration file {0} not found")]
+    MissingFile(PathBuf),
+}
+
+impl Settings {
+    /// Reads the settings; `file` is the TOML file named on the command line or in
+    /// `RBD_CONFIG`, else `rollback-desk.toml` when it exists.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.into())),
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file("rollback-desk.toml")),
+        }
+        figment
+            .merge(Env::prefixed("RBD_").ignore(&["config"]))
+            .merge(Env::raw().only(&["database_url"]))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    pub fn sign_in_policy(&self) -> SignInPolicy {
+        SignInPolicy {
+            slow_after: self.sign_in_slow_after,
+            slow_base_seconds: self.sign_in_slow_base_seconds,
+            lock_after: self.sign_in_lock_after.max(1),
+            lock_minutes: self.sign_in_lock_minutes,
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}

@@ -1,0 +1,147 @@
+//! Builds the application once, for `main` and for the tests alike.
+use crate::config::Settings;
+use crate::web::{assets, gate, health};
+use app::backend::AppState;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::PgPool;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Runs the app's migrations and the session store's.
+pub async fn migrate(pool: &PgPool) -> Result<(), StartupError> {
+    sqlx::migrate!("../migrations").run(pool).await?;
+    PostgresStore::new(pool.clone()).migrate().await?;
+    Ok(())
+}
+
+/// The web application on an open listener.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    session_store: PostgresStore,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, pool: PgPool) -> Result<Application, StartupError> {
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: settings.bind,
+                source,
+            })?;
+        let session_store = PostgresStore::new(pool.clone());
+        let router = router(settings, pool, session_store.clone());
+        Ok(Application {
+            listener,
+            router,
+            session_store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` completes, then lets running requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        // Expired sessions are deleted hourly so that the table does not grow forever.
+        let cleanup = tokio::spawn(
+            self.session_store
+                .clone()
+                .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
+        );
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(StartupError::Serve);
+        cleanup.abort();
+        result
+    }
+}
+
+pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -> Router {
+    let state = AppState {
+        pool: pool.clone(),
+        sign_in_policy: settings.sign_in_policy(),
+    };
+    let leptos_options = LeptosOptions::builder()
+        .output_name("rollback-desk")
+        .site_addr(settings.bind)
+        .build();
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let pages = Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::render_app_to_stream_with_context(context, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        }))
+        .with_state(leptos_options);
+
+    let idle = time::Duration::hours(settings.session_idle_hours.max(1).into());
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("rollback_desk_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(idle));
+    let gate_state = gate::GateState {
+        app: state,
+        public_origin: settings.public_url.as_deref().map(origin_of),
+    };
+    let pages = pages
+        .layer(axum::middleware::from_fn_with_state(gate_state, gate::gate))
+        .layer(sessions);
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(pool)
+        .route("/style/main.css", get(assets::stylesheet))
+        .route("/style/enhance.js", get(assets::script))
+        .merge(pages)
+}
+
+/// `https://desk.example.com/some/path` → `https://desk.example.com`.
+fn origin_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            format!("{scheme}://{authority}")
+        }
+        None => url.trim_end_matches('/').to_owned(),
+    }
+}

@@ -1,0 +1,195 @@
+//! Every page and server-function request passes here once: the session's user is loaded (a
+//! deactivated user's session ends at once), anonymous visitors are sent to sign in, form
+//! posts are checked against cross-site forgery, and the resulting [`Viewer`] is handed on.
+use app::backend::{accounts, session, AppError, AppState};
+use app::i18n::{Lang, Msg};
+use app::viewer::{Flash, Viewer};
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+
+/// The largest form body the gate reads to find the token.
+const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct GateState {
+    pub app: AppState,
+    /// `scheme://host[:port]` users reach the app at, when configured (for the Origin check
+    /// behind a proxy that rewrites Host).
+    pub public_origin: Option<String>,
+}
+
+/// Paths open without signing in.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/login" | "/api/sign_in" | "/api/set_language")
+}
+
+pub async fn gate(
+    State(gate): State<GateState>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
+    match pass(&gate, &session, req, next).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "request gate failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+async fn pass(
+    gate: &GateState,
+    session: &Session,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let path = req.uri().path().to_owned();
+    let is_post = req.method() == Method::POST;
+
+    let mut user = None;
+    let mut ended = false;
+    if let Some(id) = session::user_id(session).await? {
+        match accounts::find(&gate.app.pool, id).await? {
+            Some(account) if account.active => user = Some(account),
+            _ => {
+                tracing::info!(user = %id, "session of a deactivated or deleted account ended");
+                session::end(session).await?;
+                ended = true;
+            }
+        }
+    }
+    let lang = match session::lang(session).await? {
+        Some(lang) => lang,
+        None => user.as_ref().map(|u| u.language).unwrap_or_default(),
+    };
+
+    if is_post {
+        let token = session::existing_csrf_token(session).await?;
+        let (checked, genuine) = check_forgery(gate, token.as_deref(), req).await;
+        if !genuine {
+            tracing::warn!(%path, "form post refused: cross-site or without a valid token");
+            return Ok(forgery_refused(lang));
+        }
+        req = checked;
+    }
+
+    if user.is_none() && !is_public(&path) {
+        if ended {
+            session::set_flash(
+                session,
+                Flash {
+                    alert: Some(Msg::SessionEnded.into()),
+                    ..Flash::default()
+                },
+            )
+            .await?;
+        }
+        let target = if is_post || path == "/" {
+            "/login".to_owned()
+        } else {
+            let wanted = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let wanted: String = form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
+            format!("/login?next={wanted}")
+        };
+        return Ok(Redirect::to(&target).into_response());
+    }
+    if user.is_some() && path == "/login" && !is_post {
+        return Ok(Redirect::to("/").into_response());
+    }
+
+    let flash = if is_post || path.starts_with("/api/") {
+        None
+    } else {
+        session::take_flash(session).await?
+    };
+    let viewer = Viewer {
+        user: user.map(|u| u.signed_in()),
+        lang,
+        csrf_token: session::csrf_token(session).await?,
+        flash,
+    };
+    req.extensions_mut().insert(viewer);
+    let mut response = next.run(req).await;
+    // Pages hold per-user data and form tokens: never cache them.
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Whether a post is genuine: sent from this site (Sec-Fetch-Site / Origin) and carrying the
+/// session's token (form field `_csrf`, or header `X-CSRF-Token`). Gives the request back with
+/// its body restored.
+async fn check_forgery(gate: &GateState, token: Option<&str>, req: Request) -> (Request, bool) {
+    if !same_origin(gate, req.headers()) {
+        return (req, false);
+    }
+    let Some(expected) = token else {
+        return (req, false);
+    };
+    if let Some(sent) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        let ok = bool::from(sent.as_bytes().ct_eq(expected.as_bytes()));
+        return (req, ok);
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (req, false);
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return (Request::from_parts(parts, Body::empty()), false);
+    };
+    let ok = form_urlencoded::parse(&bytes)
+        .find(|(name, _)| name == "_csrf")
+        .is_some_and(|(_, sent)| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())));
+    (Request::from_parts(parts, Body::from(bytes)), ok)
+}
+
+fn same_origin(gate: &GateState, headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    match header("origin") {
+        None => true,
+        Some(origin) => {
+            let host_matches = header("host").is_some_and(|host| {
+                origin
+                    .split_once("://")
+                    .is_some_and(|(_, authority)| authority == host)
+            });
+            host_matches || gate.public_origin.as_deref() == Some(origin)
+        }
+    }
+}
+
+fn forgery_refused(lang: Lang) -> Response {
+    let title = Msg::FormRejected.text(lang);
+    let back = Msg::BackToDashboard.text(lang);
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"stylesheet\" href=\"/style/main.css\"><title>Rollback Desk</title></head>\
+         <body><main id=\"main\"><p class=\"flash alert\" role=\"alert\">{title}</p>\
+         <p><a href=\"/\">{back}</a></p></main></body></html>",
+        lang.code()
+    );
+    (StatusCode::FORBIDDEN, Html(html)).into_response()
+}

@@ -1,0 +1,5 @@
+//! The HTTP side around the Leptos pages: the request gate (who is asking, may they, is the
+//! form genuine), static assets and health probes.
+pub mod assets;
+pub mod gate;
+pub mod health;
