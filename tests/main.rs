@@ -1,1 +1,8 @@
-fn main(){}
+//! The whole integration suite in one binary (few binaries keep builds short).
+//! Every test runs the real server on a random port with a database of its own.
+mod accounts;
+mod browser;
+mod cli;
+mod embedded_postgres;
+mod helpers;
+mod security;

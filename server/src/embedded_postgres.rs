@@ -6,7 +6,7 @@
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{chown, Gid, Pid, Uid, User};
 use rand::distributions::{Alphanumeric, DistString};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -101,6 +101,17 @@ impl EmbeddedPostgres {
         let data_dir = data_dir
             .canonicalize()
             .map_err(io(format!("reading {}", data_dir.display())))?;
+        if run_as.is_some() {
+            // The postgres user must be able to reach its cluster inside our folder.
+            let mode = std::fs::metadata(&data_dir)
+                .map_err(io(format!("reading {}", data_dir.display())))?
+                .permissions()
+                .mode();
+            if mode & 0o001 == 0 {
+                std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(mode | 0o011))
+                    .map_err(io(format!("opening {} to the postgres user", data_dir.display())))?;
+            }
+        }
         let cluster = data_dir.join("postgres");
         let password_file = data_dir.join("postgres-password");
 
@@ -117,6 +128,7 @@ impl EmbeddedPostgres {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(&log_path)
             .map_err(io(format!("opening {}", log_path.display())))?;
         let log_err = log.try_clone().map_err(io("opening the log"))?;

@@ -1,0 +1,434 @@
+//! Accounts and sign-in, through the real server as a browser with JavaScript off uses it.
+use crate::helpers::*;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = false)]
+async fn sign_in_lands_on_the_dashboard_with_the_users_roles(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead", "dba"])
+        .await;
+    let browser = Browser::new();
+
+    let (to, html) = browser
+        .sign_in(&app, "Claire@TaskFlow.example", PASSWORD)
+        .await;
+
+    assert_eq!(to, "/");
+    assert!(html.contains("Bienvenue, Claire Dubois."), "{html}");
+    assert!(html.contains("Responsable technique, DBA"));
+    assert!(html.contains("autorisés à déclencher un rollback"));
+    assert!(html.contains(r#"action="/api/sign_out""#));
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_wrong_password_shows_a_message_and_keeps_the_email(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("claire@taskflow.example", "Claire", &["qa"])
+        .await;
+    let browser = Browser::new();
+
+    let (to, html) = browser
+        .sign_in(&app, "claire@taskflow.example", "not the password")
+        .await;
+
+    assert_eq!(to, "/login");
+    assert!(html.contains("Adresse e-mail ou mot de passe incorrect."), "{html}");
+    assert_eq!(
+        input_value(&html, "email").as_deref(),
+        Some("claire@taskflow.example")
+    );
+    // Shown once: a reload no longer shows it.
+    let (_, again) = browser.page(&app, "/login").await;
+    assert!(!again.contains("incorrect"));
+    // Still not signed in.
+    let res = browser.get(&app, "/").await;
+    assert_eq!(location(&res), "/login");
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_invalid_email_is_flagged_next_to_the_field(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let browser = Browser::new();
+    let (_, html) = browser.sign_in(&app, "not-an-address", "x").await;
+    assert!(html.contains(r#"id="email-error""#), "{html}");
+    assert!(html.contains("Saisissez une adresse e-mail valide"));
+    assert_eq!(input_value(&html, "email").as_deref(), Some("not-an-address"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn repeated_failures_are_slowed_then_locked(pool: PgPool) {
+    let mut settings = test_settings();
+    settings.sign_in_slow_after = 2;
+    settings.sign_in_slow_base_seconds = 1;
+    settings.sign_in_lock_after = 4;
+    settings.sign_in_lock_minutes = 15;
+    let app = spawn_app_with(pool, settings).await;
+    app.create_user("sophie@taskflow.example", "Sophie", &["sysadmin"])
+        .await;
+    let browser = Browser::new();
+    let email = "sophie@taskflow.example";
+
+    for _ in 0..2 {
+        let (_, html) = browser.sign_in(&app, email, "wrong").await;
+        assert!(html.contains("mot de passe incorrect"));
+    }
+    // Third attempt at once, even with the right password: asked to wait.
+    let (to, html) = browser.sign_in(&app, email, PASSWORD).await;
+    assert_eq!(to, "/login");
+    assert!(html.contains("patientez 1 secondes"), "{html}");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, html) = browser.sign_in(&app, email, "wrong").await;
+    assert!(html.contains("mot de passe incorrect"), "{html}");
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (_, html) = browser.sign_in(&app, email, "wrong").await;
+    assert!(html.contains("ce compte est bloqué pendant encore 15 minutes"), "{html}");
+
+    // Locked: the right password is refused too, with the same clear message.
+    let (to, html) = browser.sign_in(&app, email, PASSWORD).await;
+    assert_eq!(to, "/login");
+    assert!(html.contains("ce compte est bloqué"), "{html}");
+
+    // Another account is not affected.
+    app.create_user("marc@taskflow.example", "Marc", &["project_manager"])
+        .await;
+    let (to, _) = Browser::new()
+        .sign_in(&app, "marc@taskflow.example", PASSWORD)
+        .await;
+    assert_eq!(to, "/");
+}
+
+#[sqlx::test(migrations = false)]
+async fn sign_out_ends_the_session(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
+        .await;
+    let browser = Browser::new();
+    browser.sign_in(&app, "paul@taskflow.example", PASSWORD).await;
+
+    let (to, html) = browser
+        .submit_and_follow(&app, "/", "/api/sign_out", &[])
+        .await;
+
+    assert_eq!(to, "/login");
+    assert!(html.contains("Vous êtes déconnecté."), "{html}");
+    assert_eq!(location(&browser.get(&app, "/").await), "/login");
+}
+
+#[sqlx::test(migrations = false)]
+async fn pages_need_a_signed_in_user(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let browser = Browser::new();
+    for path in ["/", "/incidents", "/history", "/post-mortems", "/contacts", "/admin/users"] {
+        let res = browser.get(&app, path).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        let to = location(&res);
+        assert!(to.starts_with("/login"), "{path} → {to}");
+    }
+    // After signing in, the user lands where they wanted to go.
+    app.create_user("ana@taskflow.example", "Ana", &["admin"]).await;
+    let res = browser.get(&app, "/admin/users").await;
+    assert_eq!(location(&res), "/login?next=%2Fadmin%2Fusers");
+    let (_, login) = browser.page(&app, "/login?next=%2Fadmin%2Fusers").await;
+    assert!(login.contains(r#"name="next" value="/admin/users""#));
+    let (to, _) = browser
+        .submit_and_follow(
+            &app,
+            "/login?next=%2Fadmin%2Fusers",
+            "/api/sign_in",
+            &[
+                ("email", "ana@taskflow.example"),
+                ("password", PASSWORD),
+                ("next", "/admin/users"),
+            ],
+        )
+        .await;
+    assert_eq!(to, "/admin/users");
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_session_id_is_renewed_at_sign_in_and_cookies_are_locked_down(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("julien@taskflow.example", "Julien", &["senior_dev_oncall"])
+        .await;
+    let browser = Browser::new();
+    let res = browser.get(&app, "/login").await;
+    let before = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(before.contains("HttpOnly"), "{before}");
+    assert!(before.contains("SameSite=Lax"), "{before}");
+    assert!(!before.contains("Secure"), "plain http here: {before}");
+    let res = browser
+        .submit(
+            &app,
+            "/login",
+            "/api/sign_in",
+            &[("email", "julien@taskflow.example"), ("password", PASSWORD)],
+        )
+        .await;
+    let after = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let id = |c: &str| c.split(';').next().unwrap().to_owned();
+    assert_ne!(id(&before), id(&after), "a new session id after sign-in");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_session_survives_a_server_restart(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    app.create_user("nadia@taskflow.example", "Nadia Haddad", &["dba"])
+        .await;
+    let browser = Browser::new();
+    browser.sign_in(&app, "nadia@taskflow.example", PASSWORD).await;
+    app.stop().await;
+
+    let restarted = spawn_app(pool).await;
+    let (status, html) = browser.page(&restarted, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Bienvenue, Nadia Haddad."), "{html}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_deactivated_user_is_signed_out_at_once(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
+        .await;
+    let thomas = app
+        .create_user("thomas@taskflow.example", "Thomas", &["developer"])
+        .await;
+    let admin = Browser::new();
+    admin.sign_in(&app, "admin@taskflow.example", PASSWORD).await;
+    let user = Browser::new();
+    user.sign_in(&app, "thomas@taskflow.example", PASSWORD).await;
+    assert_eq!(user.page(&app, "/").await.0, StatusCode::OK);
+
+    let thomas = thomas.to_string();
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/set_account_active",
+            &[("user_id", &thomas), ("active", "false")],
+        )
+        .await;
+    assert!(html.contains("Compte de Thomas désactivé"), "{html}");
+
+    let res = user.get(&app, "/").await;
+    assert_eq!(location(&res), "/login");
+    let (_, login) = user.page(&app, "/login").await;
+    assert!(login.contains("Votre session a pris fin"), "{login}");
+    // And they can't sign in again.
+    let (to, _) = user.sign_in(&app, "thomas@taskflow.example", PASSWORD).await;
+    assert_eq!(to, "/login");
+
+    // Reactivated, they can.
+    admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/set_account_active",
+            &[("user_id", &thomas), ("active", "true")],
+        )
+        .await;
+    let (to, _) = user.sign_in(&app, "thomas@taskflow.example", PASSWORD).await;
+    assert_eq!(to, "/");
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
+        .await;
+    let admin = Browser::new();
+    admin.sign_in(&app, "admin@taskflow.example", PASSWORD).await;
+
+    // Invalid input: every wrong field flagged, what was typed kept (never the password).
+    let (to, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/add_account",
+            &[
+                ("email", "camille@taskflow.example"),
+                ("name", "Camille <b>Petit</b>"),
+                ("password", "short"),
+                ("roles[qa]", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(to, "/admin/users");
+    assert!(html.contains("Le mot de passe doit compter de 12 à 256 caractères."), "{html}");
+    assert_eq!(
+        input_value(&html, "add-email").as_deref(),
+        Some("camille@taskflow.example")
+    );
+    assert_eq!(
+        input_value(&html, "add-name").as_deref(),
+        Some("Camille &lt;b&gt;Petit&lt;/b&gt;"),
+        "kept and escaped"
+    );
+    assert!(html.contains(r#"name="roles[qa]" value="on" checked"#), "{html}");
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/add_account",
+            &[
+                ("email", "camille@taskflow.example"),
+                ("name", "Camille Petit"),
+                ("password", "long enough password"),
+            ],
+        )
+        .await;
+    assert!(html.contains("Choisissez au moins un rôle."), "{html}");
+
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/add_account",
+            &[
+                ("email", "camille@taskflow.example"),
+                ("name", "Camille Petit"),
+                ("password", "long enough password"),
+                ("roles[qa]", "on"),
+                ("roles[developer]", "on"),
+            ],
+        )
+        .await;
+    assert!(html.contains("Compte créé pour camille@taskflow.example."), "{html}");
+    let (to, html) = Browser::new()
+        .sign_in(&app, "camille@taskflow.example", "long enough password")
+        .await;
+    assert_eq!(to, "/");
+    assert!(html.contains("Développeur, Testeur QA"), "{html}");
+
+    // The same address twice is refused.
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/add_account",
+            &[
+                ("email", "Camille@taskflow.example"),
+                ("name", "Other"),
+                ("password", "long enough password"),
+                ("roles[qa]", "on"),
+            ],
+        )
+        .await;
+    assert!(html.contains("Un compte existe déjà avec cette adresse."), "{html}");
+
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind("camille@taskflow.example")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let id = id.to_string();
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/save_roles",
+            &[("user_id", &id), ("roles[tech_lead]", "on")],
+        )
+        .await;
+    assert!(html.contains("Rôles de Camille Petit enregistrés."), "{html}");
+    let roles: Vec<String> = sqlx::query_scalar("SELECT roles FROM users WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(roles, vec!["tech_lead"]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn admins_cannot_lock_themselves_out(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let me = app
+        .create_user("admin@taskflow.example", "Alex Admin", &["admin"])
+        .await
+        .to_string();
+    let admin = Browser::new();
+    admin.sign_in(&app, "admin@taskflow.example", PASSWORD).await;
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/save_roles",
+            &[("user_id", &me), ("roles[viewer]", "on")],
+        )
+        .await;
+    assert!(html.contains("retirer votre propre rôle"), "{html}");
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/set_account_active",
+            &[("user_id", &me), ("active", "false")],
+        )
+        .await;
+    assert!(html.contains("désactiver votre propre compte"), "{html}");
+    assert_eq!(admin.page(&app, "/admin/users").await.0, StatusCode::OK);
+}
+
+#[sqlx::test(migrations = false)]
+async fn only_admins_manage_accounts(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let claire = app
+        .create_user("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await
+        .to_string();
+    let browser = Browser::new();
+    browser.sign_in(&app, "claire@taskflow.example", PASSWORD).await;
+
+    let (status, html) = browser.page(&app, "/admin/users").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!html.contains(r#"action="/api/add_account""#));
+    assert!(!html.contains(r#"href="/admin/users""#), "no Admin link for non-admins");
+
+    // A forged post is refused on the server.
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            "/",
+            "/api/save_roles",
+            &[("user_id", &claire), ("roles[admin]", "on")],
+        )
+        .await;
+    assert!(html.contains("Vous n'avez pas le droit de faire cela.") || html.contains("Vous n&#x27;avez pas le droit"), "{html}");
+    let roles: Vec<String> = sqlx::query_scalar("SELECT roles FROM users WHERE email = $1")
+        .bind("claire@taskflow.example")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(roles, vec!["tech_lead"]);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_language_switch_is_remembered_for_the_user(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("marc@taskflow.example", "Marc", &["project_manager"])
+        .await;
+    let browser = Browser::new();
+    let (_, html) = browser.page(&app, "/login").await;
+    assert!(html.contains(r#"<html lang="fr""#));
+
+    browser.sign_in(&app, "marc@taskflow.example", PASSWORD).await;
+    let (to, html) = browser
+        .submit_and_follow(&app, "/", "/api/set_language", &[("lang", "en"), ("back", "/")])
+        .await;
+    assert_eq!(to, "/");
+    assert!(html.contains("Welcome, Marc."), "{html}");
+    assert!(html.contains(">Dashboard<"));
+
+    // A new session (another browser) gets the user's language at sign-in.
+    let other = Browser::new();
+    let (_, html) = other.sign_in(&app, "marc@taskflow.example", PASSWORD).await;
+    assert!(html.contains("Welcome, Marc."), "{html}");
+
+    // A foreign "back" is not followed.
+    let res = browser
+        .submit(&app, "/", "/api/set_language", &[("lang", "fr"), ("back", "https://evil.example/")])
+        .await;
+    assert_eq!(location(&res), "/");
+}

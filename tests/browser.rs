@@ -1,0 +1,168 @@
+//! Real headless Chromium (Debian's chromium + chromium-driver) with JavaScript off.
+use crate::helpers::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use sqlx::PgPool;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Chromium {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    async fn start(javascript: bool) -> Chromium {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (scripts/test installs chromium-driver)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let mut prefs = serde_json::Map::new();
+        if !javascript {
+            prefs.insert(
+                "profile.managed_default_content_settings.javascript".into(),
+                2.into(),
+            );
+        }
+        let options = serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic",
+                "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+            "prefs": prefs,
+        });
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".into(), options);
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        Chromium {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn quit(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn sign_in_and_switch_language_with_javascript_off(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead", "admin"])
+        .await;
+
+    // The enhancement script marks <html class="js"> when it runs: it does with JavaScript on…
+    let with_js = Chromium::start(true).await;
+    with_js.client.goto(&app.url("/login")).await.unwrap();
+    assert!(with_js.client.find(Locator::Css("html.js")).await.is_ok());
+    with_js.quit().await;
+
+    // …and not here, so everything below works without any script.
+    let browser = Chromium::start(false).await;
+    browser.client.goto(&app.url("/admin/users")).await.unwrap();
+    assert_eq!(browser.path().await, "/login");
+    assert!(browser.client.find(Locator::Css("html.js")).await.is_err());
+    assert_eq!(browser.text("h1").await, "Connexion");
+
+    browser.fill("#email", "claire@taskflow.example").await;
+    browser.fill("#password", "wrong password").await;
+    browser.click("button.primary").await;
+    assert_eq!(browser.path().await, "/login");
+    assert!(browser.text("[role=alert]").await.contains("incorrect"));
+    let kept = browser
+        .client
+        .find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("claire@taskflow.example"));
+
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button.primary").await;
+    assert_eq!(browser.path().await, "/admin/users", "back where they wanted to go");
+    browser.click("nav a[href='/']").await;
+    assert_eq!(browser.path().await, "/");
+    assert_eq!(browser.text("h1").await, "Tableau de bord");
+    assert!(browser.text("main").await.contains("Bienvenue, Claire Dubois."));
+    browser.screenshot("dashboard-fr").await;
+
+    browser.click("[data-testid=switch-language]").await;
+    assert_eq!(browser.path().await, "/");
+    assert_eq!(browser.text("h1").await, "Dashboard");
+    assert!(browser.text("nav").await.contains("Post-mortems"));
+    assert!(browser.text("main").await.contains("Welcome, Claire Dubois."));
+    browser.screenshot("dashboard-en").await;
+
+    browser.click("[data-testid=switch-language]").await;
+    assert_eq!(browser.text("h1").await, "Tableau de bord");
+
+    browser.click("button.link").await; // sign out
+    assert_eq!(browser.path().await, "/login");
+    assert!(browser.text("[role=status]").await.contains("déconnecté"));
+    browser.quit().await;
+}

@@ -1,0 +1,77 @@
+//! The `rollback-desk` binary: `user add`, `migrate`.
+use crate::helpers::*;
+use sqlx::PgPool;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// The URL of the test's own database (sqlx::test made it on the server of DATABASE_URL).
+async fn database_url(pool: &PgPool) -> String {
+    let db: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
+    let (server, _) = base.rsplit_once('/').expect("DATABASE_URL has a database");
+    format!("{server}/{db}")
+}
+
+fn rollback_desk(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollback-desk"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn user_add_then_sign_in(pool: PgPool) {
+    let url = database_url(&pool).await;
+    let out = rollback_desk(&url, &["migrate"], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = rollback_desk(
+        &url,
+        &[
+            "user", "add", "--email", "Sophie.Martin@TaskFlow.example", "--name", "Sophie Martin",
+            "--role", "sysadmin", "--role", "dba",
+        ],
+        "a long cli password\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("sophie.martin@taskflow.example"), "{said}");
+
+    // A bad role and a short password are refused with a one-line reason.
+    let out = rollback_desk(
+        &url,
+        &["user", "add", "--email", "x@taskflow.example", "--name", "X", "--role", "boss"],
+        "a long cli password\n",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+    let out = rollback_desk(
+        &url,
+        &["user", "add", "--email", "x@taskflow.example", "--name", "X", "--role", "qa"],
+        "short\n",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+
+    let app = spawn_app(pool).await;
+    let (to, html) = Browser::new()
+        .sign_in(&app, "sophie.martin@taskflow.example", "a long cli password")
+        .await;
+    assert_eq!(to, "/");
+    assert!(html.contains("Administrateur système, DBA"), "{html}");
+}

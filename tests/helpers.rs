@@ -1,0 +1,198 @@
+//! Spawns the real application on a random port with the test's own database, and a client
+//! that behaves like a browser with JavaScript off (cookies, form posts, no auto-redirects).
+use reqwest::cookie::Jar;
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use server::config::Settings;
+use server::startup::{self, Application};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+pub fn test_settings() -> Settings {
+    Settings {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, test_settings()).await
+}
+
+pub async fn spawn_app_with(pool: PgPool, settings: Settings) -> TestApp {
+    startup::migrate(&pool).await.expect("migrations run");
+    let app = Application::build(&settings, pool.clone())
+        .await
+        .expect("app builds");
+    let addr = app.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    TestApp {
+        addr,
+        pool,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server (graceful shutdown) and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub async fn create_user(&self, email: &str, name: &str, roles: &[&str]) -> uuid::Uuid {
+        use app::backend::accounts::{create, NewAccount};
+        use app::domain::{EmailAddress, NewPassword, PersonName, Roles};
+        create(
+            &self.pool,
+            &NewAccount {
+                email: EmailAddress::parse(email).unwrap(),
+                name: PersonName::parse(name).unwrap(),
+                password: NewPassword::parse(PASSWORD).unwrap(),
+                roles: Roles::parse(roles.iter().copied()).unwrap(),
+            },
+        )
+        .await
+        .expect("user created")
+        .id
+    }
+}
+
+/// A browser-like client: a cookie jar (it outlives a server restart), no redirects
+/// followed automatically, so that tests see each 302/303.
+pub struct Browser {
+    pub client: Client,
+}
+
+impl Browser {
+    pub fn new() -> Browser {
+        let client = Client::builder()
+            .cookie_provider(Arc::new(Jar::default()))
+            .redirect(Policy::none())
+            .build()
+            .expect("client");
+        Browser { client }
+    }
+
+    pub async fn get(&self, app: &TestApp, path: &str) -> Response {
+        self.client
+            .get(app.url(path))
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .expect("GET answers")
+    }
+
+    /// GETs `path` and returns its status and HTML.
+    pub async fn page(&self, app: &TestApp, path: &str) -> (StatusCode, String) {
+        let res = self.get(app, path).await;
+        let status = res.status();
+        (status, res.text().await.expect("body"))
+    }
+
+    /// Posts a form the way a browser with JavaScript off does: from `page` (which is read
+    /// first for its form token), same origin, accepting HTML. Returns the response, unfollowed.
+    pub async fn submit(
+        &self,
+        app: &TestApp,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let (_, html) = self.page(app, page).await;
+        let token = csrf_token(&html).expect("the page carries a form token");
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(app.url(action))
+            .header("Accept", "text/html")
+            .header("Origin", format!("http://{}", app.addr))
+            .header("Referer", app.url(page))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST answers")
+    }
+
+    /// Submits, then follows the redirect like a browser; returns where it landed and the HTML.
+    pub async fn submit_and_follow(
+        &self,
+        app: &TestApp,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> (String, String) {
+        let res = self.submit(app, page, action, fields).await;
+        assert!(
+            res.status().is_redirection(),
+            "a form post answers with a redirect, got {}",
+            res.status()
+        );
+        let to = location(&res);
+        let (_, html) = self.page(app, &to).await;
+        (to, html)
+    }
+
+    pub async fn sign_in(&self, app: &TestApp, email: &str, password: &str) -> (String, String) {
+        self.submit_and_follow(
+            app,
+            "/login",
+            "/api/sign_in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+pub fn location(res: &Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn csrf_token(html: &str) -> Option<String> {
+    let marker = r#"name="_csrf" value=""#;
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+/// The value attribute of the input with `id`.
+pub fn input_value(html: &str, id: &str) -> Option<String> {
+    let start = html.find(&format!(r#"id="{id}""#))?;
+    let tag_end = html[start..].find('>')? + start;
+    let tag = &html[start..tag_end];
+    let v = tag.find(r#"value=""#)? + 7;
+    let end = tag[v..].find('"')?;
+    Some(tag[v..v + end].to_owned())
+}

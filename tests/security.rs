@@ -1,0 +1,134 @@
+//! Cross-site request forgery, escaping, probes.
+use crate::helpers::*;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+async fn signed_in_admin(app: &TestApp) -> Browser {
+    app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
+        .await;
+    let browser = Browser::new();
+    browser.sign_in(app, "admin@taskflow.example", PASSWORD).await;
+    browser
+}
+
+async fn user_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_cross_site_form_post_is_rejected(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let admin = signed_in_admin(&app).await;
+    let (_, html) = admin.page(&app, "/admin/users").await;
+    let token = csrf_token(&html).unwrap();
+    let fields = [
+        ("email", "mallory@evil.example"),
+        ("name", "Mallory"),
+        ("password", "long enough password"),
+        ("roles[admin]", "on"),
+    ];
+    let post = |origin: Option<&str>, site: Option<&str>, token: Option<&str>| {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        if let Some(token) = token {
+            form.push(("_csrf", token));
+        }
+        let mut req = admin
+            .client
+            .post(app.url("/api/add_account"))
+            .header("Accept", "text/html")
+            .form(&form);
+        if let Some(origin) = origin {
+            req = req.header("Origin", origin);
+        }
+        if let Some(site) = site {
+            req = req.header("Sec-Fetch-Site", site);
+        }
+        req.send()
+    };
+    let here = format!("http://{}", app.addr);
+
+    // Another site posting with the victim's cookie, even with a stolen token.
+    let res = post(Some("https://evil.example"), None, Some(&token)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("vient d'un autre site"));
+    let res = post(Some(&here), Some("cross-site"), Some(&token)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Same origin, but no token or a wrong one.
+    let res = post(Some(&here), Some("same-origin"), None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post(Some(&here), None, Some("forged-token")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(user_count(&app).await, 1, "nothing was created");
+
+    // The genuine form goes through.
+    let res = post(Some(&here), Some("same-origin"), Some(&token)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(user_count(&app).await, 2);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_forged_sign_in_is_rejected_too(pool: PgPool) {
+    // Login CSRF: signing the victim into the attacker's account.
+    let app = spawn_app(pool).await;
+    app.create_user("mallory@taskflow.example", "Mallory", &["viewer"])
+        .await;
+    let victim = Browser::new();
+    victim.page(&app, "/login").await;
+    let res = victim
+        .client
+        .post(app.url("/api/sign_in"))
+        .header("Accept", "text/html")
+        .form(&[("email", "mallory@taskflow.example"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(location(&victim.get(&app, "/").await), "/login");
+}
+
+#[sqlx::test(migrations = false)]
+async fn names_are_escaped_in_pages(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user(
+        "xss@taskflow.example",
+        "<script>alert(1)</script>",
+        &["admin"],
+    )
+    .await;
+    let browser = Browser::new();
+    let (_, html) = browser.sign_in(&app, "xss@taskflow.example", PASSWORD).await;
+    assert!(!html.contains("<script>alert(1)</script>"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let (_, html) = browser.page(&app, "/admin/users").await;
+    assert!(!html.contains("<script>alert(1)</script>"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn probes_answer_and_unknown_pages_are_404(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let browser = Browser::new();
+    let res = browser.get(&app, "/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("set-cookie").is_none(), "probes open no session");
+    let res = browser.get(&app, "/readyz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap(), "ready");
+
+    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
+        .await;
+    browser.sign_in(&app, "paul@taskflow.example", PASSWORD).await;
+    let (status, html) = browser.page(&app, "/no-such-page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page introuvable."));
+
+    // With the database gone, /readyz says so while /healthz still answers.
+    pool.close().await;
+    assert_eq!(
+        browser.get(&app, "/readyz").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(browser.get(&app, "/healthz").await.status(), StatusCode::OK);
+}
