@@ -6,8 +6,12 @@ use sqlx::PgPool;
 #[sqlx::test(migrations = false)]
 async fn sign_in_lands_on_the_dashboard_with_the_users_roles(pool: PgPool) {
     let app = spawn_app(pool).await;
-    app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead", "dba"])
-        .await;
+    app.create_user(
+        "claire@taskflow.example",
+        "Claire Dubois",
+        &["tech_lead", "dba"],
+    )
+    .await;
     let browser = Browser::new();
 
     let (to, html) = browser
@@ -33,7 +37,10 @@ async fn a_wrong_password_shows_a_message_and_keeps_the_email(pool: PgPool) {
         .await;
 
     assert_eq!(to, "/login");
-    assert!(html.contains("Adresse e-mail ou mot de passe incorrect."), "{html}");
+    assert!(
+        html.contains("Adresse e-mail ou mot de passe incorrect."),
+        "{html}"
+    );
     assert_eq!(
         input_value(&html, "email").as_deref(),
         Some("claire@taskflow.example")
@@ -53,7 +60,10 @@ async fn an_invalid_email_is_flagged_next_to_the_field(pool: PgPool) {
     let (_, html) = browser.sign_in(&app, "not-an-address", "x").await;
     assert!(html.contains(r#"id="email-error""#), "{html}");
     assert!(html.contains("Saisissez une adresse e-mail valide"));
-    assert_eq!(input_value(&html, "email").as_deref(), Some("not-an-address"));
+    assert_eq!(
+        input_value(&html, "email").as_deref(),
+        Some("not-an-address")
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -84,7 +94,10 @@ async fn repeated_failures_are_slowed_then_locked(pool: PgPool) {
 
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (_, html) = browser.sign_in(&app, email, "wrong").await;
-    assert!(html.contains("ce compte est bloqué pendant encore 15 minutes"), "{html}");
+    assert!(
+        html.contains("ce compte est bloqué pendant encore 15 minutes"),
+        "{html}"
+    );
 
     // Locked: the right password is refused too, with the same clear message.
     let (to, html) = browser.sign_in(&app, email, PASSWORD).await;
@@ -106,7 +119,9 @@ async fn sign_out_ends_the_session(pool: PgPool) {
     app.create_user("paul@taskflow.example", "Paul", &["viewer"])
         .await;
     let browser = Browser::new();
-    browser.sign_in(&app, "paul@taskflow.example", PASSWORD).await;
+    browser
+        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+        .await;
 
     let (to, html) = browser
         .submit_and_follow(&app, "/", "/api/sign_out", &[])
@@ -121,14 +136,22 @@ async fn sign_out_ends_the_session(pool: PgPool) {
 async fn pages_need_a_signed_in_user(pool: PgPool) {
     let app = spawn_app(pool).await;
     let browser = Browser::new();
-    for path in ["/", "/incidents", "/history", "/post-mortems", "/contacts", "/admin/users"] {
+    for path in [
+        "/",
+        "/incidents",
+        "/history",
+        "/post-mortems",
+        "/contacts",
+        "/admin/users",
+    ] {
         let res = browser.get(&app, path).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
         let to = location(&res);
         assert!(to.starts_with("/login"), "{path} → {to}");
     }
     // After signing in, the user lands where they wanted to go.
-    app.create_user("ana@taskflow.example", "Ana", &["admin"]).await;
+    app.create_user("ana@taskflow.example", "Ana", &["admin"])
+        .await;
     let res = browser.get(&app, "/admin/users").await;
     assert_eq!(location(&res), "/login?next=%2Fadmin%2Fusers");
     let (_, login) = browser.page(&app, "/login?next=%2Fadmin%2Fusers").await;
@@ -178,7 +201,9 @@ async fn a_session_survives_a_server_restart(pool: PgPool) {
     app.create_user("nadia@taskflow.example", "Nadia Haddad", &["dba"])
         .await;
     let browser = Browser::new();
-    browser.sign_in(&app, "nadia@taskflow.example", PASSWORD).await;
+    browser
+        .sign_in(&app, "nadia@taskflow.example", PASSWORD)
+        .await;
     app.stop().await;
 
     let restarted = spawn_app(pool).await;
@@ -196,9 +221,12 @@ async fn a_deactivated_user_is_signed_out_at_once(pool: PgPool) {
         .create_user("thomas@taskflow.example", "Thomas", &["developer"])
         .await;
     let admin = Browser::new();
-    admin.sign_in(&app, "admin@taskflow.example", PASSWORD).await;
+    admin
+        .sign_in(&app, "admin@taskflow.example", PASSWORD)
+        .await;
     let user = Browser::new();
-    user.sign_in(&app, "thomas@taskflow.example", PASSWORD).await;
+    user.sign_in(&app, "thomas@taskflow.example", PASSWORD)
+        .await;
     assert_eq!(user.page(&app, "/").await.0, StatusCode::OK);
 
     let thomas = thomas.to_string();
@@ -217,7 +245,9 @@ async fn a_deactivated_user_is_signed_out_at_once(pool: PgPool) {
     let (_, login) = user.page(&app, "/login").await;
     assert!(login.contains("Votre session a pris fin"), "{login}");
     // And they can't sign in again.
-    let (to, _) = user.sign_in(&app, "thomas@taskflow.example", PASSWORD).await;
+    let (to, _) = user
+        .sign_in(&app, "thomas@taskflow.example", PASSWORD)
+        .await;
     assert_eq!(to, "/login");
 
     // Reactivated, they can.
@@ -229,7 +259,9 @@ async fn a_deactivated_user_is_signed_out_at_once(pool: PgPool) {
             &[("user_id", &thomas), ("active", "true")],
         )
         .await;
-    let (to, _) = user.sign_in(&app, "thomas@taskflow.example", PASSWORD).await;
+    let (to, _) = user
+        .sign_in(&app, "thomas@taskflow.example", PASSWORD)
+        .await;
     assert_eq!(to, "/");
 }
 
@@ -239,7 +271,9 @@ async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
     app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
         .await;
     let admin = Browser::new();
-    admin.sign_in(&app, "admin@taskflow.example", PASSWORD).await;
+    admin
+        .sign_in(&app, "admin@taskflow.example", PASSWORD)
+        .await;
 
     // Invalid input: every wrong field flagged, what was typed kept (never the password).
     let (to, html) = admin
@@ -256,7 +290,10 @@ async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
         )
         .await;
     assert_eq!(to, "/admin/users");
-    assert!(html.contains("Le mot de passe doit compter de 12 à 256 caractères."), "{html}");
+    assert!(
+        html.contains("Le mot de passe doit compter de 12 à 256 caractères."),
+        "{html}"
+    );
     assert_eq!(
         input_value(&html, "add-email").as_deref(),
         Some("camille@taskflow.example")
@@ -266,7 +303,10 @@ async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
         Some("Camille &lt;b&gt;Petit&lt;/b&gt;"),
         "kept and escaped"
     );
-    assert!(html.contains(r#"name="roles[qa]" value="on" checked"#), "{html}");
+    assert!(
+        html.contains(r#"name="roles[qa]" value="on" checked"#),
+        "{html}"
+    );
     let (_, html) = admin
         .submit_and_follow(
             &app,
@@ -295,7 +335,10 @@ async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
             ],
         )
         .await;
-    assert!(html.contains("Compte créé pour camille@taskflow.example."), "{html}");
+    assert!(
+        html.contains("Compte créé pour camille@taskflow.example."),
+        "{html}"
+    );
     let (to, html) = Browser::new()
         .sign_in(&app, "camille@taskflow.example", "long enough password")
         .await;
@@ -316,7 +359,10 @@ async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
             ],
         )
         .await;
-    assert!(html.contains("Un compte existe déjà avec cette adresse."), "{html}");
+    assert!(
+        html.contains("Un compte existe déjà avec cette adresse."),
+        "{html}"
+    );
 
     let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind("camille@taskflow.example")
@@ -332,7 +378,10 @@ async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
             &[("user_id", &id), ("roles[tech_lead]", "on")],
         )
         .await;
-    assert!(html.contains("Rôles de Camille Petit enregistrés."), "{html}");
+    assert!(
+        html.contains("Rôles de Camille Petit enregistrés."),
+        "{html}"
+    );
     let roles: Vec<String> = sqlx::query_scalar("SELECT roles FROM users WHERE id = $1::uuid")
         .bind(&id)
         .fetch_one(&app.pool)
@@ -349,7 +398,9 @@ async fn admins_cannot_lock_themselves_out(pool: PgPool) {
         .await
         .to_string();
     let admin = Browser::new();
-    admin.sign_in(&app, "admin@taskflow.example", PASSWORD).await;
+    admin
+        .sign_in(&app, "admin@taskflow.example", PASSWORD)
+        .await;
     let (_, html) = admin
         .submit_and_follow(
             &app,
@@ -379,12 +430,17 @@ async fn only_admins_manage_accounts(pool: PgPool) {
         .await
         .to_string();
     let browser = Browser::new();
-    browser.sign_in(&app, "claire@taskflow.example", PASSWORD).await;
+    browser
+        .sign_in(&app, "claire@taskflow.example", PASSWORD)
+        .await;
 
     let (status, html) = browser.page(&app, "/admin/users").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(!html.contains(r#"action="/api/add_account""#));
-    assert!(!html.contains(r#"href="/admin/users""#), "no Admin link for non-admins");
+    assert!(
+        !html.contains(r#"href="/admin/users""#),
+        "no Admin link for non-admins"
+    );
 
     // A forged post is refused on the server.
     let (_, html) = browser
@@ -395,7 +451,7 @@ async fn only_admins_manage_accounts(pool: PgPool) {
             &[("user_id", &claire), ("roles[admin]", "on")],
         )
         .await;
-    assert!(html.contains("Vous n'avez pas le droit de faire cela.") || html.contains("Vous n&#x27;avez pas le droit"), "{html}");
+    assert!(html.contains("pas le droit de faire cela."), "{html}");
     let roles: Vec<String> = sqlx::query_scalar("SELECT roles FROM users WHERE email = $1")
         .bind("claire@taskflow.example")
         .fetch_one(&app.pool)
@@ -413,9 +469,16 @@ async fn the_language_switch_is_remembered_for_the_user(pool: PgPool) {
     let (_, html) = browser.page(&app, "/login").await;
     assert!(html.contains(r#"<html lang="fr""#));
 
-    browser.sign_in(&app, "marc@taskflow.example", PASSWORD).await;
+    browser
+        .sign_in(&app, "marc@taskflow.example", PASSWORD)
+        .await;
     let (to, html) = browser
-        .submit_and_follow(&app, "/", "/api/set_language", &[("lang", "en"), ("back", "/")])
+        .submit_and_follow(
+            &app,
+            "/",
+            "/api/set_language",
+            &[("lang", "en"), ("back", "/")],
+        )
         .await;
     assert_eq!(to, "/");
     assert!(html.contains("Welcome, Marc."), "{html}");
@@ -428,7 +491,12 @@ async fn the_language_switch_is_remembered_for_the_user(pool: PgPool) {
 
     // A foreign "back" is not followed.
     let res = browser
-        .submit(&app, "/", "/api/set_language", &[("lang", "fr"), ("back", "https://evil.example/")])
+        .submit(
+            &app,
+            "/",
+            "/api/set_language",
+            &[("lang", "fr"), ("back", "https://evil.example/")],
+        )
         .await;
     assert_eq!(location(&res), "/");
 }

@@ -26,7 +26,10 @@ impl Chromium {
             .spawn()
             .expect("chromedriver is installed (scripts/test installs chromium-driver)");
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -111,8 +114,12 @@ impl Chromium {
 #[sqlx::test(migrations = false)]
 async fn sign_in_and_switch_language_with_javascript_off(pool: PgPool) {
     let app = spawn_app(pool).await;
-    app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead", "admin"])
-        .await;
+    app.create_user(
+        "claire@taskflow.example",
+        "Claire Dubois",
+        &["tech_lead", "admin"],
+    )
+    .await;
 
     // The enhancement script marks <html class="js"> when it runs: it does with JavaScript on…
     let with_js = Chromium::start(true).await;
@@ -144,18 +151,28 @@ async fn sign_in_and_switch_language_with_javascript_off(pool: PgPool) {
 
     browser.fill("#password", PASSWORD).await;
     browser.click("button.primary").await;
-    assert_eq!(browser.path().await, "/admin/users", "back where they wanted to go");
+    assert_eq!(
+        browser.path().await,
+        "/admin/users",
+        "back where they wanted to go"
+    );
     browser.click("nav a[href='/']").await;
     assert_eq!(browser.path().await, "/");
     assert_eq!(browser.text("h1").await, "Tableau de bord");
-    assert!(browser.text("main").await.contains("Bienvenue, Claire Dubois."));
+    assert!(browser
+        .text("main")
+        .await
+        .contains("Bienvenue, Claire Dubois."));
     browser.screenshot("dashboard-fr").await;
 
     browser.click("[data-testid=switch-language]").await;
     assert_eq!(browser.path().await, "/");
     assert_eq!(browser.text("h1").await, "Dashboard");
     assert!(browser.text("nav").await.contains("Post-mortems"));
-    assert!(browser.text("main").await.contains("Welcome, Claire Dubois."));
+    assert!(browser
+        .text("main")
+        .await
+        .contains("Welcome, Claire Dubois."));
     browser.screenshot("dashboard-en").await;
 
     browser.click("[data-testid=switch-language]").await;

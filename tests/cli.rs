@@ -38,31 +38,65 @@ fn rollback_desk(url: &str, args: &[&str], stdin: &str) -> std::process::Output 
 async fn user_add_then_sign_in(pool: PgPool) {
     let url = database_url(&pool).await;
     let out = rollback_desk(&url, &["migrate"], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = rollback_desk(
         &url,
         &[
-            "user", "add", "--email", "Sophie.Martin@TaskFlow.example", "--name", "Sophie Martin",
-            "--role", "sysadmin", "--role", "dba",
+            "user",
+            "add",
+            "--email",
+            "Sophie.Martin@TaskFlow.example",
+            "--name",
+            "Sophie Martin",
+            "--role",
+            "sysadmin",
+            "--role",
+            "dba",
         ],
         "a long cli password\n",
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("sophie.martin@taskflow.example"), "{said}");
 
     // A bad role and a short password are refused with a one-line reason.
     let out = rollback_desk(
         &url,
-        &["user", "add", "--email", "x@taskflow.example", "--name", "X", "--role", "boss"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@taskflow.example",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+        ],
         "a long cli password\n",
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
     let out = rollback_desk(
         &url,
-        &["user", "add", "--email", "x@taskflow.example", "--name", "X", "--role", "qa"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@taskflow.example",
+            "--name",
+            "X",
+            "--role",
+            "qa",
+        ],
         "short\n",
     );
     assert!(!out.status.success());
@@ -70,7 +104,11 @@ async fn user_add_then_sign_in(pool: PgPool) {
 
     let app = spawn_app(pool).await;
     let (to, html) = Browser::new()
-        .sign_in(&app, "sophie.martin@taskflow.example", "a long cli password")
+        .sign_in(
+            &app,
+            "sophie.martin@taskflow.example",
+            "a long cli password",
+        )
         .await;
     assert_eq!(to, "/");
     assert!(html.contains("Administrateur système, DBA"), "{html}");

@@ -8,7 +8,10 @@ async fn keeps_its_data_across_a_stop_and_a_start() {
     let data = dir.path().join("data");
 
     let pg = EmbeddedPostgres::start(&data, None).await.expect("starts");
-    assert!(data.join("postgres/PG_VERSION").exists(), "cluster created in the data folder");
+    assert!(
+        data.join("postgres/PG_VERSION").exists(),
+        "cluster created in the data folder"
+    );
     let mut conn = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
     sqlx::query("CREATE TABLE kept (note text)")
         .execute(&mut conn)
@@ -32,7 +35,9 @@ async fn keeps_its_data_across_a_stop_and_a_start() {
         "nothing listens any more"
     );
 
-    let pg = EmbeddedPostgres::start(&data, None).await.expect("starts again");
+    let pg = EmbeddedPostgres::start(&data, None)
+        .await
+        .expect("starts again");
     let mut conn = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
     let note: String = sqlx::query_scalar("SELECT note FROM kept")
         .fetch_one(&mut conn)

@@ -7,7 +7,9 @@ async fn signed_in_admin(app: &TestApp) -> Browser {
     app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
         .await;
     let browser = Browser::new();
-    browser.sign_in(app, "admin@taskflow.example", PASSWORD).await;
+    browser
+        .sign_in(app, "admin@taskflow.example", PASSWORD)
+        .await;
     browser
 }
 
@@ -51,10 +53,14 @@ async fn a_cross_site_form_post_is_rejected(pool: PgPool) {
     let here = format!("http://{}", app.addr);
 
     // Another site posting with the victim's cookie, even with a stolen token.
-    let res = post(Some("https://evil.example"), None, Some(&token)).await.unwrap();
+    let res = post(Some("https://evil.example"), None, Some(&token))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.text().await.unwrap().contains("vient d'un autre site"));
-    let res = post(Some(&here), Some("cross-site"), Some(&token)).await.unwrap();
+    let res = post(Some(&here), Some("cross-site"), Some(&token))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Same origin, but no token or a wrong one.
     let res = post(Some(&here), Some("same-origin"), None).await.unwrap();
@@ -64,7 +70,9 @@ async fn a_cross_site_form_post_is_rejected(pool: PgPool) {
     assert_eq!(user_count(&app).await, 1, "nothing was created");
 
     // The genuine form goes through.
-    let res = post(Some(&here), Some("same-origin"), Some(&token)).await.unwrap();
+    let res = post(Some(&here), Some("same-origin"), Some(&token))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(user_count(&app).await, 2);
 }
@@ -81,7 +89,10 @@ async fn a_forged_sign_in_is_rejected_too(pool: PgPool) {
         .client
         .post(app.url("/api/sign_in"))
         .header("Accept", "text/html")
-        .form(&[("email", "mallory@taskflow.example"), ("password", PASSWORD)])
+        .form(&[
+            ("email", "mallory@taskflow.example"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -99,7 +110,9 @@ async fn names_are_escaped_in_pages(pool: PgPool) {
     )
     .await;
     let browser = Browser::new();
-    let (_, html) = browser.sign_in(&app, "xss@taskflow.example", PASSWORD).await;
+    let (_, html) = browser
+        .sign_in(&app, "xss@taskflow.example", PASSWORD)
+        .await;
     assert!(!html.contains("<script>alert(1)</script>"), "{html}");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     let (_, html) = browser.page(&app, "/admin/users").await;
@@ -112,14 +125,19 @@ async fn probes_answer_and_unknown_pages_are_404(pool: PgPool) {
     let browser = Browser::new();
     let res = browser.get(&app, "/healthz").await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers().get("set-cookie").is_none(), "probes open no session");
+    assert!(
+        res.headers().get("set-cookie").is_none(),
+        "probes open no session"
+    );
     let res = browser.get(&app, "/readyz").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.text().await.unwrap(), "ready");
 
     app.create_user("paul@taskflow.example", "Paul", &["viewer"])
         .await;
-    browser.sign_in(&app, "paul@taskflow.example", PASSWORD).await;
+    browser
+        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+        .await;
     let (status, html) = browser.page(&app, "/no-such-page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page introuvable."));

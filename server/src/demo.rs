@@ -8,11 +8,31 @@ pub const DEMO_PASSWORD: &str = "taskflow-demo";
 
 /// (email, name, role) of the demo accounts.
 pub const DEMO_ACCOUNTS: [(&str, &str, &str); 9] = [
-    ("claire.dubois@taskflow.example", "Claire Dubois", "tech_lead"),
-    ("marc.lefevre@taskflow.example", "Marc Lefèvre", "project_manager"),
-    ("sophie.martin@taskflow.example", "Sophie Martin", "sysadmin"),
-    ("julien.moreau@taskflow.example", "Julien Moreau", "senior_dev_oncall"),
-    ("thomas.bernard@taskflow.example", "Thomas Bernard", "developer"),
+    (
+        "claire.dubois@taskflow.example",
+        "Claire Dubois",
+        "tech_lead",
+    ),
+    (
+        "marc.lefevre@taskflow.example",
+        "Marc Lefèvre",
+        "project_manager",
+    ),
+    (
+        "sophie.martin@taskflow.example",
+        "Sophie Martin",
+        "sysadmin",
+    ),
+    (
+        "julien.moreau@taskflow.example",
+        "Julien Moreau",
+        "senior_dev_oncall",
+    ),
+    (
+        "thomas.bernard@taskflow.example",
+        "Thomas Bernard",
+        "developer",
+    ),
     ("camille.petit@taskflow.example", "Camille Petit", "qa"),
     ("nadia.haddad@taskflow.example", "Nadia Haddad", "dba"),
     ("paul.roux@taskflow.example", "Paul Roux", "viewer"),
@@ -29,7 +49,9 @@ pub async fn seed(pool: &PgPool) -> Result<usize, AppError> {
             NewPassword::parse(DEMO_PASSWORD),
             Roles::parse([role]),
         ) else {
-            return Err(AppError::Internal(format!("demo account {email} is invalid")));
+            return Err(AppError::Internal(format!(
+                "demo account {email} is invalid"
+            )));
         };
         let new = NewAccount {
             email,

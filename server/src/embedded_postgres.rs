@@ -51,7 +51,8 @@ impl EmbeddedPostgres {
     /// Finds the server binaries: the given folder, `pg_config --bindir`, or the newest
     /// `/usr/lib/postgresql/<version>/bin` (Debian's layout).
     pub fn find_binaries(configured: Option<&Path>) -> Result<PathBuf, EmbeddedPostgresError> {
-        let has_server = |dir: &Path| dir.join("postgres").is_file() && dir.join("initdb").is_file();
+        let has_server =
+            |dir: &Path| dir.join("postgres").is_file() && dir.join("initdb").is_file();
         if let Some(dir) = configured {
             return if has_server(dir) {
                 Ok(dir.to_path_buf())
@@ -59,7 +60,10 @@ impl EmbeddedPostgres {
                 Err(EmbeddedPostgresError::NotInstalled)
             };
         }
-        if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output() {
+        if let Ok(out) = std::process::Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+        {
             let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
             if out.status.success() && has_server(&dir) {
                 return Ok(dir);
@@ -97,7 +101,8 @@ impl EmbeddedPostgres {
         } else {
             None
         };
-        std::fs::create_dir_all(data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(io(format!("creating {}", data_dir.display())))?;
         let data_dir = data_dir
             .canonicalize()
             .map_err(io(format!("reading {}", data_dir.display())))?;
@@ -109,7 +114,10 @@ impl EmbeddedPostgres {
                 .mode();
             if mode & 0o001 == 0 {
                 std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(mode | 0o011))
-                    .map_err(io(format!("opening {} to the postgres user", data_dir.display())))?;
+                    .map_err(io(format!(
+                        "opening {} to the postgres user",
+                        data_dir.display()
+                    )))?;
             }
         }
         let cluster = data_dir.join("postgres");
@@ -263,7 +271,14 @@ async fn init_cluster(
     command
         .arg("-D")
         .arg(cluster)
-        .args(["-U", SUPERUSER, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C"])
+        .args([
+            "-U",
+            SUPERUSER,
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ])
         .arg(format!("--pwfile={}", pwfile.display()))
         .stdin(Stdio::null());
     if let Some((uid, gid)) = run_as {
@@ -286,6 +301,9 @@ async fn init_cluster(
 fn free_port() -> Result<u16, EmbeddedPostgresError> {
     let listener =
         std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io("finding a free port"))?;
-    let port = listener.local_addr().map_err(io("finding a free port"))?.port();
+    let port = listener
+        .local_addr()
+        .map_err(io("finding a free port"))?
+        .port();
     Ok(port)
 }

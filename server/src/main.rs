@@ -12,7 +12,11 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "rollback-desk", version, about = "Coordinates deployment rollbacks")]
+#[command(
+    name = "rollback-desk",
+    version,
+    about = "Coordinates deployment rollbacks"
+)]
 struct Cli {
     /// TOML configuration file (default: ./rollback-desk.toml when it exists).
     #[arg(long, global = true, env = "RBD_CONFIG")]
@@ -93,8 +97,9 @@ async fn connect(settings: &Settings) -> anyhow::Result<(PgPool, Option<Embedded
     let (url, embedded) = match &settings.database_url {
         Some(url) => (url.clone(), None),
         None => {
-            let pg = EmbeddedPostgres::start(&settings.data_dir, settings.postgres_bin_dir.as_deref())
-                .await?;
+            let pg =
+                EmbeddedPostgres::start(&settings.data_dir, settings.postgres_bin_dir.as_deref())
+                    .await?;
             (pg.url(), Some(pg))
         }
     };
@@ -180,9 +185,16 @@ async fn add_user(pool: &PgPool, email: &str, name: &str, roles: &[String]) -> a
     )
     .await
     .map_err(|e| match e {
-        app::backend::AppError::Invalid(_) => anyhow::anyhow!("an account with this email already exists"),
+        app::backend::AppError::Invalid(_) => {
+            anyhow::anyhow!("an account with this email already exists")
+        }
         other => other.into(),
     })?;
-    println!("added {} ({}) with roles {}", account.name, account.email, account.roles.names().join(", "));
+    println!(
+        "added {} ({}) with roles {}",
+        account.name,
+        account.email,
+        account.roles.names().join(", ")
+    );
     Ok(())
 }

@@ -48,12 +48,13 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings, pool: PgPool) -> Result<Application, StartupError> {
-        let listener = TcpListener::bind(settings.bind)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: settings.bind,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(settings.bind)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.bind,
+                    source,
+                })?;
         let session_store = PostgresStore::new(pool.clone());
         let router = router(settings, pool, session_store.clone());
         Ok(Application {
@@ -70,7 +71,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets running requests finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         // Expired sessions are deleted hourly so that the table does not grow forever.
         let cleanup = tokio::spawn(
             self.session_store

@@ -82,10 +82,11 @@ pub async fn create(pool: &PgPool, new: &NewAccount) -> Result<Account, AppError
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Account>, AppError> {
-    let row = sqlx::query_as::<_, AccountRow>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
+    let row =
+        sqlx::query_as::<_, AccountRow>(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
     Ok(row.map(AccountRow::into_account))
 }
 

@@ -86,7 +86,16 @@ mod tests {
                 .as_str(),
             "lea.martin@taskflow.example"
         );
-        for bad in ["", "lea", "@x.fr", "lea@", "lea@x", "le a@x.fr", "a@b@c.fr", "a@.fr"] {
+        for bad in [
+            "",
+            "lea",
+            "@x.fr",
+            "lea@",
+            "lea@x",
+            "le a@x.fr",
+            "a@b@c.fr",
+            "a@.fr",
+        ] {
             assert!(EmailAddress::parse(bad).is_none(), "{bad} accepted");
         }
     }

@@ -159,8 +159,7 @@ fn AccountsTable(rows: Vec<AccountRow>) -> impl IntoView {
         .into_iter()
         .map(|row| {
             let form = roles_form(row.id);
-            let checked =
-                typed_roles(&viewer, &form).unwrap_or_else(|| row.roles.iter().collect());
+            let checked = typed_roles(&viewer, &form).unwrap_or_else(|| row.roles.iter().collect());
             let roles_error = viewer.field_error(&form, "roles");
             let (status, toggle) = if row.active {
                 (Msg::Active, Msg::Deactivate)

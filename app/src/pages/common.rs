@@ -136,11 +136,10 @@ pub fn FlashBanner() -> impl IntoView {
     });
     // A server function that failed before it could answer (malformed post) comes back here
     // with `__err` in the query: say so instead of showing nothing.
-    let failed = use_location()
-        .query
-        .get_untracked()
-        .get("__err")
-        .map(|_| view! { <p class="flash alert" role="alert">{viewer.t(Msg::InternalError)}</p> });
+    let failed =
+        use_location().query.get_untracked().get("__err").map(
+            |_| view! { <p class="flash alert" role="alert">{viewer.t(Msg::InternalError)}</p> },
+        );
     view! { {notice} {alert} {failed} }
 }
 
@@ -182,7 +181,13 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(super::local_path("/incidents?x=1"), "/incidents?x=1");
-        for bad in ["https://evil.example/", "//evil.example", "/\\evil", "", "javascript:x"] {
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil",
+            "",
+            "javascript:x",
+        ] {
             assert_eq!(super::local_path(bad), "/", "{bad}");
         }
     }

@@ -89,9 +89,13 @@ pub async fn sign_in(
         );
         errors.into_result()?;
         let address = address.ok_or(crate::backend::AppError::Internal("unreachable".into()))?;
-        let account =
-            accounts::authenticate(&ctx.state.pool, &ctx.state.sign_in_policy, &address, &password)
-                .await?;
+        let account = accounts::authenticate(
+            &ctx.state.pool,
+            &ctx.state.sign_in_policy,
+            &address,
+            &password,
+        )
+        .await?;
         session::start_signed_in(&ctx.session, account.id, account.language).await?;
         tracing::info!(user = %account.id, "signed in");
         Ok(Done::to(next.clone()))

@@ -138,7 +138,11 @@ async fn check_forgery(gate: &GateState, token: Option<&str>, req: Request) -> (
     let Some(expected) = token else {
         return (req, false);
     };
-    if let Some(sent) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(sent) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
         let ok = bool::from(sent.as_bytes().ct_eq(expected.as_bytes()));
         return (req, ok);
     }
