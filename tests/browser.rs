@@ -183,3 +183,73 @@ async fn sign_in_and_switch_language_with_javascript_off(pool: PgPool) {
     assert!(browser.text("[role=status]").await.contains("déconnecté"));
     browser.quit().await;
 }
+
+#[sqlx::test(migrations = false)]
+async fn open_an_incident_record_the_steps_and_decide_with_javascript_off(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_environment("TaskFlow production").await;
+    app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
+        .await;
+    let browser = Chromium::start(false).await;
+    browser.client.goto(&app.url("/login")).await.unwrap();
+    browser.fill("#email", "claire@taskflow.example").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button.primary").await;
+
+    browser.click("a[href='/incidents/new']").await;
+    assert_eq!(browser.path().await, "/incidents/new");
+    browser
+        .fill("#title", "Erreurs critiques dans le module de facturation")
+        .await;
+    browser
+        .fill("#description", "Erreurs 500 sur /billing depuis la v1.2.0")
+        .await;
+    browser
+        .fill("#suspect_release", "2025-10-17_104523 (v1.2.0)")
+        .await;
+    browser.click("#criterion-critical_feature_failure").await;
+    browser.screenshot("incident-new").await;
+    browser.click("button.primary").await;
+    let page = browser.path().await;
+    assert!(page.starts_with("/incidents/"), "{page}");
+    assert!(browser.text("[role=status]").await.contains("ouvert"));
+    assert!(browser.text(".deadline-box").await.contains("il reste"));
+
+    for (step, note) in [
+        ("identification", "Erreurs 500 sur /billing"),
+        ("impact_evaluation", "Facturation indisponible pour tous"),
+        ("no_quick_fix", "Pas de correctif sûr en 30 minutes"),
+    ] {
+        browser.fill(&format!("#note-{step}"), note).await;
+        browser.click(&format!("#step-{step} button")).await;
+        assert_eq!(browser.path().await, page);
+        assert!(browser.text(&format!("#step-{step}")).await.contains(note));
+    }
+    browser.click("#decision-rollback-application").await;
+    browser
+        .fill(
+            "#decision-reason",
+            "Module de facturation en erreur, pas de migration",
+        )
+        .await;
+    browser.click("#decision button.primary").await;
+    assert_eq!(browser.path().await, page);
+    assert!(browser
+        .text("#decision")
+        .await
+        .contains("Rollback applicatif (sans base de données)"));
+    assert_eq!(browser.text(".title-row .state").await, "Décidé");
+    let timeline = browser.text("#timeline").await;
+    for entry in [
+        "Décision prise",
+        "Étape enregistrée",
+        "Incident ouvert",
+        "En évaluation → Décidé",
+    ] {
+        assert!(timeline.contains(entry), "{entry} in {timeline}");
+    }
+    // Newest first.
+    assert!(timeline.find("Décision prise").unwrap() < timeline.find("Incident ouvert").unwrap());
+    browser.screenshot("incident-decided").await;
+    browser.quit().await;
+}

@@ -86,6 +86,26 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    pub async fn create_environment(&self, name: &str) -> uuid::Uuid {
+        sqlx::query_scalar("INSERT INTO environments (name) VALUES ($1) RETURNING id")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .expect("environment created")
+    }
+
+    /// A signed-in user with `roles`, as an `app` value for calling services directly.
+    pub async fn signed_in_user(&self, email: &str, roles: &[&str]) -> app::viewer::SignedInUser {
+        let id = self.create_user(email, email, roles).await;
+        app::backend::accounts::find(&self.pool, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .signed_in()
+    }
+}
+
 /// A browser-like client: a cookie jar (it outlives a server restart), no redirects
 /// followed automatically, so that tests see each 302/303.
 pub struct Browser {

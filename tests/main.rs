@@ -5,4 +5,5 @@ mod browser;
 mod cli;
 mod embedded_postgres;
 mod helpers;
+mod incidents;
 mod security;

@@ -2,7 +2,7 @@
 //!
 //! Every text is a `Msg` with its French and English wording side by side; the compiler checks
 //! that no language misses one. Messages with values (`{n}`) are filled with [`Msg::fill`].
-use crate::domain::Role;
+use crate::domain::{Criterion, IncidentState, Role, RollbackType, Severity, ValidationStep};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -119,6 +119,110 @@ messages! {
     RoleDba => "DBA", "DBA";
     RoleViewer => "Lecteur", "Viewer";
     RoleAdmin => "Administrateur des comptes", "Account administrator";
+    ReadOnlyAccount => "Votre compte est en lecture seule.", "Your account is read-only.";
+    OnlyDecidersMay => "Seuls le responsable technique, le chef de projet, l'administrateur système et le développeur senior de garde peuvent faire cela (§2.2).", "Only the tech lead, the project manager, the system administrator and the senior developer on call may do this (§2.2).";
+    NotInThisState => "Impossible dans l'état actuel de l'incident ({n}).", "Not possible in the incident's current state ({n}).";
+    StepsMissing => "La décision demande d'abord les étapes 1 à 3 de la procédure de validation ; il manque : {n}.", "The decision first needs steps 1 to 3 of the validation procedure; missing: {n}.";
+    StepAlreadyRecorded => "L'étape {n} est déjà enregistrée.", "Step {n} is already recorded.";
+    DecisionStepIsTheDecision => "L'étape 4 s'enregistre en prenant la décision.", "Step 4 is recorded by taking the decision.";
+    UnknownIncident => "Cet incident n'existe pas.", "This incident does not exist.";
+    EnvironmentRequired => "Choisissez l'environnement touché.", "Choose the affected environment.";
+    TitleRequired => "Saisissez un titre (200 caractères au plus).", "Enter a title (at most 200 characters).";
+    DescriptionTooLong => "La description dépasse 20 000 caractères.", "The description is longer than 20,000 characters.";
+    DetectedAtInvalid => "Saisissez une date et une heure de détection (AAAA-MM-JJ HH:MM).", "Enter a detection date and time (YYYY-MM-DD HH:MM).";
+    DetectedInFuture => "La détection ne peut pas être dans le futur.", "The detection can't be in the future.";
+    SeverityRequired => "Choisissez une sévérité.", "Choose a severity.";
+    UnknownCriterion => "Critère inconnu : choisissez parmi ceux du §2.1.", "Unknown criterion: choose among those of §2.1.";
+    TextTooLong => "Ce texte est trop long.", "This text is too long.";
+    ReasonRequired => "Donnez la raison.", "Give the reason.";
+    DecisionRequired => "Choisissez une décision.", "Choose a decision.";
+    CommentRequired => "Le commentaire est vide.", "The comment is empty.";
+    NewIncident => "Ouvrir un incident", "Open an incident";
+    OpenIncidentButton => "Ouvrir l'incident", "Open the incident";
+    Title => "Titre", "Title";
+    Description => "Description", "Description";
+    DetectedAt => "Détecté le", "Detected at";
+    DetectedAtHint => "Heure de {n}. Par défaut : maintenant.", "Time in {n}. Default: now.";
+    Severity => "Sévérité", "Severity";
+    Environment => "Environnement", "Environment";
+    SuspectRelease => "Release supposée défectueuse", "Release believed defective";
+    Criteria => "Critères déclencheurs (§2.1)", "Trigger criteria (§2.1)";
+    CriteriaOther => "Autre critère (texte libre)", "Other criterion (free text)";
+    State => "État", "State";
+    InterventionSla => "Intervention sous {n}", "Intervention within {n}";
+    DecisionDeadline => "Décision avant", "Decide by";
+    TimeLeft => "il reste {n}", "{n} left";
+    OverdueBy => "En retard de {n}", "Overdue by {n}";
+    Overdue => "En retard", "Overdue";
+    ValidationSteps => "Procédure de validation (§2.2)", "Validation procedure (§2.2)";
+    RecordStep => "Enregistrer l'étape", "Record the step";
+    Note => "Note", "Note";
+    NotRecorded => "Pas encore fait", "Not done yet";
+    RecordedBy => "{n}", "{n}";
+    TheDecision => "Décision", "Decision";
+    Decide => "Décider", "Decide";
+    Reason => "Raison", "Reason";
+    EstimatedDuration => "durée estimée {n} min", "estimated {n} min";
+    WhoMayDecide => "Peuvent décider : responsable technique, chef de projet, administrateur système, développeur senior de garde.", "Who may decide: tech lead, project manager, system administrator, senior developer on call.";
+    Timeline => "Chronologie", "Timeline";
+    AddComment => "Ajouter un commentaire (Markdown)", "Add a comment (Markdown)";
+    Send => "Envoyer", "Send";
+    CancelIncident => "Annuler l'incident", "Cancel the incident";
+    CancelReason => "Raison de l'annulation", "Reason for cancelling";
+    Filters => "Filtres", "Filters";
+    OpenOnly => "Ouverts seulement", "Open only";
+    OverdueOnly => "En retard seulement", "Overdue only";
+    Any => "Tous", "Any";
+    Apply => "Appliquer", "Apply";
+    PreviousPage => "Page précédente", "Previous page";
+    NextPage => "Page suivante", "Next page";
+    PageOf => "Page {n}", "Page {n}";
+    NoIncidents => "Aucun incident.", "No incidents.";
+    OpenIncidents => "Incidents ouverts", "Open incidents";
+    IncidentOpened => "Incident n°{n} ouvert.", "Incident #{n} opened.";
+    StepRecordedNotice => "Étape {n} enregistrée.", "Step {n} recorded.";
+    DecidedNotice => "Décision enregistrée.", "Decision recorded.";
+    CommentedNotice => "Commentaire ajouté.", "Comment added.";
+    CancelledNotice => "Incident annulé.", "Incident cancelled.";
+    System => "Système", "System";
+    OpenedBy => "Ouvert par {n}", "Opened by {n}";
+    EventCreated => "Incident ouvert", "Incident opened";
+    EventStepRecorded => "Étape enregistrée", "Step recorded";
+    EventDecided => "Décision prise", "Decision taken";
+    EventCommented => "Commentaire", "Comment";
+    EventOverdue => "Délai de décision de 30 minutes dépassé", "30-minute decision deadline passed";
+    EventStateChanged => "Changement d'état", "State changed";
+    EventCancelled => "Incident annulé", "Incident cancelled";
+    StateDetected => "Détecté", "Detected";
+    StateEvaluating => "En évaluation", "Evaluating";
+    StateDecided => "Décidé", "Decided";
+    StateAwaitingApproval => "En attente d'approbation", "Awaiting approval";
+    StateExecuting => "En exécution", "Executing";
+    StateVerifying => "En vérification", "Verifying";
+    StateMonitoring => "Sous surveillance", "Monitoring";
+    StateResolved => "Résolu", "Resolved";
+    StateClosed => "Clos", "Closed";
+    StateFixForward => "Correctif sans rollback", "Fix forward";
+    StateCancelled => "Annulé", "Cancelled";
+    SeverityCritical => "Critique", "Critical";
+    SeverityUrgent => "Urgent", "Urgent";
+    SeverityNormal => "Normal", "Normal";
+    CriterionCriticalErrors => "Erreurs critiques empêchant l'accès à l'application", "Critical errors preventing access to the application";
+    CriterionUserDataLoss => "Perte de données utilisateur", "User data loss";
+    CriterionMajorPerformance => "Problèmes de performance majeurs (temps de réponse > 10 secondes)", "Major performance problems (response time > 10 seconds)";
+    CriterionIrreversibleMigration => "Erreurs de migration de base de données irréversibles", "Irreversible database migration errors";
+    CriterionSecurityFlaw => "Failles de sécurité découvertes après déploiement", "Security flaws discovered after deployment";
+    CriterionProductionIncompatibility => "Incompatibilité avec l'environnement de production", "Incompatibility with the production environment";
+    CriterionCriticalFeatureFailure => "Dysfonctionnement des fonctionnalités critiques métier", "Malfunction of business-critical features";
+    StepIdentification => "Identification du problème", "Identify the problem";
+    StepImpactEvaluation => "Évaluation de l'impact", "Evaluate the impact";
+    StepNoQuickFix => "Vérification qu'un correctif rapide n'est pas possible", "Check that no quick fix is possible";
+    StepDecision => "Décision de rollback", "Rollback decision";
+    StepCommunication => "Communication aux parties prenantes", "Communication to stakeholders";
+    RollbackApplication => "Rollback applicatif (sans base de données)", "Application rollback (no database)";
+    RollbackApplicationDatabase => "Rollback applicatif + base de données", "Application + database rollback";
+    RollbackSystem => "Rollback complet (système)", "Full (system) rollback";
+    FixForward => "Pas de rollback : corriger en avant", "No rollback: fix forward";
 }
 
 impl Msg {
@@ -139,6 +243,94 @@ impl Msg {
             Role::Viewer => Msg::RoleViewer,
             Role::Admin => Msg::RoleAdmin,
         }
+    }
+}
+
+impl Msg {
+    pub fn state(state: IncidentState) -> Msg {
+        use IncidentState as S;
+        match state {
+            S::Detected => Msg::StateDetected,
+            S::Evaluating => Msg::StateEvaluating,
+            S::Decided => Msg::StateDecided,
+            S::AwaitingApproval => Msg::StateAwaitingApproval,
+            S::Executing => Msg::StateExecuting,
+            S::Verifying => Msg::StateVerifying,
+            S::Monitoring => Msg::StateMonitoring,
+            S::Resolved => Msg::StateResolved,
+            S::Closed => Msg::StateClosed,
+            S::FixForward => Msg::StateFixForward,
+            S::Cancelled => Msg::StateCancelled,
+        }
+    }
+
+    pub fn severity(severity: Severity) -> Msg {
+        match severity {
+            Severity::Critical => Msg::SeverityCritical,
+            Severity::Urgent => Msg::SeverityUrgent,
+            Severity::Normal => Msg::SeverityNormal,
+        }
+    }
+
+    pub fn criterion(criterion: Criterion) -> Msg {
+        use Criterion as C;
+        match criterion {
+            C::CriticalErrors => Msg::CriterionCriticalErrors,
+            C::UserDataLoss => Msg::CriterionUserDataLoss,
+            C::MajorPerformance => Msg::CriterionMajorPerformance,
+            C::IrreversibleMigration => Msg::CriterionIrreversibleMigration,
+            C::SecurityFlaw => Msg::CriterionSecurityFlaw,
+            C::ProductionIncompatibility => Msg::CriterionProductionIncompatibility,
+            C::CriticalFeatureFailure => Msg::CriterionCriticalFeatureFailure,
+        }
+    }
+
+    pub fn step(step: ValidationStep) -> Msg {
+        use ValidationStep as V;
+        match step {
+            V::Identification => Msg::StepIdentification,
+            V::ImpactEvaluation => Msg::StepImpactEvaluation,
+            V::NoQuickFix => Msg::StepNoQuickFix,
+            V::Decision => Msg::StepDecision,
+            V::Communication => Msg::StepCommunication,
+        }
+    }
+
+    pub fn rollback_type(t: RollbackType) -> Msg {
+        match t {
+            RollbackType::Application => Msg::RollbackApplication,
+            RollbackType::ApplicationDatabase => Msg::RollbackApplicationDatabase,
+            RollbackType::System => Msg::RollbackSystem,
+        }
+    }
+
+    pub fn event(kind: &str) -> Option<Msg> {
+        Some(match kind {
+            "created" => Msg::EventCreated,
+            "step_recorded" => Msg::EventStepRecorded,
+            "decided" => Msg::EventDecided,
+            "commented" => Msg::EventCommented,
+            "overdue" => Msg::EventOverdue,
+            "state_changed" => Msg::EventStateChanged,
+            "cancelled" => Msg::EventCancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// A duration for people: "8 min", "1 h 05 min", "2 j 3 h".
+pub fn duration_text(lang: Lang, minutes: i64) -> String {
+    let m = minutes.abs();
+    let day = match lang {
+        Lang::Fr => "j",
+        Lang::En => "d",
+    };
+    if m < 60 {
+        format!("{m} min")
+    } else if m < 24 * 60 {
+        format!("{} h {:02} min", m / 60, m % 60)
+    } else {
+        format!("{} {day} {} h", m / (24 * 60), (m % (24 * 60)) / 60)
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod domain;
 pub mod i18n;
 pub mod pages;
+pub mod records;
 pub mod viewer;
 
 #[cfg(feature = "ssr")]

@@ -16,16 +16,37 @@ pub struct SignedInUser {
     pub roles: Roles,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Viewer {
     pub user: Option<SignedInUser>,
     pub lang: Lang,
     /// The per-session token every form carries (field `_csrf`).
     pub csrf_token: String,
     pub flash: Option<Flash>,
+    /// IANA name, e.g. Europe/Paris: times are shown in it.
+    pub time_zone: String,
 }
 
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Paris";
+
 impl Viewer {
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Europe::Paris)
+    }
+
+    /// A moment in the viewer's time zone: 17/10/2025 14:22 (fr), 2025-10-17 14:22 (en).
+    pub fn datetime(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        let local = at.with_timezone(&self.tz());
+        match self.lang {
+            Lang::Fr => local.format("%d/%m/%Y %H:%M").to_string(),
+            Lang::En => local.format("%Y-%m-%d %H:%M").to_string(),
+        }
+    }
+
+    pub fn time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&self.tz()).format("%H:%M").to_string()
+    }
+
     pub fn t(&self, msg: Msg) -> &'static str {
         msg.text(self.lang)
     }
@@ -45,6 +66,18 @@ impl Viewer {
             .filter(|f| f.form.as_deref() == Some(form))
             .and_then(|f| f.errors.get(name))
             .map(|t| t.render(self.lang))
+    }
+}
+
+impl Default for Viewer {
+    fn default() -> Viewer {
+        Viewer {
+            user: None,
+            lang: Lang::default(),
+            csrf_token: String::new(),
+            flash: None,
+            time_zone: DEFAULT_TIME_ZONE.to_owned(),
+        }
     }
 }
 

@@ -67,3 +67,168 @@ pub async fn seed(pool: &PgPool) -> Result<usize, AppError> {
     }
     Ok(created)
 }
+
+/// The procedure's scenario (DESIGN.md): the TaskFlow production environment, the v1.2.0
+/// incident of 17/10/2025 decided for an application rollback, and an open incident a few
+/// minutes old to show the countdown. Only seeded into an empty incident table.
+pub async fn seed_scenario(pool: &PgPool) -> Result<bool, AppError> {
+    let mut tx = pool.begin().await?;
+    // Serialise concurrent seeders (two servers started with --demo).
+    sqlx::query("LOCK TABLE incidents IN EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents")
+        .fetch_one(&mut *tx)
+        .await?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    let environment: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO environments (name) VALUES ('TaskFlow production')
+         ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let user = |email: &'static str| {
+        sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM users WHERE email = $1").bind(email)
+    };
+    let julien = user("julien.moreau@taskflow.example")
+        .fetch_one(&mut *tx)
+        .await?;
+    let claire = user("claire.dubois@taskflow.example")
+        .fetch_one(&mut *tx)
+        .await?;
+    let thomas = user("thomas.bernard@taskflow.example")
+        .fetch_one(&mut *tx)
+        .await?;
+
+    // 17/10/2025, Paris time (UTC+2): detected 14:22, decided 14:28.
+    let at = |hh: u32, mm: u32| {
+        chrono::NaiveDate::from_ymd_opt(2025, 10, 17)
+            .and_then(|d| d.and_hms_opt(hh - 2, mm, 0))
+            .map(|t| t.and_utc())
+            .ok_or_else(|| AppError::Internal("demo time".into()))
+    };
+    let detected = at(14, 22)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO incidents (title, description, detected_at, severity, environment_id,
+             suspect_release, criteria, state, decision, rollback_type, decision_reason,
+             decided_at, decided_by, created_by, created_at)
+         VALUES ($1, $2, $3, 'critical', $4, '2025-10-17_104523 (v1.2.0)',
+             ARRAY['critical_errors', 'critical_feature_failure'], 'decided', 'rollback',
+             'application', $5, $6, $7, $8, $3) RETURNING id",
+    )
+    .bind("Erreurs critiques dans le module de facturation (v1.2.0)")
+    .bind("Depuis le déploiement de la v1.2.0, la génération des factures échoue (erreurs 500 sur /billing). Les autres modules répondent.")
+    .bind(detected)
+    .bind(environment)
+    .bind("Erreurs critiques dans le module de facturation ; pas de migration de base de données dans la v1.2.0 : rollback applicatif.")
+    .bind(at(14, 28)?)
+    .bind(claire)
+    .bind(julien)
+    .fetch_one(&mut *tx)
+    .await?;
+    let steps = [
+        (
+            "identification",
+            julien,
+            at(14, 23)?,
+            "Erreurs 500 sur /billing depuis la v1.2.0 (release 2025-10-17_104523).",
+        ),
+        (
+            "impact_evaluation",
+            julien,
+            at(14, 25)?,
+            "Facturation indisponible pour tous les clients ; le reste de l'application répond.",
+        ),
+        (
+            "no_quick_fix",
+            claire,
+            at(14, 27)?,
+            "Cause non identifiée, aucun correctif sûr en moins de 30 minutes.",
+        ),
+        (
+            "decision",
+            claire,
+            at(14, 28)?,
+            "Rollback applicatif vers v1.1.8 (release 2025-10-16_153012).",
+        ),
+    ];
+    let event = |at, actor: Option<uuid::Uuid>, kind: &'static str, details: serde_json::Value| {
+        sqlx::query("INSERT INTO incident_events (incident_id, at, actor_id, kind, details) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(at)
+            .bind(actor)
+            .bind(kind)
+            .bind(details)
+    };
+    event(detected, Some(julien), "created", serde_json::json!({"title": "Erreurs critiques dans le module de facturation (v1.2.0)", "severity": "critical"}))
+        .execute(&mut *tx)
+        .await?;
+    for (number, (step, by, when, note)) in steps.into_iter().enumerate() {
+        sqlx::query("INSERT INTO incident_steps (incident_id, step, recorded_by, recorded_at, note) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(step)
+            .bind(by)
+            .bind(when)
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
+        if step == "decision" {
+            event(when, Some(by), "decided", serde_json::json!({"decision": "rollback", "rollback_type": "application", "reason": note}))
+                .execute(&mut *tx)
+                .await?;
+            event(
+                when,
+                Some(by),
+                "state_changed",
+                serde_json::json!({"from": "evaluating", "to": "decided"}),
+            )
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            event(
+                when,
+                Some(by),
+                "step_recorded",
+                serde_json::json!({"step": step, "number": number + 1, "note": note}),
+            )
+            .execute(&mut *tx)
+            .await?;
+            if number == 0 {
+                event(
+                    when,
+                    Some(by),
+                    "state_changed",
+                    serde_json::json!({"from": "detected", "to": "evaluating"}),
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+
+    let now = chrono::Utc::now();
+    let fresh = now - chrono::Duration::minutes(6);
+    let open: i64 = sqlx::query_scalar(
+        "INSERT INTO incidents (title, description, detected_at, severity, environment_id,
+             suspect_release, criteria, created_by, created_at)
+         VALUES ('Export PDF des tâches très lent', $1, $2, 'urgent', $3, '2025-10-17_104523 (v1.2.0)',
+             ARRAY['major_performance'], $4, $2) RETURNING id",
+    )
+    .bind("L'export PDF prend plus de 15 secondes depuis ce matin.")
+    .bind(fresh)
+    .bind(environment)
+    .bind(thomas)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO incident_events (incident_id, at, actor_id, kind, details) VALUES ($1, $2, $3, 'created', $4)")
+        .bind(open)
+        .bind(fresh)
+        .bind(thomas)
+        .bind(serde_json::json!({"title": "Export PDF des tâches très lent", "severity": "urgent"}))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}

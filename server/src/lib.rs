@@ -3,5 +3,6 @@
 pub mod config;
 pub mod demo;
 pub mod embedded_postgres;
+pub mod overdue;
 pub mod startup;
 pub mod web;

@@ -115,7 +115,8 @@ async fn serve(settings: &Settings, pool: PgPool, demo: bool) -> anyhow::Result<
     startup::migrate(&pool).await?;
     if demo {
         let created = server::demo::seed(&pool).await?;
-        tracing::info!(created, "demo accounts ready");
+        let scenario = server::demo::seed_scenario(&pool).await?;
+        tracing::info!(created, scenario, "demo data ready");
     }
     let app = Application::build(settings, pool).await?;
     let addr = app.local_addr();

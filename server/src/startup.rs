@@ -44,6 +44,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     session_store: PostgresStore,
+    pool: PgPool,
 }
 
 impl Application {
@@ -56,11 +57,12 @@ impl Application {
                     source,
                 })?;
         let session_store = PostgresStore::new(pool.clone());
-        let router = router(settings, pool, session_store.clone());
+        let router = router(settings, pool.clone(), session_store.clone());
         Ok(Application {
             listener,
             router,
             session_store,
+            pool,
         })
     }
 
@@ -81,11 +83,16 @@ impl Application {
                 .clone()
                 .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
         );
+        let overdue = tokio::spawn(crate::overdue::watch(
+            self.pool.clone(),
+            std::time::Duration::from_secs(30),
+        ));
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartupError::Serve);
         cleanup.abort();
+        overdue.abort();
         result
     }
 }

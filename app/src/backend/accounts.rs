@@ -17,6 +17,7 @@ pub struct Account {
     pub language: Lang,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    pub time_zone: String,
 }
 
 impl Account {
@@ -39,6 +40,7 @@ struct AccountRow {
     language: String,
     active: bool,
     created_at: DateTime<Utc>,
+    time_zone: String,
 }
 
 impl AccountRow {
@@ -52,11 +54,12 @@ impl AccountRow {
             language: Lang::parse(&self.language).unwrap_or_default(),
             active: self.active,
             created_at: self.created_at,
+            time_zone: self.time_zone,
         }
     }
 }
 
-const COLUMNS: &str = "id, email, name, roles, language, active, created_at";
+const COLUMNS: &str = "id, email, name, roles, language, active, created_at, time_zone";
 
 pub struct NewAccount {
     pub email: EmailAddress,

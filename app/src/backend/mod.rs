@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod error;
 pub mod form;
+pub mod incidents;
+pub mod markdown;
 pub mod password;
 pub mod session;
 pub mod state;

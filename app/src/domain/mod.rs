@@ -1,6 +1,54 @@
 //! Domain values shared by the pages and the server: parsed once, never invalid.
+/// An enum whose variants have one stored name each (database column, form value).
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),* }
+
+        // Serialised by the stored name too, so that events and page data say "evaluating".
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let name = String::deserialize(d)?;
+                $name::parse(&name).ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown {}: {name}", stringify!($name)))
+                })
+            }
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The name stored in the database and used in forms.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod account;
+pub mod incident;
+pub mod lifecycle;
 pub mod role;
 
 pub use account::{EmailAddress, NewPassword, PersonName};
+pub use incident::{Criterion, Decision, RollbackType, Severity, ValidationStep};
+pub use lifecycle::{Action, IncidentState, Refusal};
 pub use role::{Role, Roles};

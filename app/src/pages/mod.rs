@@ -2,11 +2,15 @@
 mod accounts;
 mod common;
 mod dashboard;
+mod incidents;
 mod placeholder;
 mod sign_in;
 
 pub use accounts::{AddAccount, ListAccounts, SaveRoles, SetAccountActive};
 pub use common::{CsrfField, SetLanguage, SignOut};
+pub use incidents::{
+    CancelIncident, CommentIncident, DecideIncident, ListIncidents, OpenIncident, RecordStep,
+};
 pub use sign_in::SignIn;
 
 use crate::i18n::Msg;
@@ -68,9 +72,15 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=dashboard::Dashboard ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=sign_in::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents") view=incidents::IncidentsPage ssr=SsrMode::Async/>
                     <Route
-                        path=path!("/incidents")
-                        view=|| view! { <placeholder::Placeholder title=Msg::IncidentsTitle/> }
+                        path=path!("/incidents/new")
+                        view=incidents::NewIncidentPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/incidents/:id")
+                        view=incidents::IncidentPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -112,7 +112,12 @@ async fn pass(
     } else {
         session::take_flash(session).await?
     };
+    let time_zone = user
+        .as_ref()
+        .map(|u| u.time_zone.clone())
+        .unwrap_or_else(|| app::viewer::DEFAULT_TIME_ZONE.to_owned());
     let viewer = Viewer {
+        time_zone,
         user: user.map(|u| u.signed_in()),
         lang,
         csrf_token: session::csrf_token(session).await?,

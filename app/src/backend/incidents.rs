@@ -1,0 +1,491 @@
+//! Incidents: opening, the §2.2 steps, the decision, comments, the overdue watcher. Every
+//! change runs in one transaction with its events, after the state machine
+//! ([`crate::domain::lifecycle`]) has allowed it.
+use crate::backend::AppError;
+use crate::domain::lifecycle::{self, Facts};
+use crate::domain::{
+    Action, Criterion, Decision, IncidentState, Refusal, Severity, ValidationStep,
+};
+use crate::i18n::{Msg, Text};
+use crate::records::*;
+use crate::viewer::SignedInUser;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+pub struct NewIncident {
+    pub title: String,
+    pub description: String,
+    pub detected_at: DateTime<Utc>,
+    pub severity: Severity,
+    pub environment_id: Uuid,
+    pub suspect_release: String,
+    pub criteria: Vec<Criterion>,
+    pub criteria_other: String,
+}
+
+/// An action with what the form carried.
+pub enum Perform {
+    RecordStep { step: ValidationStep, note: String },
+    Decide { decision: Decision, reason: String },
+    Cancel { reason: String },
+    Comment { body: String },
+}
+
+impl Perform {
+    fn action(&self) -> Action {
+        match self {
+            Perform::RecordStep { step, .. } => Action::RecordStep(*step),
+            Perform::Decide { decision, .. } => Action::Decide(*decision),
+            Perform::Cancel { .. } => Action::Cancel,
+            Perform::Comment { .. } => Action::Comment,
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> AppError {
+        let text = match refusal {
+            Refusal::ReadOnly => Text::plain(Msg::ReadOnlyAccount),
+            Refusal::NotADecider => Text::plain(Msg::OnlyDecidersMay),
+            Refusal::WrongState(state) => Text::with(Msg::NotInThisState, state),
+            Refusal::StepsMissing(steps) => Text::with(
+                Msg::StepsMissing,
+                steps
+                    .iter()
+                    .map(|s| s.number().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Refusal::AlreadyRecorded(step) => Text::with(Msg::StepAlreadyRecorded, step.number()),
+            Refusal::DecisionStepIsTheDecision => Text::plain(Msg::DecisionStepIsTheDecision),
+        };
+        AppError::Refused(text)
+    }
+}
+
+async fn append_event(
+    tx: &mut Transaction<'_, Postgres>,
+    incident: i64,
+    actor: Option<Uuid>,
+    kind: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO incident_events (incident_id, actor_id, kind, details) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(incident)
+    .bind(actor)
+    .bind(kind)
+    .bind(details)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn environments(pool: &PgPool) -> Result<Vec<EnvironmentOption>, AppError> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM environments ORDER BY name")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| EnvironmentOption { id, name })
+        .collect())
+}
+
+pub async fn open(pool: &PgPool, actor: &SignedInUser, new: &NewIncident) -> Result<i64, AppError> {
+    if !lifecycle::may_act(&actor.roles) {
+        return Err(Refusal::ReadOnly.into());
+    }
+    let mut tx = pool.begin().await?;
+    let environment: Option<String> =
+        sqlx::query_scalar("SELECT name FROM environments WHERE id = $1")
+            .bind(new.environment_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(environment) = environment else {
+        return Err(AppError::field("environment_id", Msg::EnvironmentRequired));
+    };
+    let criteria: Vec<&str> = new.criteria.iter().map(|c| c.as_str()).collect();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO incidents (title, description, detected_at, severity, environment_id,
+                                suspect_release, criteria, criteria_other, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(&new.title)
+    .bind(&new.description)
+    .bind(new.detected_at)
+    .bind(new.severity.as_str())
+    .bind(new.environment_id)
+    .bind(&new.suspect_release)
+    .bind(&criteria)
+    .bind(&new.criteria_other)
+    .bind(actor.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    append_event(
+        &mut tx,
+        id,
+        Some(actor.id),
+        "created",
+        json!({
+            "title": new.title, "severity": new.severity, "environment": environment,
+            "detected_at": new.detected_at, "suspect_release": new.suspect_release,
+            "criteria": criteria, "criteria_other": new.criteria_other,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Takes `action` on incident `id` for `actor`: checked by the state machine against the
+/// locked row, applied, and logged, all in one transaction.
+pub async fn perform(
+    pool: &PgPool,
+    actor: &SignedInUser,
+    id: i64,
+    action: Perform,
+) -> Result<IncidentState, AppError> {
+    let mut tx = pool.begin().await?;
+    let state: Option<String> =
+        sqlx::query_scalar("SELECT state FROM incidents WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let state = state
+        .as_deref()
+        .and_then(IncidentState::parse)
+        .ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
+    let steps: Vec<String> =
+        sqlx::query_scalar("SELECT step FROM incident_steps WHERE incident_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let facts = Facts {
+        steps_done: steps
+            .iter()
+            .filter_map(|s| ValidationStep::parse(s))
+            .collect(),
+    };
+    let next = lifecycle::check(state, action.action(), &actor.roles, &facts)?;
+
+    match &action {
+        Perform::RecordStep { step, note } => {
+            record_step(&mut tx, id, actor.id, *step, note).await?;
+            append_event(
+                &mut tx,
+                id,
+                Some(actor.id),
+                "step_recorded",
+                json!({ "step": step, "number": step.number(), "note": note }),
+            )
+            .await?;
+        }
+        Perform::Decide { decision, reason } => {
+            let (kind, rollback_type) = match decision {
+                Decision::Rollback(t) => ("rollback", Some(t.as_str())),
+                Decision::FixForward => ("fix_forward", None),
+            };
+            sqlx::query(
+                "UPDATE incidents SET decision = $2, rollback_type = $3, decision_reason = $4,
+                        decided_at = now(), decided_by = $5 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(rollback_type)
+            .bind(reason)
+            .bind(actor.id)
+            .execute(&mut *tx)
+            .await?;
+            // Taking the decision is step 4 of the validation procedure.
+            record_step(&mut tx, id, actor.id, ValidationStep::Decision, reason).await?;
+            append_event(
+                &mut tx,
+                id,
+                Some(actor.id),
+                "decided",
+                json!({ "decision": kind, "rollback_type": rollback_type, "reason": reason }),
+            )
+            .await?;
+        }
+        Perform::Cancel { reason } => {
+            append_event(
+                &mut tx,
+                id,
+                Some(actor.id),
+                "cancelled",
+                json!({ "reason": reason }),
+            )
+            .await?;
+        }
+        Perform::Comment { body } => {
+            append_event(
+                &mut tx,
+                id,
+                Some(actor.id),
+                "commented",
+                json!({ "body": body }),
+            )
+            .await?;
+        }
+    }
+    if next != state {
+        sqlx::query("UPDATE incidents SET state = $2 WHERE id = $1")
+            .bind(id)
+            .bind(next.as_str())
+            .execute(&mut *tx)
+            .await?;
+        append_event(
+            &mut tx,
+            id,
+            Some(actor.id),
+            "state_changed",
+            json!({ "from": state, "to": next }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(next)
+}
+
+async fn record_step(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    actor: Uuid,
+    step: ValidationStep,
+    note: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO incident_steps (incident_id, step, recorded_by, note) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(step.as_str())
+    .bind(actor)
+    .bind(note)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    title: String,
+    state: String,
+    severity: String,
+    environment: String,
+    detected_at: DateTime<Utc>,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> IncidentSummary {
+        IncidentSummary {
+            id: self.id,
+            title: self.title,
+            // The table's CHECK constraints admit only known names.
+            state: IncidentState::parse(&self.state).unwrap_or(IncidentState::Detected),
+            severity: Severity::parse(&self.severity).unwrap_or(Severity::Normal),
+            environment: self.environment,
+            detected_at: self.detected_at,
+        }
+    }
+}
+
+const SUMMARY: &str =
+    "SELECT i.id, i.title, i.state, i.severity, e.name AS environment, i.detected_at
+     FROM incidents i JOIN environments e ON e.id = i.environment_id";
+
+/// Filters of the incident list.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IncidentFilter {
+    pub open_only: bool,
+    pub overdue_only: bool,
+    pub state: Option<IncidentState>,
+    pub severity: Option<Severity>,
+    pub environment: Option<Uuid>,
+}
+
+pub const PAGE_SIZE: i64 = 20;
+
+/// One page of incidents matching `filter`, overdue first, then newest; and the total count.
+pub async fn list(
+    pool: &PgPool,
+    filter: &IncidentFilter,
+    page: i64,
+) -> Result<(Vec<IncidentSummary>, i64), AppError> {
+    let undecided = "i.state IN ('detected', 'evaluating')";
+    let overdue = format!("({undecided} AND i.detected_at + interval '30 minutes' < now())");
+    let conditions = format!(
+        "($1 = false OR i.state NOT IN ('resolved', 'closed', 'fix_forward', 'cancelled'))
+         AND ($2 = false OR {overdue})
+         AND ($3::text IS NULL OR i.state = $3)
+         AND ($4::text IS NULL OR i.severity = $4)
+         AND ($5::uuid IS NULL OR i.environment_id = $5)"
+    );
+    let rows = sqlx::query_as::<_, SummaryRow>(&format!(
+        "{SUMMARY} WHERE {conditions}
+         ORDER BY {overdue} DESC, i.detected_at DESC, i.id DESC LIMIT $6 OFFSET $7"
+    ))
+    .bind(filter.open_only)
+    .bind(filter.overdue_only)
+    .bind(filter.state.map(|s| s.as_str()))
+    .bind(filter.severity.map(|s| s.as_str()))
+    .bind(filter.environment)
+    .bind(PAGE_SIZE)
+    .bind(page.max(0) * PAGE_SIZE)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM incidents i WHERE {conditions}"
+    ))
+    .bind(filter.open_only)
+    .bind(filter.overdue_only)
+    .bind(filter.state.map(|s| s.as_str()))
+    .bind(filter.severity.map(|s| s.as_str()))
+    .bind(filter.environment)
+    .fetch_one(pool)
+    .await?;
+    Ok((
+        rows.into_iter().map(SummaryRow::into_summary).collect(),
+        total,
+    ))
+}
+
+pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<IncidentDetail>, AppError> {
+    let Some(summary) = sqlx::query_as::<_, SummaryRow>(&format!("{SUMMARY} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    #[allow(clippy::type_complexity)]
+    let (
+        description,
+        suspect_release,
+        criteria,
+        criteria_other,
+        created_by,
+        overdue_at,
+        decision,
+        rollback_type,
+        reason,
+        decided_at,
+        decided_by,
+    ): (
+        String,
+        String,
+        Vec<String>,
+        String,
+        String,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT i.description, i.suspect_release, i.criteria, i.criteria_other, c.name,
+                i.overdue_at, i.decision, i.rollback_type, i.decision_reason, i.decided_at, d.name
+         FROM incidents i JOIN users c ON c.id = i.created_by
+         LEFT JOIN users d ON d.id = i.decided_by WHERE i.id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    let steps: Vec<(String, String, DateTime<Utc>, String)> = sqlx::query_as(
+        "SELECT s.step, u.name, s.recorded_at, s.note FROM incident_steps s
+         JOIN users u ON u.id = s.recorded_by WHERE s.incident_id = $1 ORDER BY s.recorded_at",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let events: Vec<(DateTime<Utc>, Option<String>, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT e.at, u.name, e.kind, e.details FROM incident_events e
+         LEFT JOIN users u ON u.id = e.actor_id WHERE e.incident_id = $1 ORDER BY e.id DESC",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let decision = match (decision.as_deref(), rollback_type.as_deref(), decided_at) {
+        (Some(kind), t, Some(at)) => Decision::parse(&match t {
+            Some(t) => format!("{kind}:{t}"),
+            None => kind.to_owned(),
+        })
+        .map(|decision| DecisionRecord {
+            decision,
+            reason: reason.unwrap_or_default(),
+            by: decided_by.unwrap_or_default(),
+            at,
+        }),
+        _ => None,
+    };
+    Ok(Some(IncidentDetail {
+        summary: summary.into_summary(),
+        description,
+        suspect_release,
+        criteria: criteria
+            .iter()
+            .filter_map(|c| Criterion::parse(c))
+            .collect(),
+        criteria_other,
+        created_by,
+        overdue_marked: overdue_at.is_some(),
+        steps: steps
+            .into_iter()
+            .filter_map(|(step, by, at, note)| {
+                ValidationStep::parse(&step).map(|step| StepRecord { step, by, at, note })
+            })
+            .collect(),
+        decision,
+        events: events
+            .into_iter()
+            .map(|(at, actor, kind, details)| {
+                let html = (kind == "commented")
+                    .then(|| {
+                        details["body"]
+                            .as_str()
+                            .map(crate::backend::markdown::to_safe_html)
+                    })
+                    .flatten();
+                EventRecord {
+                    at,
+                    actor,
+                    kind,
+                    details,
+                    html,
+                }
+            })
+            .collect(),
+    }))
+}
+
+/// Marks incidents whose decision deadline passed without a decision, once each, with an
+/// `overdue` event in the same transaction. Returns the incidents newly marked.
+pub async fn mark_overdue(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<i64>, AppError> {
+    let mut tx = pool.begin().await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE incidents SET overdue_at = $1
+         WHERE overdue_at IS NULL AND state IN ('detected', 'evaluating')
+           AND detected_at + interval '30 minutes' < $1
+         RETURNING id",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in &ids {
+        append_event(
+            &mut tx,
+            *id,
+            None,
+            "overdue",
+            json!({ "deadline_minutes": DECISION_DELAY_MINUTES }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}

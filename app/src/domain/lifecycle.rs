@@ -1,0 +1,154 @@
+//! The incident lifecycle of DESIGN.md — the one state machine, in one place.
+//!
+//! `detected → evaluating → decided → (awaiting_approval →) executing → verifying →
+//! monitoring → resolved → closed`, with the side exits `fix_forward` and `cancelled`.
+//! [`check`] says whether an action is allowed, for whom, and what state follows; the server
+//! calls it inside the transaction that changes the incident, so a forged post is refused like
+//! a hidden button.
+use crate::domain::{Decision, Role, Roles, ValidationStep};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+named_enum!(
+    IncidentState {
+        Detected => "detected",
+        Evaluating => "evaluating",
+        Decided => "decided",
+        AwaitingApproval => "awaiting_approval",
+        Executing => "executing",
+        Verifying => "verifying",
+        Monitoring => "monitoring",
+        Resolved => "resolved",
+        Closed => "closed",
+        FixForward => "fix_forward",
+        Cancelled => "cancelled",
+    }
+);
+
+impl IncidentState {
+    /// Not yet decided: the 30-minute decision deadline runs.
+    pub fn awaits_decision(self) -> bool {
+        matches!(self, IncidentState::Detected | IncidentState::Evaluating)
+    }
+
+    /// Still needs people on it.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            IncidentState::Resolved
+                | IncidentState::Closed
+                | IncidentState::FixForward
+                | IncidentState::Cancelled
+        )
+    }
+
+    /// The decision (§2.2 step 4) has been taken.
+    pub fn is_decided(self) -> bool {
+        !self.awaits_decision() && self != IncidentState::Cancelled
+    }
+}
+
+/// What someone does to an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    RecordStep(ValidationStep),
+    Decide(Decision),
+    Cancel,
+    Edit,
+    Comment,
+}
+
+/// Why an action is refused; each has a message for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// Read-only accounts (`viewer`) can't act.
+    ReadOnly,
+    /// Only the four §2.2 roles may decide or cancel.
+    NotADecider,
+    /// Not possible in this state.
+    WrongState(IncidentState),
+    /// Steps 1–3 must be recorded before the decision.
+    StepsMissing(Vec<ValidationStep>),
+    AlreadyRecorded(ValidationStep),
+    /// Step 4 is recorded by taking the decision itself.
+    DecisionStepIsTheDecision,
+}
+
+/// The facts of the incident that rules depend on.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub steps_done: BTreeSet<ValidationStep>,
+}
+
+/// Whether someone holding `roles` may take `action` on an incident in `state`, and the state
+/// that follows.
+pub fn check(
+    state: IncidentState,
+    action: Action,
+    roles: &Roles,
+    facts: &Facts,
+) -> Result<IncidentState, Refusal> {
+    use IncidentState as S;
+    if !may_act(roles) {
+        return Err(Refusal::ReadOnly);
+    }
+    match action {
+        Action::Comment => Ok(state),
+        Action::Edit => match state {
+            S::Closed | S::Cancelled => Err(Refusal::WrongState(state)),
+            _ => Ok(state),
+        },
+        Action::RecordStep(ValidationStep::Decision) => Err(Refusal::DecisionStepIsTheDecision),
+        Action::RecordStep(step) if facts.steps_done.contains(&step) => {
+            Err(Refusal::AlreadyRecorded(step))
+        }
+        Action::RecordStep(ValidationStep::Communication) => {
+            // Communication to stakeholders follows the decision.
+            if state.is_decided() && state != S::Closed {
+                Ok(state)
+            } else {
+                Err(Refusal::WrongState(state))
+            }
+        }
+        Action::RecordStep(_) => {
+            if state.awaits_decision() {
+                Ok(S::Evaluating)
+            } else {
+                Err(Refusal::WrongState(state))
+            }
+        }
+        Action::Decide(decision) => {
+            if !state.awaits_decision() {
+                return Err(Refusal::WrongState(state));
+            }
+            if !roles.may_decide_rollback() {
+                return Err(Refusal::NotADecider);
+            }
+            let missing: Vec<ValidationStep> = ValidationStep::BEFORE_DECISION
+                .into_iter()
+                .filter(|s| !facts.steps_done.contains(s))
+                .collect();
+            if !missing.is_empty() {
+                return Err(Refusal::StepsMissing(missing));
+            }
+            Ok(match decision {
+                Decision::Rollback(_) => S::Decided,
+                Decision::FixForward => S::FixForward,
+            })
+        }
+        Action::Cancel => {
+            if !matches!(state, S::Detected | S::Evaluating | S::Decided) {
+                return Err(Refusal::WrongState(state));
+            }
+            if !roles.may_decide_rollback() {
+                return Err(Refusal::NotADecider);
+            }
+            Ok(S::Cancelled)
+        }
+    }
+}
+
+/// Everyone but read-only accounts may open incidents, record steps and comment.
+pub fn may_act(roles: &Roles) -> bool {
+    roles.iter().any(|r| r != Role::Viewer)
+}

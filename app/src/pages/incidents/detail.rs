@@ -1,0 +1,537 @@
+//! One incident: its facts, the decision deadline, the §2.2 validation steps, the decision,
+//! comments and the timeline.
+use super::{DeadlineBadge, StateBadge};
+use crate::domain::lifecycle::{self, Facts};
+use crate::domain::{Action, Decision, IncidentState, RollbackType, ValidationStep};
+use crate::i18n::{duration_text, Lang, Msg};
+use crate::pages::CsrfField;
+use crate::records::{EventRecord, IncidentDetail};
+use crate::viewer::Viewer;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[server(endpoint = "load_incident")]
+pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnError> {
+    use crate::backend::{incidents, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    ctx.user().map_err(|e| ServerFnError::new(e.to_string()))?;
+    incidents::detail(&ctx.state.pool, id)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[component]
+pub fn IncidentPage() -> impl IntoView {
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .and_then(|id| id.parse::<i64>().ok());
+    let detail = Resource::new(
+        move || id,
+        |id| async move {
+            match id {
+                Some(id) => load_incident(id).await,
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(incident)) => view! { <Incident incident=incident/> }.into_any(),
+                    Ok(None) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+                            r.set_status(http::StatusCode::NOT_FOUND);
+                        }
+                        let viewer = expect_context::<Viewer>();
+                        view! { <p class="flash alert" role="alert">{viewer.t(Msg::UnknownIncident)}</p> }.into_any()
+                    }
+                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn decision_label(lang: Lang, decision: Decision) -> String {
+    match decision {
+        Decision::Rollback(t) => {
+            let (lo, hi) = t.estimate_minutes();
+            format!(
+                "{} — {}",
+                Msg::rollback_type(t).text(lang),
+                Msg::EstimatedDuration.fill(lang, format!("{lo}–{hi}"))
+            )
+        }
+        Decision::FixForward => Msg::FixForward.text(lang).to_owned(),
+    }
+}
+
+#[component]
+fn Incident(incident: IncidentDetail) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let s = incident.summary.clone();
+    let id = s.id;
+    let facts = Facts {
+        steps_done: incident.steps.iter().map(|r| r.step).collect(),
+    };
+    let roles = viewer
+        .user
+        .as_ref()
+        .map(|u| u.roles.clone())
+        .unwrap_or_default();
+    let allowed = |action: Action| lifecycle::check(s.state, action, &roles, &facts).is_ok();
+    let criteria = incident
+        .criteria
+        .iter()
+        .map(|c| view! { <li>{t(Msg::criterion(*c))}</li> })
+        .collect_view();
+    let other = (!incident.criteria_other.is_empty()).then(|| {
+        let text = incident.criteria_other.clone();
+        view! { <li>{text}</li> }
+    });
+    let sla_deadline = s.detected_at + chrono::Duration::minutes(s.severity.sla_minutes());
+    let deadline = s.awaits_decision_view(&viewer);
+
+    let steps = ValidationStep::ALL
+        .iter()
+        .map(|step| {
+            let record = incident.step(*step).cloned();
+            let form = (record.is_none() && allowed(Action::RecordStep(*step)))
+                .then(|| view! { <StepForm incident=id step=*step/> });
+            let done = record.map(|r| {
+                view! {
+                    <p class="done">
+                        "✔ "{r.by}" · "{viewer.datetime(r.at)}
+                        {(!r.note.is_empty()).then(|| view! { <span class="note">" — "{r.note}</span> })}
+                    </p>
+                }
+            });
+            let pending = (done.is_none() && form.is_none())
+                .then(|| view! { <p class="muted">{t(Msg::NotRecorded)}</p> });
+            view! {
+                <li class="step" id=format!("step-{step}")>
+                    <h3>{step.number()}". "{t(Msg::step(*step))}</h3>
+                    {done}
+                    {pending}
+                    {form}
+                </li>
+            }
+        })
+        .collect_view();
+
+    let decision = match &incident.decision {
+        Some(d) => view! {
+            <p class="decision"><strong>{decision_label(lang, d.decision)}</strong></p>
+            <p>{t(Msg::Reason)}" : "{d.reason.clone()}</p>
+            <p class="muted">{d.by.clone()}" · "{viewer.datetime(d.at)}</p>
+        }
+        .into_any(),
+        None if s.state.awaits_decision() => {
+            let may_decide = roles.may_decide_rollback() && lifecycle::may_act(&roles);
+            if !may_decide {
+                view! { <p class="muted">{t(Msg::WhoMayDecide)}</p> }.into_any()
+            } else {
+                // Shown even with steps missing: the server explains what is missing.
+                view! { <DecisionForm incident=id/> }.into_any()
+            }
+        }
+        None => ().into_any(),
+    };
+    let cancel = allowed(Action::Cancel).then(|| view! { <CancelForm incident=id/> });
+    let comment = allowed(Action::Comment).then(|| view! { <CommentForm incident=id/> });
+    let events = incident
+        .events
+        .iter()
+        .map(|e| view! { <TimelineEntry event=e.clone()/> })
+        .collect_view();
+
+    view! {
+        <div class="title-row">
+            <h1>"#"{id}" "{s.title.clone()}</h1>
+            <StateBadge state=s.state/>
+        </div>
+        <section class="card facts">
+            <dl>
+                <dt>{t(Msg::Severity)}</dt>
+                <dd>
+                    {t(Msg::severity(s.severity))}" — "
+                    {Msg::InterventionSla.fill(lang, duration_text(lang, s.severity.sla_minutes()))}
+                    " ("{viewer.time(sla_deadline)}")"
+                </dd>
+                <dt>{t(Msg::Environment)}</dt>
+                <dd>{s.environment.clone()}</dd>
+                <dt>{t(Msg::DetectedAt)}</dt>
+                <dd>{viewer.datetime(s.detected_at)}</dd>
+                <dt>{t(Msg::SuspectRelease)}</dt>
+                <dd>{incident.suspect_release.clone()}</dd>
+                <dt>{t(Msg::Criteria)}</dt>
+                <dd><ul>{criteria}{other}</ul></dd>
+            </dl>
+            {deadline}
+            <p class="description">{incident.description.clone()}</p>
+            <p class="muted">{Msg::OpenedBy.fill(lang, &incident.created_by)}</p>
+        </section>
+        <section class="card">
+            <h2>{t(Msg::ValidationSteps)}</h2>
+            <ol class="steps">{steps}</ol>
+        </section>
+        <section class="card" id="decision">
+            <h2>{t(Msg::TheDecision)}</h2>
+            {decision}
+            {cancel}
+        </section>
+        <section class="card" id="timeline">
+            <h2>{t(Msg::Timeline)}</h2>
+            {comment}
+            <ol class="timeline">{events}</ol>
+        </section>
+    }
+}
+
+trait DeadlineView {
+    fn awaits_decision_view(&self, viewer: &Viewer) -> Option<AnyView>;
+}
+
+impl DeadlineView for crate::records::IncidentSummary {
+    /// The decision deadline box, while the decision is awaited.
+    fn awaits_decision_view(&self, viewer: &Viewer) -> Option<AnyView> {
+        self.state.awaits_decision().then(|| {
+            let overdue = self.is_overdue(chrono::Utc::now());
+            let deadline = viewer.time(self.deadline());
+            let summary = self.clone();
+            view! {
+                <p class="deadline-box" class:overdue=overdue>
+                    <strong>{viewer.t(Msg::DecisionDeadline)}" "{deadline}</strong>" · "
+                    <DeadlineBadge incident=summary/>
+                </p>
+            }
+            .into_any()
+        })
+    }
+}
+
+fn form_key(incident: i64, name: &str) -> String {
+    format!("{name}:{incident}")
+}
+
+#[component]
+fn StepForm(incident: i64, step: ValidationStep) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let action = ServerAction::<RecordStep>::new();
+    let key = form_key(incident, &format!("step-{step}"));
+    let note = viewer.typed(&key, "note").unwrap_or_default();
+    let error = viewer.field_error(&key, "note");
+    let id = format!("note-{step}");
+    let label_for = id.clone();
+    view! {
+        <ActionForm action=action>
+            <CsrfField/>
+            <input type="hidden" name="incident_id" value=incident/>
+            <input type="hidden" name="step" value=step.as_str()/>
+            <label for=label_for>{viewer.t(Msg::Note)}</label>
+            <textarea id=id name="note" rows="2" maxlength="5000">{note}</textarea>
+            {error.map(|e| view! { <p class="error">{e}</p> })}
+            <button type="submit">{viewer.t(Msg::RecordStep)}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn DecisionForm(incident: i64) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let action = ServerAction::<DecideIncident>::new();
+    let key = form_key(incident, "decide");
+    let chosen = viewer.typed(&key, "decision").unwrap_or_default();
+    let reason = viewer.typed(&key, "reason").unwrap_or_default();
+    let choices = RollbackType::ALL
+        .iter()
+        .map(|t| Decision::Rollback(*t))
+        .chain([Decision::FixForward])
+        .map(|d| {
+            let value = d.as_form_value();
+            let id = format!("decision-{}", value.replace(':', "-"));
+            let label_for = id.clone();
+            let checked = chosen == value;
+            view! {
+                <label class="check" for=label_for>
+                    <input type="radio" id=id name="decision" value=value checked=checked required/>
+                    {decision_label(lang, d)}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action=action>
+            <CsrfField/>
+            <input type="hidden" name="incident_id" value=incident/>
+            <fieldset class="choices">
+                <legend>{viewer.t(Msg::TheDecision)}</legend>
+                {choices}
+                {viewer.field_error(&key, "decision").map(|e| view! { <p class="error">{e}</p> })}
+            </fieldset>
+            <div class="field">
+                <label for="decision-reason">{viewer.t(Msg::Reason)}</label>
+                <textarea id="decision-reason" name="reason" rows="2" required maxlength="5000">{reason}</textarea>
+                {viewer.field_error(&key, "reason").map(|e| view! { <p class="error">{e}</p> })}
+            </div>
+            <button type="submit" class="primary">{viewer.t(Msg::Decide)}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn CancelForm(incident: i64) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let action = ServerAction::<CancelIncident>::new();
+    let key = form_key(incident, "cancel");
+    view! {
+        <details class="cancel">
+            <summary>{viewer.t(Msg::CancelIncident)}</summary>
+            <ActionForm action=action>
+                <CsrfField/>
+                <input type="hidden" name="incident_id" value=incident/>
+                <label for="cancel-reason">{viewer.t(Msg::CancelReason)}</label>
+                <textarea id="cancel-reason" name="reason" rows="2" required maxlength="5000">
+                    {viewer.typed(&key, "reason").unwrap_or_default()}
+                </textarea>
+                {viewer.field_error(&key, "reason").map(|e| view! { <p class="error">{e}</p> })}
+                <button type="submit" class="danger">{viewer.t(Msg::CancelIncident)}</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn CommentForm(incident: i64) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let action = ServerAction::<CommentIncident>::new();
+    let key = form_key(incident, "comment");
+    view! {
+        <ActionForm action=action>
+            <CsrfField/>
+            <input type="hidden" name="incident_id" value=incident/>
+            <label for="comment-body">{viewer.t(Msg::AddComment)}</label>
+            <textarea id="comment-body" name="body" rows="3" required maxlength="20000">
+                {viewer.typed(&key, "body").unwrap_or_default()}
+            </textarea>
+            {viewer.field_error(&key, "body").map(|e| view! { <p class="error">{e}</p> })}
+            <button type="submit">{viewer.t(Msg::Send)}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn TimelineEntry(event: EventRecord) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let d = &event.details;
+    let text = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+    let state_label = |k: &str| {
+        IncidentState::parse(d[k].as_str().unwrap_or_default())
+            .map(|s| t(Msg::state(s)))
+            .unwrap_or_default()
+    };
+    let what = match event.kind.as_str() {
+        "step_recorded" => {
+            let step = ValidationStep::parse(&text("step"));
+            let label = step
+                .map(|s| format!("{}. {}", s.number(), t(Msg::step(s))))
+                .unwrap_or_default();
+            let note = text("note");
+            format!(
+                "{label}{}",
+                if note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {note}")
+                }
+            )
+        }
+        "decided" => {
+            let decision = Decision::parse(&match d["rollback_type"].as_str() {
+                Some(rt) => format!("rollback:{rt}"),
+                None => text("decision"),
+            });
+            let label = decision
+                .map(|d| decision_label(lang, d))
+                .unwrap_or_default();
+            format!("{label} — {}", text("reason"))
+        }
+        "state_changed" => format!("{} → {}", state_label("from"), state_label("to")),
+        "cancelled" => text("reason"),
+        _ => String::new(),
+    };
+    let actor = event
+        .actor
+        .clone()
+        .unwrap_or_else(|| t(Msg::System).to_owned());
+    let kind = Msg::event(&event.kind).map(t).unwrap_or_default();
+    let comment = event
+        .html
+        .clone()
+        .map(|html| view! { <div class="comment" inner_html=html></div> });
+    view! {
+        <li class=format!("event event-{}", event.kind)>
+            <time datetime=event.at.to_rfc3339()>{viewer.datetime(event.at)}</time>
+            " · "<span class="actor">{actor}</span>" · "<strong>{kind}</strong>
+            {(!what.is_empty()).then(|| view! { <span class="what">" — "{what}</span> })}
+            {comment}
+        </li>
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn act(
+    incident_id: i64,
+    form: &str,
+    values: &[(&str, &str)],
+    perform: Result<crate::backend::incidents::Perform, crate::backend::AppError>,
+    notice: crate::i18n::Text,
+) -> Result<(), ServerFnError> {
+    use crate::backend::{incidents, Done, FormPost, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/incidents/{incident_id}");
+    let outcome = async {
+        let user = ctx.user()?;
+        let perform = perform?;
+        let state = incidents::perform(&ctx.state.pool, user, incident_id, perform).await?;
+        tracing::info!(incident = incident_id, user = %user.id, %state, form, "incident action");
+        Ok(Done::to(back.clone()).with_notice(notice))
+    }
+    .await;
+    let mut post = FormPost::new(form_key(incident_id, form), back.clone());
+    for (name, value) in values {
+        post = post.keep(name, value);
+    }
+    ctx.finish(post, outcome).await
+}
+
+#[cfg(feature = "ssr")]
+fn bounded(
+    field: &str,
+    text: &str,
+    max: usize,
+    required: Option<Msg>,
+) -> Result<String, crate::backend::AppError> {
+    use crate::backend::AppError;
+    let text = text.trim();
+    if let Some(msg) = required {
+        if text.is_empty() {
+            return Err(AppError::field(field, msg));
+        }
+    }
+    if text.chars().count() > max {
+        return Err(AppError::field(field, Msg::TextTooLong));
+    }
+    Ok(text.to_owned())
+}
+
+#[server(endpoint = "record_step")]
+pub async fn record_step(
+    incident_id: i64,
+    step: String,
+    note: String,
+) -> Result<(), ServerFnError> {
+    use crate::backend::incidents::Perform;
+    use crate::backend::AppError;
+    let parsed = ValidationStep::parse(&step);
+    let perform = parsed
+        .ok_or(AppError::Refused(Msg::InternalError.into()))
+        .and_then(|step| {
+            Ok(Perform::RecordStep {
+                step,
+                note: bounded("note", &note, 5000, None)?,
+            })
+        });
+    let notice = crate::i18n::Text::with(
+        Msg::StepRecordedNotice,
+        parsed.map(|s| s.number()).unwrap_or(0),
+    );
+    act(
+        incident_id,
+        &format!("step-{step}"),
+        &[("note", &note)],
+        perform,
+        notice,
+    )
+    .await
+}
+
+#[server(endpoint = "decide_incident")]
+pub async fn decide_incident(
+    incident_id: i64,
+    decision: Option<String>,
+    reason: String,
+) -> Result<(), ServerFnError> {
+    use crate::backend::error::FieldErrors;
+    use crate::backend::incidents::Perform;
+    let perform = (|| {
+        let mut errors = FieldErrors::default();
+        let parsed = errors.check(
+            "decision",
+            decision.as_deref().and_then(Decision::parse),
+            Msg::DecisionRequired,
+        );
+        let reason = errors.check(
+            "reason",
+            bounded("reason", &reason, 5000, Some(Msg::ReasonRequired)).ok(),
+            Msg::ReasonRequired,
+        );
+        errors.into_result()?;
+        match (parsed, reason) {
+            (Some(decision), Some(reason)) => Ok(Perform::Decide { decision, reason }),
+            _ => Err(crate::backend::AppError::Internal(
+                "checked fields missing".into(),
+            )),
+        }
+    })();
+    let values = [
+        ("decision", decision.as_deref().unwrap_or_default()),
+        ("reason", reason.as_str()),
+    ];
+    act(
+        incident_id,
+        "decide",
+        &values,
+        perform,
+        Msg::DecidedNotice.into(),
+    )
+    .await
+}
+
+#[server(endpoint = "cancel_incident")]
+pub async fn cancel_incident(incident_id: i64, reason: String) -> Result<(), ServerFnError> {
+    use crate::backend::incidents::Perform;
+    let perform = bounded("reason", &reason, 5000, Some(Msg::ReasonRequired))
+        .map(|reason| Perform::Cancel { reason });
+    act(
+        incident_id,
+        "cancel",
+        &[("reason", &reason)],
+        perform,
+        Msg::CancelledNotice.into(),
+    )
+    .await
+}
+
+#[server(endpoint = "comment_incident")]
+pub async fn comment_incident(incident_id: i64, body: String) -> Result<(), ServerFnError> {
+    use crate::backend::incidents::Perform;
+    let perform = bounded("body", &body, 20_000, Some(Msg::CommentRequired))
+        .map(|body| Perform::Comment { body });
+    act(
+        incident_id,
+        "comment",
+        &[("body", &body)],
+        perform,
+        Msg::CommentedNotice.into(),
+    )
+    .await
+}

@@ -1,0 +1,50 @@
+//! Incident pages: the list, opening an incident, and the incident itself.
+mod detail;
+mod list;
+mod new;
+
+pub use detail::{CancelIncident, CommentIncident, DecideIncident, IncidentPage, RecordStep};
+pub use list::{list_incidents, IncidentQuery, IncidentTable, IncidentsPage, ListIncidents};
+pub use new::{NewIncidentPage, OpenIncident};
+
+use crate::i18n::{duration_text, Msg};
+use crate::records::IncidentSummary;
+use crate::viewer::Viewer;
+use chrono::Utc;
+use leptos::prelude::*;
+
+/// Time left before the decision deadline, or how late it is; ticks with JavaScript on.
+#[component]
+pub fn DeadlineBadge(incident: IncidentSummary) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    if !incident.state.awaits_decision() {
+        return ().into_any();
+    }
+    let now = Utc::now();
+    let deadline = incident.deadline();
+    let minutes = (deadline - now).num_seconds().div_euclid(60);
+    let overdue = incident.is_overdue(now);
+    let text = if overdue {
+        Msg::OverdueBy.fill(lang, duration_text(lang, minutes.abs().max(1)))
+    } else {
+        Msg::TimeLeft.fill(lang, duration_text(lang, minutes + 1))
+    };
+    view! {
+        <span
+            class="deadline"
+            class:overdue=overdue
+            data-deadline=deadline.to_rfc3339()
+            data-lang=lang.code()
+        >
+            {text}
+        </span>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn StateBadge(state: crate::domain::IncidentState) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    view! { <span class=format!("state state-{state}")>{viewer.t(Msg::state(state))}</span> }
+}

@@ -1,0 +1,706 @@
+//! Incidents and the rollback decision (§2): the state machine, the deadline, authorization,
+//! the append-only event log, input checks.
+use crate::helpers::*;
+use app::backend::incidents::{self, Perform};
+use app::domain::{Decision, IncidentState, Role, RollbackType, ValidationStep};
+use chrono::{Duration, TimeZone, Utc};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+/// Inserts an incident directly in `state` with `steps` recorded (test set-up only).
+async fn incident_in(
+    app: &TestApp,
+    env: uuid::Uuid,
+    by: uuid::Uuid,
+    state: IncidentState,
+    steps: &[ValidationStep],
+) -> i64 {
+    let decided = steps.contains(&ValidationStep::Decision);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO incidents (title, detected_at, severity, environment_id, state, created_by,
+            decision, rollback_type, decided_at, decided_by)
+         VALUES ('t', now(), 'critical', $1, $2, $3,
+            CASE WHEN $4 THEN 'rollback' END, CASE WHEN $4 THEN 'application' END,
+            CASE WHEN $4 THEN now() END, CASE WHEN $4 THEN $3 END) RETURNING id",
+    )
+    .bind(env)
+    .bind(state.as_str())
+    .bind(by)
+    .bind(decided)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    for step in steps {
+        sqlx::query(
+            "INSERT INTO incident_steps (incident_id, step, recorded_by) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(step.as_str())
+        .bind(by)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    id
+}
+
+/// What the database holds of an incident: state, steps, number of events.
+async fn snapshot(pool: &PgPool, id: i64) -> (String, i64, i64) {
+    sqlx::query_as(
+        "SELECT state, (SELECT count(*) FROM incident_steps WHERE incident_id = $1),
+                (SELECT count(*) FROM incident_events WHERE incident_id = $1)
+         FROM incidents WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Act {
+    Step(ValidationStep),
+    DecideRollback,
+    DecideFixForward,
+    Cancel,
+    Comment,
+}
+
+/// The rules of DESIGN.md and §2.2, written out independently of the implementation:
+/// the state that follows, or None when refused.
+fn expected(
+    state: IncidentState,
+    steps: &[ValidationStep],
+    act: Act,
+    role: Role,
+) -> Option<IncidentState> {
+    use IncidentState as S;
+    use ValidationStep as V;
+    if role == Role::Viewer {
+        return None;
+    }
+    let decider = matches!(
+        role,
+        Role::TechLead | Role::ProjectManager | Role::Sysadmin | Role::SeniorDevOncall
+    );
+    let undecided = matches!(state, S::Detected | S::Evaluating);
+    let first_three = [V::Identification, V::ImpactEvaluation, V::NoQuickFix]
+        .iter()
+        .all(|s| steps.contains(s));
+    match act {
+        Act::Comment => Some(state),
+        Act::Step(V::Decision) => None,
+        Act::Step(step) if steps.contains(&step) => None,
+        Act::Step(V::Communication) => {
+            (!undecided && !matches!(state, S::Cancelled | S::Closed)).then_some(state)
+        }
+        Act::Step(_) => undecided.then_some(S::Evaluating),
+        Act::DecideRollback => (undecided && decider && first_three).then_some(S::Decided),
+        Act::DecideFixForward => (undecided && decider && first_three).then_some(S::FixForward),
+        Act::Cancel => (decider && matches!(state, S::Detected | S::Evaluating | S::Decided))
+            .then_some(S::Cancelled),
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_state_machine_allows_exactly_what_the_procedure_says(pool: PgPool) {
+    use ValidationStep as V;
+    let app = spawn_app(pool).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let mut users = Vec::new();
+    for role in Role::ALL {
+        users.push((
+            role,
+            app.signed_in_user(&format!("{role}@taskflow.example"), &[role.as_str()])
+                .await,
+        ));
+    }
+    let opener = users[0].1.id;
+    let decided_steps = [
+        V::Identification,
+        V::ImpactEvaluation,
+        V::NoQuickFix,
+        V::Decision,
+    ];
+    let mut setups: Vec<(IncidentState, Vec<V>)> = vec![
+        (IncidentState::Detected, vec![]),
+        (IncidentState::Evaluating, vec![V::Identification]),
+        (
+            IncidentState::Evaluating,
+            vec![V::Identification, V::ImpactEvaluation, V::NoQuickFix],
+        ),
+    ];
+    for state in IncidentState::ALL
+        .iter()
+        .copied()
+        .filter(|s| !s.awaits_decision())
+    {
+        setups.push((state, decided_steps.to_vec()));
+    }
+    let acts = [
+        Act::Step(V::Identification),
+        Act::Step(V::NoQuickFix),
+        Act::Step(V::Decision),
+        Act::Step(V::Communication),
+        Act::DecideRollback,
+        Act::DecideFixForward,
+        Act::Cancel,
+        Act::Comment,
+    ];
+    let mut checked = 0;
+    for (state, steps) in &setups {
+        for act in acts {
+            for (role, user) in &users {
+                let id = incident_in(&app, env, opener, *state, steps).await;
+                let before = snapshot(&app.pool, id).await;
+                let perform = match act {
+                    Act::Step(step) => Perform::RecordStep {
+                        step,
+                        note: "n".into(),
+                    },
+                    Act::DecideRollback => Perform::Decide {
+                        decision: Decision::Rollback(RollbackType::Application),
+                        reason: "r".into(),
+                    },
+                    Act::DecideFixForward => Perform::Decide {
+                        decision: Decision::FixForward,
+                        reason: "r".into(),
+                    },
+                    Act::Cancel => Perform::Cancel { reason: "r".into() },
+                    Act::Comment => Perform::Comment { body: "c".into() },
+                };
+                let result = incidents::perform(&app.pool, user, id, perform).await;
+                let after = snapshot(&app.pool, id).await;
+                let context = format!("{state} {steps:?} {act:?} by {role}");
+                match expected(*state, steps, act, *role) {
+                    Some(next) => {
+                        assert_eq!(result.ok(), Some(next), "{context}");
+                        assert_eq!(after.0, next.as_str(), "{context}");
+                        assert!(after.2 > before.2, "an event is appended: {context}");
+                    }
+                    None => {
+                        assert!(result.is_err(), "refused: {context}");
+                        assert_eq!(after, before, "nothing changed: {context}");
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, setups.len() * acts.len() * Role::ALL.len());
+}
+
+#[sqlx::test(migrations = false)]
+async fn overdue_incidents_are_marked_once(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let user = app
+        .signed_in_user("julien@taskflow.example", &["senior_dev_oncall"])
+        .await;
+    let detected = Utc.with_ymd_and_hms(2025, 10, 17, 12, 22, 0).unwrap();
+    let new = |title: &str| incidents::NewIncident {
+        title: title.into(),
+        description: String::new(),
+        detected_at: detected,
+        severity: app::domain::Severity::Critical,
+        environment_id: env,
+        suspect_release: String::new(),
+        criteria: vec![],
+        criteria_other: String::new(),
+    };
+    let waiting = incidents::open(&app.pool, &user, &new("waiting"))
+        .await
+        .unwrap();
+    let decided = incidents::open(&app.pool, &user, &new("decided"))
+        .await
+        .unwrap();
+    for step in ValidationStep::BEFORE_DECISION {
+        incidents::perform(
+            &app.pool,
+            &user,
+            decided,
+            Perform::RecordStep {
+                step,
+                note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    incidents::perform(
+        &app.pool,
+        &user,
+        decided,
+        Perform::Decide {
+            decision: Decision::FixForward,
+            reason: "hotfix".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    // The deadline is detected at + 30 minutes.
+    let summary = incidents::detail(&app.pool, waiting)
+        .await
+        .unwrap()
+        .unwrap()
+        .summary;
+    assert_eq!(summary.deadline(), detected + Duration::minutes(30));
+    assert!(!summary.is_overdue(detected + Duration::minutes(30)));
+    assert!(summary.is_overdue(detected + Duration::minutes(30) + Duration::seconds(1)));
+
+    assert!(
+        incidents::mark_overdue(&app.pool, detected + Duration::minutes(29))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        incidents::mark_overdue(&app.pool, detected + Duration::minutes(31))
+            .await
+            .unwrap(),
+        vec![waiting]
+    );
+    assert!(
+        incidents::mark_overdue(&app.pool, detected + Duration::minutes(45))
+            .await
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
+    let overdue_events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM incident_events WHERE kind = 'overdue'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(overdue_events, 1);
+
+    // Shown in red on the incident, the list and the dashboard.
+    let browser = Browser::new();
+    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
+        .await;
+    browser
+        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+        .await;
+    for path in [
+        format!("/incidents/{waiting}"),
+        "/incidents".into(),
+        "/".into(),
+    ] {
+        let (_, html) = browser.page(&app, &path).await;
+        assert!(
+            html.contains(r#"class="deadline overdue""#),
+            "{path}: {html}"
+        );
+        assert!(html.contains("En retard de"), "{path}");
+    }
+    let (_, html) = browser.page(&app, &format!("/incidents/{waiting}")).await;
+    assert!(
+        html.contains("Délai de décision de 30 minutes dépassé"),
+        "the event shows in the timeline"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn times_show_in_the_viewers_time_zone(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app
+        .create_environment("TaskFlow production")
+        .await
+        .to_string();
+    app.create_user("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await;
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "claire@taskflow.example", PASSWORD)
+        .await;
+    // Typed in Paris time (UTC+2 in October): stored as UTC.
+    let (to, html) = browser
+        .submit_and_follow(
+            &app,
+            "/incidents/new",
+            "/api/open_incident",
+            &[
+                ("title", "Facturation en erreur"),
+                ("description", ""),
+                ("detected_at", "2025-10-17T14:22"),
+                ("severity", "critical"),
+                ("environment_id", &env),
+                ("suspect_release", "2025-10-17_104523"),
+                ("criteria_other", ""),
+            ],
+        )
+        .await;
+    assert!(to.starts_with("/incidents/"), "{to}: {html}");
+    let stored: chrono::DateTime<Utc> = sqlx::query_scalar("SELECT detected_at FROM incidents")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        Utc.with_ymd_and_hms(2025, 10, 17, 12, 22, 0).unwrap()
+    );
+    assert!(html.contains("17/10/2025 14:22"), "{html}");
+    // After the change to winter time, the same clock time is one more hour of UTC.
+    sqlx::query("UPDATE incidents SET detected_at = '2025-10-26 13:22:00+00'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, html) = browser.page(&app, &to).await;
+    assert!(html.contains("26/10/2025 14:22"), "{html}");
+    // Another viewer in New York sees New York time.
+    sqlx::query("UPDATE users SET time_zone = 'America/New_York'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, html) = browser.page(&app, &to).await;
+    assert!(html.contains("26/10/2025 09:22"), "{html}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn only_the_four_roles_decide_even_with_a_forged_post(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let opener = app
+        .create_user("julien@taskflow.example", "Julien", &["senior_dev_oncall"])
+        .await;
+    let id = incident_in(
+        &app,
+        env,
+        opener,
+        IncidentState::Evaluating,
+        &[
+            ValidationStep::Identification,
+            ValidationStep::ImpactEvaluation,
+            ValidationStep::NoQuickFix,
+        ],
+    )
+    .await;
+    let page = format!("/incidents/{id}");
+    let decide = [
+        ("incident_id", id.to_string()),
+        ("decision", "rollback:application".into()),
+        ("reason", "billing down".into()),
+    ];
+    let decide: Vec<(&str, &str)> = decide.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    for (email, role) in [
+        ("thomas@taskflow.example", "developer"),
+        ("paul@taskflow.example", "viewer"),
+    ] {
+        app.create_user(email, role, &[role]).await;
+        let browser = Browser::new();
+        browser.sign_in(&app, email, PASSWORD).await;
+        let (_, html) = browser.page(&app, &page).await;
+        assert!(
+            !html.contains(r#"action="/api/decide_incident""#),
+            "{role} sees no decision form"
+        );
+        assert!(
+            html.contains("Peuvent décider"),
+            "{role} sees who may decide"
+        );
+        let before = snapshot(&app.pool, id).await;
+        let (_, html) = browser
+            .submit_and_follow(&app, &page, "/api/decide_incident", &decide)
+            .await;
+        assert!(
+            html.contains("Seuls le responsable technique") || html.contains("lecture seule"),
+            "{role}: {html}"
+        );
+        assert_eq!(
+            snapshot(&app.pool, id).await,
+            before,
+            "{role}: nothing changed"
+        );
+    }
+
+    app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
+        .await;
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "claire@taskflow.example", PASSWORD)
+        .await;
+    let (to, html) = browser
+        .submit_and_follow(&app, &page, "/api/decide_incident", &decide)
+        .await;
+    assert_eq!(to, page);
+    assert!(html.contains("Décision enregistrée."), "{html}");
+    assert!(html.contains("Rollback applicatif (sans base de données) — durée estimée 5–10 min"));
+    let (state, decision): (String, Option<String>) =
+        sqlx::query_as("SELECT state, rollback_type FROM incidents WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (state.as_str(), decision.as_deref()),
+        ("decided", Some("application"))
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_decision_needs_steps_one_to_three(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let claire = app
+        .create_user("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await;
+    let id = incident_in(
+        &app,
+        env,
+        claire,
+        IncidentState::Evaluating,
+        &[ValidationStep::Identification],
+    )
+    .await;
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "claire@taskflow.example", PASSWORD)
+        .await;
+    let page = format!("/incidents/{id}");
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/decide_incident",
+            &[
+                ("incident_id", &id.to_string()),
+                ("decision", "fix_forward"),
+                ("reason", "patch ready"),
+            ],
+        )
+        .await;
+    assert!(html.contains("il manque : 2, 3"), "{html}");
+    assert!(html.contains("patch ready"), "the reason typed is kept");
+    assert_eq!(snapshot(&app.pool, id).await.0, "evaluating");
+}
+
+#[sqlx::test(migrations = false)]
+async fn events_cannot_be_changed_even_with_direct_sql(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let user = app
+        .signed_in_user("claire@taskflow.example", &["tech_lead"])
+        .await;
+    let id = incident_in(&app, env, user.id, IncidentState::Detected, &[]).await;
+    incidents::perform(
+        &app.pool,
+        &user,
+        id,
+        Perform::Comment {
+            body: "first look".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    for sql in [
+        "UPDATE incident_events SET details = '{}'",
+        "DELETE FROM incident_events",
+        "TRUNCATE incident_events CASCADE",
+    ] {
+        let err = sqlx::query(sql).execute(&app.pool).await.expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    let body: String =
+        sqlx::query_scalar("SELECT details->>'body' FROM incident_events WHERE kind = 'commented'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(body, "first look");
+}
+
+#[sqlx::test(migrations = false)]
+async fn bad_input_is_refused_with_messages_and_kept(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app
+        .create_environment("TaskFlow production")
+        .await
+        .to_string();
+    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
+        .await;
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "thomas@taskflow.example", PASSWORD)
+        .await;
+    let future = (Utc::now() + Duration::hours(3))
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let long = "x".repeat(100 * 1024);
+    let (to, html) = browser
+        .submit_and_follow(
+            &app,
+            "/incidents/new",
+            "/api/open_incident",
+            &[
+                ("title", "   "),
+                ("description", &long),
+                ("detected_at", &future),
+                ("severity", "critical"),
+                ("environment_id", &env),
+                ("suspect_release", "v1.2.0"),
+                ("criteria[made_up]", "on"),
+                ("criteria[user_data_loss]", "on"),
+                ("criteria_other", ""),
+            ],
+        )
+        .await;
+    assert_eq!(to, "/incidents/new");
+    for message in [
+        "Saisissez un titre",
+        "La description dépasse 20 000 caractères.",
+        "La détection ne peut pas être dans le futur.",
+        "Critère inconnu",
+    ] {
+        assert!(html.contains(message), "{message}");
+    }
+    assert_eq!(
+        input_value(&html, "suspect_release").as_deref(),
+        Some("v1.2.0"),
+        "typed values kept"
+    );
+    assert!(html.contains(r#"name="criteria[user_data_loss]" value="on" checked"#));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+
+    // A viewer can't open an incident at all.
+    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
+        .await;
+    let viewer = Browser::new();
+    viewer
+        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+        .await;
+    let now = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let (_, html) = viewer
+        .submit_and_follow(
+            &app,
+            "/incidents/new",
+            "/api/open_incident",
+            &[
+                ("title", "t"),
+                ("description", ""),
+                ("detected_at", &now),
+                ("severity", "normal"),
+                ("environment_id", &env),
+                ("suspect_release", ""),
+                ("criteria_other", ""),
+            ],
+        )
+        .await;
+    assert!(html.contains("lecture seule"), "{html}");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn script_tags_are_escaped_on_every_page(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app
+        .create_environment("TaskFlow production")
+        .await
+        .to_string();
+    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
+        .await;
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "thomas@taskflow.example", PASSWORD)
+        .await;
+    let evil = "</script><script>alert(1)</script>";
+    let now = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let (page, _) = browser
+        .submit_and_follow(
+            &app,
+            "/incidents/new",
+            "/api/open_incident",
+            &[
+                ("title", evil),
+                ("description", evil),
+                ("detected_at", &now),
+                ("severity", "urgent"),
+                ("environment_id", &env),
+                ("suspect_release", evil),
+                ("criteria_other", evil),
+            ],
+        )
+        .await;
+    let id = page.trim_start_matches("/incidents/").to_owned();
+    browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/comment_incident",
+            &[("incident_id", &id), ("body", evil)],
+        )
+        .await;
+    for path in [page.as_str(), "/incidents", "/"] {
+        let (status, html) = browser.page(&app, path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!html.contains("<script>alert(1)"), "{path}: {html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)"),
+            "{path} shows the text"
+        );
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_list_filters_pages_and_puts_overdue_first(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let prod = app.create_environment("TaskFlow production").await;
+    let staging = app.create_environment("TaskFlow staging").await;
+    let user = app
+        .create_user("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await;
+    for n in 0..25 {
+        sqlx::query("INSERT INTO incidents (title, detected_at, severity, environment_id, created_by) VALUES ($1, now() - interval '1 minute' * $2, 'normal', $3, $4)")
+            .bind(format!("recent {n:02}")).bind(n).bind(staging).bind(user)
+            .execute(&app.pool).await.unwrap();
+    }
+    sqlx::query("INSERT INTO incidents (title, detected_at, severity, environment_id, created_by) VALUES ('late one', now() - interval '2 hours', 'critical', $1, $2)")
+        .bind(prod).bind(user).execute(&app.pool).await.unwrap();
+    sqlx::query("INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state) VALUES ('closed one', now(), 'normal', $1, $2, 'cancelled')")
+        .bind(prod).bind(user).execute(&app.pool).await.unwrap();
+
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "claire@taskflow.example", PASSWORD)
+        .await;
+    let (_, html) = browser.page(&app, "/incidents").await;
+    let first_row = html.find("<tbody>").unwrap();
+    assert!(
+        html[first_row..].find("late one").unwrap() < html[first_row..].find("recent 00").unwrap(),
+        "overdue first"
+    );
+    assert!(html.contains("Page 1 / 2"));
+    assert!(html.contains(r#"rel="next""#));
+    let (_, page2) = browser.page(&app, "/incidents?page=2").await;
+    assert!(page2.contains("Page 2 / 2"));
+    assert!(page2.contains("closed one") || page2.contains("recent 2"));
+
+    let (_, html) = browser.page(&app, "/incidents?overdue=1").await;
+    assert!(html.contains("late one") && !html.contains("recent 00"));
+    let (_, html) = browser
+        .page(&app, &format!("/incidents?environment={prod}&open=1"))
+        .await;
+    assert!(html.contains("late one") && !html.contains("closed one") && !html.contains("recent"));
+    let (_, html) = browser.page(&app, "/incidents?severity=critical").await;
+    assert!(html.contains("late one") && !html.contains("recent"));
+    let (_, html) = browser.page(&app, "/incidents?state=cancelled").await;
+    assert!(html.contains("closed one") && !html.contains("late one"));
+    let (status, _) = browser.page(&app, "/incidents?state=bogus&page=-3").await;
+    assert_eq!(status, StatusCode::OK, "odd filters don't break the page");
+}
