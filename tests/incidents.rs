@@ -199,14 +199,16 @@ async fn overdue_incidents_are_marked_once(pool: PgPool) {
         .await;
     let detected = Utc.with_ymd_and_hms(2025, 10, 17, 12, 22, 0).unwrap();
     let new = |title: &str| incidents::NewIncident {
-        title: title.into(),
-        description: String::new(),
+        fields: incidents::IncidentFields {
+            title: title.into(),
+            description: String::new(),
+            severity: app::domain::Severity::Critical,
+            suspect_release: String::new(),
+            criteria: vec![],
+            criteria_other: String::new(),
+        },
         detected_at: detected,
-        severity: app::domain::Severity::Critical,
         environment_id: env,
-        suspect_release: String::new(),
-        criteria: vec![],
-        criteria_other: String::new(),
     };
     let waiting = incidents::open(&app.pool, &user, &new("waiting"))
         .await
@@ -703,4 +705,91 @@ async fn the_list_filters_pages_and_puts_overdue_first(pool: PgPool) {
     assert!(html.contains("closed one") && !html.contains("late one"));
     let (status, _) = browser.page(&app, "/incidents?state=bogus&page=-3").await;
     assert_eq!(status, StatusCode::OK, "odd filters don't break the page");
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_edit_is_logged_with_before_and_after(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let julien = app
+        .create_user("julien@taskflow.example", "Julien", &["senior_dev_oncall"])
+        .await;
+    let id = incident_in(&app, env, julien, IncidentState::Detected, &[]).await;
+    let page = format!("/incidents/{id}");
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "julien@taskflow.example", PASSWORD)
+        .await;
+    let incident_id = id.to_string();
+    let edit = |title: &'static str| {
+        vec![
+            ("incident_id", incident_id.clone()),
+            ("title", title.to_owned()),
+            ("description", "facturation KO".to_owned()),
+            ("severity", "urgent".to_owned()),
+            ("suspect_release", "2025-10-17_104523".to_owned()),
+            ("criteria[critical_feature_failure]", "on".to_owned()),
+            ("criteria_other", String::new()),
+        ]
+    };
+    let as_refs = |v: &Vec<(&'static str, String)>| {
+        v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
+    };
+
+    let bad = as_refs(&edit(""));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_, html) = browser
+        .submit_and_follow(&app, &page, "/api/edit_incident", &bad)
+        .await;
+    assert!(html.contains("Saisissez un titre"), "{html}");
+    assert!(html.contains("facturation KO"), "typed description kept");
+    let details = &html[html.find("<details").unwrap()..];
+    assert!(
+        details[..details.find('>').unwrap()].contains(" open"),
+        "the form stays open"
+    );
+
+    let good = as_refs(&edit("Facturation en erreur"));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_, html) = browser
+        .submit_and_follow(&app, &page, "/api/edit_incident", &good)
+        .await;
+    assert!(html.contains("Incident modifié."), "{html}");
+    let (title, severity): (String, String) =
+        sqlx::query_as("SELECT title, severity FROM incidents WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (title.as_str(), severity.as_str()),
+        ("Facturation en erreur", "urgent")
+    );
+    let change: serde_json::Value =
+        sqlx::query_scalar("SELECT details FROM incident_events WHERE kind = 'edited'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(change["title"]["from"], "t");
+    assert_eq!(change["title"]["to"], "Facturation en erreur");
+    assert_eq!(change["severity"]["from"], "critical");
+    assert_eq!(
+        change["criteria"]["to"],
+        serde_json::json!(["critical_feature_failure"])
+    );
+
+    // A viewer's forged edit changes nothing.
+    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
+        .await;
+    let viewer = Browser::new();
+    viewer
+        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+        .await;
+    let before = snapshot(&app.pool, id).await;
+    let forged = as_refs(&edit("pwned"));
+    let forged: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    viewer
+        .submit_and_follow(&app, &page, "/api/edit_incident", &forged)
+        .await;
+    assert_eq!(snapshot(&app.pool, id).await, before);
 }

@@ -185,6 +185,10 @@ messages! {
     CommentedNotice => "Commentaire ajouté.", "Comment added.";
     CancelledNotice => "Incident annulé.", "Incident cancelled.";
     System => "Système", "System";
+    EditIncident => "Modifier l'incident", "Edit the incident";
+    Save => "Enregistrer", "Save";
+    EditedNotice => "Incident modifié.", "Incident updated.";
+    EventEdited => "Incident modifié", "Incident edited";
     OpenedBy => "Ouvert par {n}", "Opened by {n}";
     EventCreated => "Incident ouvert", "Incident opened";
     EventStepRecorded => "Étape enregistrée", "Step recorded";
@@ -313,6 +317,7 @@ impl Msg {
             "overdue" => Msg::EventOverdue,
             "state_changed" => Msg::EventStateChanged,
             "cancelled" => Msg::EventCancelled,
+            "edited" => Msg::EventEdited,
             _ => return None,
         })
     }

@@ -14,15 +14,36 @@ use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-pub struct NewIncident {
+/// What describes an incident and may be edited later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentFields {
     pub title: String,
     pub description: String,
-    pub detected_at: DateTime<Utc>,
     pub severity: Severity,
-    pub environment_id: Uuid,
     pub suspect_release: String,
     pub criteria: Vec<Criterion>,
     pub criteria_other: String,
+}
+
+impl IncidentFields {
+    /// Field by field, as stored and logged.
+    fn as_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let value = json!({
+            "title": self.title, "description": self.description, "severity": self.severity,
+            "suspect_release": self.suspect_release, "criteria": self.criteria,
+            "criteria_other": self.criteria_other,
+        });
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
+pub struct NewIncident {
+    pub fields: IncidentFields,
+    pub detected_at: DateTime<Utc>,
+    pub environment_id: Uuid,
 }
 
 /// An action with what the form carried.
@@ -31,6 +52,7 @@ pub enum Perform {
     Decide { decision: Decision, reason: String },
     Cancel { reason: String },
     Comment { body: String },
+    Edit(IncidentFields),
 }
 
 impl Perform {
@@ -40,6 +62,7 @@ impl Perform {
             Perform::Decide { decision, .. } => Action::Decide(*decision),
             Perform::Cancel { .. } => Action::Cancel,
             Perform::Comment { .. } => Action::Comment,
+            Perform::Edit(_) => Action::Edit,
         }
     }
 }
@@ -108,34 +131,31 @@ pub async fn open(pool: &PgPool, actor: &SignedInUser, new: &NewIncident) -> Res
     let Some(environment) = environment else {
         return Err(AppError::field("environment_id", Msg::EnvironmentRequired));
     };
-    let criteria: Vec<&str> = new.criteria.iter().map(|c| c.as_str()).collect();
+    let fields = &new.fields;
+    let criteria: Vec<&str> = fields.criteria.iter().map(|c| c.as_str()).collect();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO incidents (title, description, detected_at, severity, environment_id,
                                 suspect_release, criteria, criteria_other, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
-    .bind(&new.title)
-    .bind(&new.description)
+    .bind(&fields.title)
+    .bind(&fields.description)
     .bind(new.detected_at)
-    .bind(new.severity.as_str())
+    .bind(fields.severity.as_str())
     .bind(new.environment_id)
-    .bind(&new.suspect_release)
+    .bind(&fields.suspect_release)
     .bind(&criteria)
-    .bind(&new.criteria_other)
+    .bind(&fields.criteria_other)
     .bind(actor.id)
     .fetch_one(&mut *tx)
     .await?;
-    append_event(
-        &mut tx,
-        id,
-        Some(actor.id),
-        "created",
-        json!({
-            "title": new.title, "severity": new.severity, "environment": environment,
-            "detected_at": new.detected_at, "suspect_release": new.suspect_release,
-            "criteria": criteria, "criteria_other": new.criteria_other,
-        }),
-    )
+    append_event(&mut tx, id, Some(actor.id), "created", {
+        let mut details = fields.as_json();
+        details.remove("description");
+        details.insert("environment".into(), json!(environment));
+        details.insert("detected_at".into(), json!(new.detected_at));
+        serde_json::Value::Object(details)
+    })
     .await?;
     tx.commit().await?;
     Ok(id)
@@ -221,6 +241,40 @@ pub async fn perform(
             )
             .await?;
         }
+        Perform::Edit(fields) => {
+            let before = current_fields(&mut tx, id).await?;
+            let (old, new) = (before.as_json(), fields.as_json());
+            // The event keeps each changed field's before and after.
+            let changes: serde_json::Map<String, serde_json::Value> = new
+                .iter()
+                .filter(|(k, v)| old.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), json!({ "from": old.get(k), "to": v })))
+                .collect();
+            if !changes.is_empty() {
+                let criteria: Vec<&str> = fields.criteria.iter().map(|c| c.as_str()).collect();
+                sqlx::query(
+                    "UPDATE incidents SET title = $2, description = $3, severity = $4,
+                            suspect_release = $5, criteria = $6, criteria_other = $7 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&fields.title)
+                .bind(&fields.description)
+                .bind(fields.severity.as_str())
+                .bind(&fields.suspect_release)
+                .bind(&criteria)
+                .bind(&fields.criteria_other)
+                .execute(&mut *tx)
+                .await?;
+                append_event(
+                    &mut tx,
+                    id,
+                    Some(actor.id),
+                    "edited",
+                    serde_json::Value::Object(changes),
+                )
+                .await?;
+            }
+        }
         Perform::Comment { body } => {
             append_event(
                 &mut tx,
@@ -249,6 +303,37 @@ pub async fn perform(
     }
     tx.commit().await?;
     Ok(next)
+}
+
+async fn current_fields(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+) -> Result<IncidentFields, AppError> {
+    let (title, description, severity, suspect_release, criteria, criteria_other): (
+        String,
+        String,
+        String,
+        String,
+        Vec<String>,
+        String,
+    ) = sqlx::query_as(
+        "SELECT title, description, severity, suspect_release, criteria, criteria_other
+         FROM incidents WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(IncidentFields {
+        title,
+        description,
+        severity: Severity::parse(&severity).unwrap_or(Severity::Normal),
+        suspect_release,
+        criteria: criteria
+            .iter()
+            .filter_map(|c| Criterion::parse(c))
+            .collect(),
+        criteria_other,
+    })
 }
 
 async fn record_step(

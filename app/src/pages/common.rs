@@ -13,6 +13,47 @@ pub fn CsrfField() -> impl IntoView {
     view! { <input type="hidden" name="_csrf" value=viewer.csrf_token/> }
 }
 
+/// Escapes text for HTML content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `<textarea>` holding `value`. Leptos' server renderer writes a textarea's text unescaped,
+/// so a typed `</textarea><script>` would break out of it: the value is escaped here instead.
+#[component]
+pub fn TextArea(
+    id: String,
+    name: &'static str,
+    #[prop(default = 3)] rows: u32,
+    #[prop(optional)] maxlength: Option<u32>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] describedby: Option<String>,
+    #[prop(into)] value: String,
+) -> impl IntoView {
+    view! {
+        <textarea
+            id=id
+            name=name
+            rows=rows
+            maxlength=maxlength
+            required=required
+            aria-describedby=describedby
+            inner_html=escape_html(&value)
+        ></textarea>
+    }
+}
+
 /// A path of this site to go back to after a form; anything else (another site, `//host`)
 /// becomes `/`, so that a form can't be turned into an open redirect.
 #[cfg(any(feature = "ssr", test))]
@@ -178,6 +219,14 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            super::escape_html(r#"</textarea><script>"x" & 'y'"#),
+            "&lt;/textarea&gt;&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;"
+        );
+    }
+
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(super::local_path("/incidents?x=1"), "/incidents?x=1");

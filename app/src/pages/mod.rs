@@ -9,7 +9,8 @@ mod sign_in;
 pub use accounts::{AddAccount, ListAccounts, SaveRoles, SetAccountActive};
 pub use common::{CsrfField, SetLanguage, SignOut};
 pub use incidents::{
-    CancelIncident, CommentIncident, DecideIncident, ListIncidents, OpenIncident, RecordStep,
+    CancelIncident, CommentIncident, DecideIncident, EditIncident, ListIncidents, OpenIncident,
+    RecordStep,
 };
 pub use sign_in::SignIn;
 

@@ -4,6 +4,7 @@ use super::{DeadlineBadge, StateBadge};
 use crate::domain::lifecycle::{self, Facts};
 use crate::domain::{Action, Decision, IncidentState, RollbackType, ValidationStep};
 use crate::i18n::{duration_text, Lang, Msg};
+use crate::pages::common::TextArea;
 use crate::pages::CsrfField;
 use crate::records::{EventRecord, IncidentDetail};
 use crate::viewer::Viewer;
@@ -143,6 +144,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
         None => ().into_any(),
     };
     let cancel = allowed(Action::Cancel).then(|| view! { <CancelForm incident=id/> });
+    let edit = allowed(Action::Edit).then(|| view! { <EditForm incident=incident.clone()/> });
     let comment = allowed(Action::Comment).then(|| view! { <CommentForm incident=id/> });
     let events = incident
         .events
@@ -175,6 +177,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             {deadline}
             <p class="description">{incident.description.clone()}</p>
             <p class="muted">{Msg::OpenedBy.fill(lang, &incident.created_by)}</p>
+            {edit}
         </section>
         <section class="card">
             <h2>{t(Msg::ValidationSteps)}</h2>
@@ -234,7 +237,7 @@ fn StepForm(incident: i64, step: ValidationStep) -> impl IntoView {
             <input type="hidden" name="incident_id" value=incident/>
             <input type="hidden" name="step" value=step.as_str()/>
             <label for=label_for>{viewer.t(Msg::Note)}</label>
-            <textarea id=id name="note" rows="2" maxlength="5000">{note}</textarea>
+            <TextArea id=id name="note" rows=2 maxlength=5000 value=note/>
             {error.map(|e| view! { <p class="error">{e}</p> })}
             <button type="submit">{viewer.t(Msg::RecordStep)}</button>
         </ActionForm>
@@ -277,11 +280,75 @@ fn DecisionForm(incident: i64) -> impl IntoView {
             </fieldset>
             <div class="field">
                 <label for="decision-reason">{viewer.t(Msg::Reason)}</label>
-                <textarea id="decision-reason" name="reason" rows="2" required maxlength="5000">{reason}</textarea>
+                <TextArea id="decision-reason".to_owned() name="reason" rows=2 required=true maxlength=5000 value=reason/>
                 {viewer.field_error(&key, "reason").map(|e| view! { <p class="error">{e}</p> })}
             </div>
             <button type="submit" class="primary">{viewer.t(Msg::Decide)}</button>
         </ActionForm>
+    }
+}
+
+#[component]
+fn EditForm(incident: IncidentDetail) -> impl IntoView {
+    use super::new::{typed_criteria, CriteriaChoices, SeverityChoices};
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let action = ServerAction::<EditIncident>::new();
+    let id = incident.summary.id;
+    let key = form_key(id, "edit");
+    let posted = viewer
+        .flash
+        .as_ref()
+        .is_some_and(|f| f.form.as_deref() == Some(key.as_str()));
+    let value = |name: &str, current: &str| {
+        viewer
+            .typed(&key, name)
+            .unwrap_or_else(|| current.to_owned())
+    };
+    let error = |name: &str| {
+        viewer
+            .field_error(&key, name)
+            .map(|e| view! { <p class="error">{e}</p> })
+    };
+    let (title, description, release, other) = (
+        value("title", &incident.summary.title),
+        value("description", &incident.description),
+        value("suspect_release", &incident.suspect_release),
+        value("criteria_other", &incident.criteria_other),
+    );
+    let severity = value("severity", incident.summary.severity.as_str());
+    let criteria = typed_criteria(&viewer, &key).unwrap_or_else(|| incident.criteria.clone());
+    let (title_error, description_error) = (error("title"), error("description"));
+    let (severity_error, criteria_error) = (
+        viewer.field_error(&key, "severity"),
+        viewer.field_error(&key, "criteria"),
+    );
+    view! {
+        <details class="edit" open=posted>
+            <summary>{t(Msg::EditIncident)}</summary>
+            <ActionForm action=action>
+                <CsrfField/>
+                <input type="hidden" name="incident_id" value=id/>
+                <div class="field">
+                    <label for="edit-title">{t(Msg::Title)}</label>
+                    <input id="edit-title" name="title" type="text" required maxlength="200" value=title/>
+                    {title_error}
+                </div>
+                <div class="field">
+                    <label for="edit-description">{t(Msg::Description)}</label>
+                    <TextArea id="edit-description".to_owned() name="description" rows=4 value=description/>
+                    {description_error}
+                </div>
+                <div class="field">
+                    <label for="suspect_release">{t(Msg::SuspectRelease)}</label>
+                    <input id="suspect_release" name="suspect_release" type="text" maxlength="200" value=release/>
+                </div>
+                <SeverityChoices checked=severity error=severity_error/>
+                <CriteriaChoices checked=criteria other=other error=criteria_error/>
+                <button type="submit">{t(Msg::Save)}</button>
+            </ActionForm>
+        </details>
     }
 }
 
@@ -297,9 +364,7 @@ fn CancelForm(incident: i64) -> impl IntoView {
                 <CsrfField/>
                 <input type="hidden" name="incident_id" value=incident/>
                 <label for="cancel-reason">{viewer.t(Msg::CancelReason)}</label>
-                <textarea id="cancel-reason" name="reason" rows="2" required maxlength="5000">
-                    {viewer.typed(&key, "reason").unwrap_or_default()}
-                </textarea>
+                <TextArea id="cancel-reason".to_owned() name="reason" rows=2 required=true maxlength=5000 value=viewer.typed(&key, "reason").unwrap_or_default()/>
                 {viewer.field_error(&key, "reason").map(|e| view! { <p class="error">{e}</p> })}
                 <button type="submit" class="danger">{viewer.t(Msg::CancelIncident)}</button>
             </ActionForm>
@@ -317,9 +382,7 @@ fn CommentForm(incident: i64) -> impl IntoView {
             <CsrfField/>
             <input type="hidden" name="incident_id" value=incident/>
             <label for="comment-body">{viewer.t(Msg::AddComment)}</label>
-            <textarea id="comment-body" name="body" rows="3" required maxlength="20000">
-                {viewer.typed(&key, "body").unwrap_or_default()}
-            </textarea>
+            <TextArea id="comment-body".to_owned() name="body" rows=3 required=true maxlength=20000 value=viewer.typed(&key, "body").unwrap_or_default()/>
             {viewer.field_error(&key, "body").map(|e| view! { <p class="error">{e}</p> })}
             <button type="submit">{viewer.t(Msg::Send)}</button>
         </ActionForm>
@@ -366,6 +429,10 @@ fn TimelineEntry(event: EventRecord) -> impl IntoView {
         }
         "state_changed" => format!("{} → {}", state_label("from"), state_label("to")),
         "cancelled" => text("reason"),
+        "edited" => d
+            .as_object()
+            .map(|m| m.keys().cloned().collect::<Vec<_>>().join(", "))
+            .unwrap_or_default(),
         _ => String::new(),
     };
     let actor = event
@@ -502,6 +569,52 @@ pub async fn decide_incident(
         &values,
         perform,
         Msg::DecidedNotice.into(),
+    )
+    .await
+}
+
+#[server(endpoint = "edit_incident")]
+pub async fn edit_incident(
+    incident_id: i64,
+    title: String,
+    description: String,
+    severity: Option<String>,
+    suspect_release: String,
+    criteria: Option<std::collections::HashMap<String, String>>,
+    criteria_other: String,
+) -> Result<(), ServerFnError> {
+    use super::new::TypedFields;
+    use crate::backend::error::FieldErrors;
+    use crate::backend::incidents::Perform;
+    let typed = TypedFields {
+        title: &title,
+        description: &description,
+        severity: severity.as_deref(),
+        suspect_release: &suspect_release,
+        criteria: &criteria,
+        criteria_other: &criteria_other,
+    };
+    let mut errors = FieldErrors::default();
+    let fields = typed.parse(&mut errors);
+    let perform = errors.into_result().and_then(|()| {
+        fields
+            .map(Perform::Edit)
+            .ok_or(crate::backend::AppError::Internal(
+                "checked fields missing".into(),
+            ))
+    });
+    let kept = typed.keep(crate::backend::FormPost::new("", ""));
+    let values: Vec<(&str, &str)> = kept
+        .values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    act(
+        incident_id,
+        "edit",
+        &values,
+        perform,
+        Msg::EditedNotice.into(),
     )
     .await
 }

@@ -3,7 +3,9 @@ mod detail;
 mod list;
 mod new;
 
-pub use detail::{CancelIncident, CommentIncident, DecideIncident, IncidentPage, RecordStep};
+pub use detail::{
+    CancelIncident, CommentIncident, DecideIncident, EditIncident, IncidentPage, RecordStep,
+};
 pub use list::{list_incidents, IncidentQuery, IncidentTable, IncidentsPage, ListIncidents};
 pub use new::{NewIncidentPage, OpenIncident};
 

@@ -1,6 +1,7 @@
 //! Opening an incident (any signed-in user but `viewer`).
 use crate::domain::{Criterion, Severity};
 use crate::i18n::Msg;
+use crate::pages::common::TextArea;
 use crate::pages::CsrfField;
 use crate::records::EnvironmentOption;
 use crate::viewer::Viewer;
@@ -41,54 +42,21 @@ pub fn NewIncidentPage() -> impl IntoView {
         .typed(FORM, "severity")
         .unwrap_or_else(|| "critical".to_owned());
     let environment = typed("environment_id");
-    let severities = Severity::ALL
-        .iter()
-        .map(|s| {
-            let id = format!("severity-{s}");
-            let label_for = id.clone();
-            view! {
-                <label class="check" for=label_for>
-                    <input type="radio" id=id name="severity" value=s.as_str() checked=severity == s.as_str()/>
-                    {t(Msg::severity(*s))}" ("{crate::i18n::duration_text(lang, s.sla_minutes())}")"
-                </label>
-            }
-        })
-        .collect_view();
-    let criteria = Criterion::ALL
-        .iter()
-        .map(|c| {
-            let name = format!("criteria[{c}]");
-            let id = format!("criterion-{c}");
-            let label_for = id.clone();
-            let checked = viewer.typed(FORM, &name).is_some();
-            view! {
-                <label class="check" for=label_for>
-                    <input type="checkbox" id=id name=name value="on" checked=checked/>
-                    {t(Msg::criterion(*c))}
-                </label>
-            }
-        })
-        .collect_view();
     let (title, description, release, other) = (
         typed("title"),
         typed("description"),
         typed("suspect_release"),
         typed("criteria_other"),
     );
-    let (
-        title_error,
-        description_error,
-        detected_error,
-        severity_error,
-        environment_error,
-        criteria_error,
-    ) = (
+    let (title_error, description_error, detected_error, environment_error) = (
         error("title"),
         error("description"),
         error("detected_at"),
-        error("severity"),
         error("environment_id"),
-        error("criteria"),
+    );
+    let (severity_error, criteria_error) = (
+        viewer.field_error(FORM, "severity"),
+        viewer.field_error(FORM, "criteria"),
     );
     let tz_hint = Msg::DetectedAtHint.fill(lang, &viewer.time_zone);
     view! {
@@ -104,7 +72,7 @@ pub fn NewIncidentPage() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="description">{t(Msg::Description)}</label>
-                    <textarea id="description" name="description" rows="5" aria-describedby="description-error">{description}</textarea>
+                    <TextArea id="description".to_owned() name="description" rows=5 describedby="description-error".to_owned() value=description/>
                     {description_error}
                 </div>
                 <div class="grid">
@@ -144,23 +112,163 @@ pub fn NewIncidentPage() -> impl IntoView {
                             placeholder="2025-10-17_104523 (v1.2.0)" value=release/>
                     </div>
                 </div>
-                <fieldset class="choices">
-                    <legend>{t(Msg::Severity)}</legend>
-                    {severities}
-                    {severity_error}
-                </fieldset>
-                <fieldset class="choices">
-                    <legend>{t(Msg::Criteria)}</legend>
-                    {criteria}
-                    {criteria_error}
-                    <div class="field">
-                        <label for="criteria_other">{t(Msg::CriteriaOther)}</label>
-                        <input id="criteria_other" name="criteria_other" type="text" maxlength="2000" value=other/>
-                    </div>
-                </fieldset>
+                <SeverityChoices checked=severity error=severity_error/>
+                <CriteriaChoices checked=typed_criteria(&viewer, FORM).unwrap_or_default() other=other error=criteria_error/>
                 <button type="submit" class="primary">{t(Msg::OpenIncidentButton)}</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// The criteria the user had ticked in `form` before a refused post, if that form was posted.
+pub fn typed_criteria(viewer: &Viewer, form: &str) -> Option<Vec<Criterion>> {
+    let flash = viewer.flash.as_ref()?;
+    (flash.form.as_deref() == Some(form)).then(|| {
+        Criterion::ALL
+            .iter()
+            .copied()
+            .filter(|c| flash.values.contains_key(&format!("criteria[{c}]")))
+            .collect()
+    })
+}
+
+/// The §10.2 severities as radio buttons, with their intervention delays.
+#[component]
+pub fn SeverityChoices(checked: String, error: Option<String>) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let choices = Severity::ALL
+        .iter()
+        .map(|s| {
+            let id = format!("severity-{s}");
+            let label_for = id.clone();
+            view! {
+                <label class="check" for=label_for>
+                    <input type="radio" id=id name="severity" value=s.as_str() checked=checked == s.as_str()/>
+                    {Msg::severity(*s).text(lang)}" ("{crate::i18n::duration_text(lang, s.sla_minutes())}")"
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="choices">
+            <legend>{Msg::Severity.text(lang)}</legend>
+            {choices}
+            {error.map(|e| view! { <p class="error">{e}</p> })}
+        </fieldset>
+    }
+}
+
+/// The §2.1 trigger criteria as checkboxes, plus free text.
+#[component]
+pub fn CriteriaChoices(
+    checked: Vec<Criterion>,
+    other: String,
+    error: Option<String>,
+) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let boxes = Criterion::ALL
+        .iter()
+        .map(|c| {
+            let id = format!("criterion-{c}");
+            let label_for = id.clone();
+            view! {
+                <label class="check" for=label_for>
+                    <input type="checkbox" id=id name=format!("criteria[{c}]") value="on" checked=checked.contains(c)/>
+                    {Msg::criterion(*c).text(lang)}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="choices">
+            <legend>{Msg::Criteria.text(lang)}</legend>
+            {boxes}
+            {error.map(|e| view! { <p class="error">{e}</p> })}
+            <div class="field">
+                <label for="criteria_other">{Msg::CriteriaOther.text(lang)}</label>
+                <input id="criteria_other" name="criteria_other" type="text" maxlength="2000" value=other/>
+            </div>
+        </fieldset>
+    }
+}
+
+/// The describing fields of an incident, as typed in the open and edit forms.
+#[cfg(feature = "ssr")]
+pub struct TypedFields<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub severity: Option<&'a str>,
+    pub suspect_release: &'a str,
+    pub criteria: &'a Option<HashMap<String, String>>,
+    pub criteria_other: &'a str,
+}
+
+#[cfg(feature = "ssr")]
+impl TypedFields<'_> {
+    /// Checks every field, collecting a message per wrong one.
+    pub fn parse(
+        &self,
+        errors: &mut crate::backend::error::FieldErrors,
+    ) -> Option<crate::backend::incidents::IncidentFields> {
+        let title = self.title.trim();
+        errors.check(
+            "title",
+            (!title.is_empty() && title.chars().count() <= 200).then_some(()),
+            Msg::TitleRequired,
+        );
+        errors.check(
+            "description",
+            (self.description.chars().count() <= 20_000).then_some(()),
+            Msg::DescriptionTooLong,
+        );
+        let severity = errors.check(
+            "severity",
+            self.severity.and_then(Severity::parse),
+            Msg::SeverityRequired,
+        );
+        let names: Vec<&str> = self
+            .criteria
+            .iter()
+            .flat_map(|m| m.keys().map(String::as_str))
+            .collect();
+        let criteria: Option<Vec<Criterion>> = names.iter().map(|n| Criterion::parse(n)).collect();
+        let criteria = errors.check("criteria", criteria, Msg::UnknownCriterion);
+        errors.check(
+            "suspect_release",
+            (self.suspect_release.chars().count() <= 200).then_some(()),
+            Msg::TextTooLong,
+        );
+        errors.check(
+            "criteria",
+            (self.criteria_other.chars().count() <= 2000).then_some(()),
+            Msg::TextTooLong,
+        );
+        let (severity, mut criteria) = (severity?, criteria?);
+        criteria.sort();
+        Some(crate::backend::incidents::IncidentFields {
+            title: title.to_owned(),
+            description: self.description.to_owned(),
+            severity,
+            suspect_release: self.suspect_release.trim().to_owned(),
+            criteria,
+            criteria_other: self.criteria_other.trim().to_owned(),
+        })
+    }
+
+    /// What to keep in the form after a refused post.
+    pub fn keep(&self, mut post: crate::backend::FormPost) -> crate::backend::FormPost {
+        post = post
+            .keep("title", self.title)
+            .keep("description", self.description)
+            .keep("severity", self.severity.unwrap_or_default())
+            .keep("suspect_release", self.suspect_release)
+            .keep("criteria_other", self.criteria_other);
+        for name in self.criteria.iter().flat_map(|m| m.keys()) {
+            post = post.keep(&format!("criteria[{name}]"), "on");
+        }
+        post
     }
 }
 
@@ -183,20 +291,18 @@ pub async fn open_incident(
     use chrono::TimeZone;
 
     let ctx = RequestCtx::load().await?;
+    let typed = TypedFields {
+        title: &title,
+        description: &description,
+        severity: severity.as_deref(),
+        suspect_release: &suspect_release,
+        criteria: &criteria,
+        criteria_other: &criteria_other,
+    };
     let outcome = async {
         let user = ctx.user()?;
         let mut errors = FieldErrors::default();
-        let title_ok = title.trim();
-        errors.check(
-            "title",
-            (!title_ok.is_empty() && title_ok.chars().count() <= 200).then_some(()),
-            Msg::TitleRequired,
-        );
-        errors.check(
-            "description",
-            (description.chars().count() <= 20_000).then_some(()),
-            Msg::DescriptionTooLong,
-        );
+        let fields = typed.parse(&mut errors);
         let tz = ctx.viewer.tz();
         let parsed = chrono::NaiveDateTime::parse_from_str(detected_at.trim(), "%Y-%m-%dT%H:%M")
             .ok()
@@ -211,11 +317,6 @@ pub async fn open_incident(
                 Msg::DetectedInFuture,
             );
         }
-        let severity = errors.check(
-            "severity",
-            severity.as_deref().and_then(Severity::parse),
-            Msg::SeverityRequired,
-        );
         let environment = errors.check(
             "environment_id",
             environment_id
@@ -223,42 +324,19 @@ pub async fn open_incident(
                 .and_then(|e| e.parse::<uuid::Uuid>().ok()),
             Msg::EnvironmentRequired,
         );
-        let names: Vec<&str> = criteria
-            .iter()
-            .flat_map(|m| m.keys().map(String::as_str))
-            .collect();
-        let parsed_criteria: Option<Vec<Criterion>> =
-            names.iter().map(|n| Criterion::parse(n)).collect();
-        let parsed_criteria = errors.check("criteria", parsed_criteria, Msg::UnknownCriterion);
-        errors.check(
-            "suspect_release",
-            (suspect_release.chars().count() <= 200).then_some(()),
-            Msg::TextTooLong,
-        );
-        errors.check(
-            "criteria",
-            (criteria_other.chars().count() <= 2000).then_some(()),
-            Msg::TextTooLong,
-        );
         errors.into_result()?;
-        let (Some(detected_at), Some(severity), Some(environment_id), Some(mut criteria)) =
-            (detected, severity, environment, parsed_criteria)
+        let (Some(detected_at), Some(environment_id), Some(fields)) =
+            (detected, environment, fields)
         else {
             return Err(AppError::Internal("checked fields missing".into()));
         };
-        criteria.sort();
         let id = incidents::open(
             &ctx.state.pool,
             user,
             &NewIncident {
-                title: title_ok.to_owned(),
-                description: description.clone(),
+                fields,
                 detected_at,
-                severity,
                 environment_id,
-                suspect_release: suspect_release.trim().to_owned(),
-                criteria,
-                criteria_other: criteria_other.trim().to_owned(),
             },
         )
         .await?;
@@ -266,19 +344,12 @@ pub async fn open_incident(
         Ok(Done::to(format!("/incidents/{id}")).with_notice(Text::with(Msg::IncidentOpened, id)))
     }
     .await;
-    let mut post = FormPost::new(FORM, "/incidents/new")
-        .keep("title", &title)
-        .keep("description", &description)
+    let post = typed
+        .keep(FormPost::new(FORM, "/incidents/new"))
         .keep("detected_at", &detected_at)
-        .keep("severity", severity.as_deref().unwrap_or_default())
         .keep(
             "environment_id",
             environment_id.as_deref().unwrap_or_default(),
-        )
-        .keep("suspect_release", &suspect_release)
-        .keep("criteria_other", &criteria_other);
-    for name in criteria.iter().flat_map(|m| m.keys()) {
-        post = post.keep(&format!("criteria[{name}]"), "on");
-    }
+        );
     ctx.finish(post, outcome).await
 }
