@@ -241,7 +241,9 @@ async fn open_an_incident_record_the_steps_and_decide_with_javascript_off(pool: 
     ] {
         browser.fill(&format!("#note-{step}"), note).await;
         browser.click(&format!("#step-{step} button")).await;
-        browser.wait_text(&format!("#step-{step} .done"), note).await;
+        browser
+            .wait_text(&format!("#step-{step} .done"), note)
+            .await;
         assert_eq!(browser.path().await, page);
     }
     browser.click("#decision-rollback-application").await;
@@ -287,9 +289,16 @@ async fn open_an_incident_record_the_steps_and_decide_with_javascript_off(pool: 
     with_js.fill("#password", PASSWORD).await;
     with_js.click("button.primary").await;
     with_js.wait_text("h1", "Tableau de bord").await;
-    with_js.client.goto(&app.url(&format!("/incidents/{waiting}"))).await.unwrap();
+    with_js
+        .client
+        .goto(&app.url(&format!("/incidents/{waiting}")))
+        .await
+        .unwrap();
     let first = with_js.text(".deadline-box .deadline").await;
-    assert!(first.starts_with("il reste 2") && first.ends_with(" s"), "{first}");
+    assert!(
+        first.starts_with("il reste 2") && first.ends_with(" s"),
+        "{first}"
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let later = with_js.text(".deadline-box .deadline").await;
     assert_ne!(first, later, "the countdown moves");

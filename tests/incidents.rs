@@ -793,3 +793,71 @@ async fn an_edit_is_logged_with_before_and_after(pool: PgPool) {
         .await;
     assert_eq!(snapshot(&app.pool, id).await, before);
 }
+
+#[sqlx::test(migrations = false)]
+async fn an_admin_adds_the_environments_incidents_are_opened_on(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
+        .await;
+    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
+        .await;
+    let user = Browser::new();
+    user.sign_in(&app, "thomas@taskflow.example", PASSWORD)
+        .await;
+    let (_, html) = user.page(&app, "/incidents/new").await;
+    assert!(
+        html.contains("est encore défini : un administrateur"),
+        "{html}"
+    );
+
+    let admin = Browser::new();
+    admin
+        .sign_in(&app, "admin@taskflow.example", PASSWORD)
+        .await;
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/environments",
+            "/api/add_environment",
+            &[("name", "  TaskFlow production ")],
+        )
+        .await;
+    assert!(
+        html.contains("Environnement TaskFlow production ajouté."),
+        "{html}"
+    );
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/environments",
+            "/api/add_environment",
+            &[("name", "TaskFlow production")],
+        )
+        .await;
+    assert!(
+        html.contains("Un environnement porte déjà ce nom."),
+        "{html}"
+    );
+    assert_eq!(
+        input_value(&html, "environment-name").as_deref(),
+        Some("TaskFlow production")
+    );
+
+    // Not an admin: refused, on the page and on a forged post.
+    assert_eq!(
+        user.page(&app, "/admin/environments").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, html) = user
+        .submit_and_follow(&app, "/", "/api/add_environment", &[("name", "rogue")])
+        .await;
+    assert!(html.contains("pas le droit"), "{html}");
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM environments")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(names, vec!["TaskFlow production"]);
+
+    let (_, html) = user.page(&app, "/incidents/new").await;
+    assert!(html.contains(">TaskFlow production</option>"), "{html}");
+}

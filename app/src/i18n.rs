@@ -185,6 +185,14 @@ messages! {
     CommentedNotice => "Commentaire ajouté.", "Comment added.";
     CancelledNotice => "Incident annulé.", "Incident cancelled.";
     System => "Système", "System";
+    AdminEnvironmentsTitle => "Environnements", "Environments";
+    AddEnvironment => "Ajouter un environnement", "Add an environment";
+    EnvironmentName => "Nom (ex. TaskFlow production)", "Name (e.g. TaskFlow production)";
+    EnvironmentNameRequired => "Saisissez un nom (100 caractères au plus).", "Enter a name (at most 100 characters).";
+    EnvironmentExists => "Un environnement porte déjà ce nom.", "An environment with this name already exists.";
+    EnvironmentAdded => "Environnement {n} ajouté.", "Environment {n} added.";
+    NoEnvironmentYet => "Aucun environnement n'est encore défini : un administrateur l'ajoute dans Administration › Environnements.", "No environment is defined yet: an administrator adds one under Admin › Environments.";
+    AdminSections => "Sections d'administration", "Admin sections";
     EditIncident => "Modifier l'incident", "Edit the incident";
     Save => "Enregistrer", "Save";
     EditedNotice => "Incident modifié.", "Incident updated.";

@@ -74,6 +74,7 @@ pub fn AccountsPage() -> impl IntoView {
     let add_roles = typed_roles(&viewer, ADD_FORM).unwrap_or_default();
     view! {
         <h1>{t(Msg::AdminUsersTitle)}</h1>
+        <AdminTabs/>
         <section class="card">
             <h2>{t(Msg::AddUser)}</h2>
             <ActionForm action=add>
@@ -111,6 +112,26 @@ pub fn AccountsPage() -> impl IntoView {
         </Suspense>
     }
     .into_any()
+}
+
+/// Links between the admin pages.
+#[component]
+pub fn AdminTabs() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let here = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    let tabs = [
+        ("/admin/users", Msg::AdminUsersTitle),
+        ("/admin/environments", Msg::AdminEnvironmentsTitle),
+    ]
+    .into_iter()
+    .map(|(href, msg)| {
+        let current = (here == href).then_some("page");
+        view! { <a href=href aria-current=current>{viewer.t(msg)}</a> }
+    })
+    .collect_view();
+    view! { <nav class="tabs" aria-label=viewer.t(Msg::AdminSections)>{tabs}</nav> }
 }
 
 /// The roles the user had ticked in `form` before a refused post, if that form was posted.

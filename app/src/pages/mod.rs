@@ -2,12 +2,14 @@
 mod accounts;
 mod common;
 mod dashboard;
+mod environments;
 mod incidents;
 mod placeholder;
 mod sign_in;
 
 pub use accounts::{AddAccount, ListAccounts, SaveRoles, SetAccountActive};
 pub use common::{CsrfField, SetLanguage, SignOut};
+pub use environments::AddEnvironment;
 pub use incidents::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, ListIncidents, OpenIncident,
     RecordStep,
@@ -97,6 +99,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/contacts")
                         view=|| view! { <placeholder::Placeholder title=Msg::ContactsTitle/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/environments")
+                        view=environments::EnvironmentsPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -90,6 +90,10 @@ pub fn NewIncidentPage() -> impl IntoView {
                                 let environment = environment.clone();
                                 Suspend::new(async move {
                                     environments.await.map(|list| {
+                                        if list.is_empty() {
+                                            let viewer = expect_context::<Viewer>();
+                                            return view! { <p class="flash alert">{viewer.t(Msg::NoEnvironmentYet)}</p> }.into_any();
+                                        }
                                         let options = list.into_iter().map(|e| {
                                             let id = e.id.to_string();
                                             let is = id == environment;
@@ -100,6 +104,7 @@ pub fn NewIncidentPage() -> impl IntoView {
                                                 {options}
                                             </select>
                                         }
+                                        .into_any()
                                     })
                                 })
                             }}

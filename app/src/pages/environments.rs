@@ -1,0 +1,95 @@
+//! Environments where the application runs (role `admin`). For now a name; the Plans issue
+//! adds the target, paths, commands and database.
+use crate::domain::Role;
+use crate::i18n::Msg;
+use crate::pages::accounts::AdminTabs;
+use crate::pages::CsrfField;
+use crate::records::EnvironmentOption;
+use crate::viewer::Viewer;
+use leptos::prelude::*;
+
+const FORM: &str = "add_environment";
+
+#[server(endpoint = "list_environments")]
+pub async fn list_environments() -> Result<Vec<EnvironmentOption>, ServerFnError> {
+    use crate::backend::{incidents, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    ctx.require_role(Role::Admin)
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    incidents::environments(&ctx.state.pool)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[component]
+pub fn EnvironmentsPage() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    if !viewer
+        .user
+        .as_ref()
+        .is_some_and(|u| u.roles.contains(Role::Admin))
+    {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::FORBIDDEN);
+        }
+        return view! { <p class="flash alert" role="alert">{t(Msg::Forbidden)}</p> }.into_any();
+    }
+    let list = Resource::new(|| (), |_| list_environments());
+    let add = ServerAction::<AddEnvironment>::new();
+    let name = viewer.typed(FORM, "name").unwrap_or_default();
+    let error = viewer.field_error(FORM, "name");
+    view! {
+        <h1>{t(Msg::AdminEnvironmentsTitle)}</h1>
+        <AdminTabs/>
+        <section class="card">
+            <h2>{t(Msg::AddEnvironment)}</h2>
+            <ActionForm action=add>
+                <CsrfField/>
+                <div class="field">
+                    <label for="environment-name">{t(Msg::EnvironmentName)}</label>
+                    <input id="environment-name" name="name" type="text" required maxlength="100" value=name/>
+                    {error.map(|e| view! { <p class="error">{e}</p> })}
+                </div>
+                <button type="submit" class="primary">{t(Msg::AddEnvironment)}</button>
+            </ActionForm>
+        </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                list.await.map(|list| {
+                    let items = list
+                        .into_iter()
+                        .map(|e| view! { <li>{e.name}</li> })
+                        .collect_view();
+                    view! { <ul class="environments">{items}</ul> }
+                })
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[server(endpoint = "add_environment")]
+pub async fn add_environment(name: String) -> Result<(), ServerFnError> {
+    use crate::backend::{incidents, AppError, Done, FormPost, RequestCtx};
+    use crate::i18n::Text;
+    let ctx = RequestCtx::load().await?;
+    let outcome = async {
+        let admin = ctx.require_role(Role::Admin)?;
+        let trimmed = name.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > 100 {
+            return Err(AppError::field("name", Msg::EnvironmentNameRequired));
+        }
+        incidents::add_environment(&ctx.state.pool, trimmed).await?;
+        tracing::info!(admin = %admin.id, environment = trimmed, "environment added");
+        Ok(Done::to("/admin/environments").with_notice(Text::with(Msg::EnvironmentAdded, trimmed)))
+    }
+    .await;
+    ctx.finish(
+        FormPost::new(FORM, "/admin/environments").keep("name", &name),
+        outcome,
+    )
+    .await
+}
