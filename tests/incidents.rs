@@ -705,6 +705,12 @@ async fn the_list_filters_pages_and_puts_overdue_first(pool: PgPool) {
     assert!(html.contains("closed one") && !html.contains("late one"));
     let (status, _) = browser.page(&app, "/incidents?state=bogus&page=-3").await;
     assert_eq!(status, StatusCode::OK, "odd filters don't break the page");
+    let (status, html) = browser.page(&app, "/incidents/999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        html.contains("Cet incident n&#x27;existe pas.")
+            || html.contains("Cet incident n'existe pas.")
+    );
 }
 
 #[sqlx::test(migrations = false)]

@@ -126,9 +126,7 @@ impl RequestCtx {
             }
         };
         if let Some(flash) = flash {
-            session::set_flash(&self.session, flash)
-                .await
-                .map_err(|e| ServerFnError::new(e.to_string()))?;
+            session::set_flash(&self.session, flash).await?;
         }
         leptos_axum::redirect(&to);
         Ok(())

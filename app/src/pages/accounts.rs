@@ -2,6 +2,7 @@
 use crate::domain::{Role, Roles};
 use crate::i18n::{Lang, Msg};
 use crate::pages::common::CsrfField;
+use crate::pages::common::Refusal;
 use crate::viewer::Viewer;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,11 +28,8 @@ pub struct AccountRow {
 pub async fn list_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
     use crate::backend::{accounts, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.require_role(Role::Admin)
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    let list = accounts::list(&ctx.state.pool)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    ctx.require_role(Role::Admin)?;
+    let list = accounts::list(&ctx.state.pool).await?;
     Ok(list
         .into_iter()
         .map(|a| AccountRow {
@@ -54,11 +52,8 @@ pub fn AccountsPage() -> impl IntoView {
         .as_ref()
         .is_some_and(|u| u.roles.contains(Role::Admin));
     if !is_admin {
-        #[cfg(feature = "ssr")]
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(http::StatusCode::FORBIDDEN);
-        }
-        return view! { <p class="flash alert" role="alert">{t(Msg::Forbidden)}</p> }.into_any();
+        return view! { <Refusal msg=Msg::Forbidden status=http::StatusCode::FORBIDDEN/> }
+            .into_any();
     }
     let accounts = Resource::new(|| (), |_| list_accounts());
     let add = ServerAction::<AddAccount>::new();

@@ -13,6 +13,24 @@ pub fn CsrfField() -> impl IntoView {
     view! { <input type="hidden" name="_csrf" value=viewer.csrf_token/> }
 }
 
+/// Sets the HTTP status of the page being rendered (403, 404 …).
+pub fn set_status(status: http::StatusCode) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
+/// A page that only says no (with its HTTP status): no role, no such thing.
+#[component]
+pub fn Refusal(msg: Msg, status: http::StatusCode) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    set_status(status);
+    view! { <p class="flash alert" role="alert">{viewer.t(msg)}</p> }
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

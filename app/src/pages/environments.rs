@@ -3,6 +3,7 @@
 use crate::domain::Role;
 use crate::i18n::Msg;
 use crate::pages::accounts::AdminTabs;
+use crate::pages::common::Refusal;
 use crate::pages::CsrfField;
 use crate::records::EnvironmentOption;
 use crate::viewer::Viewer;
@@ -14,11 +15,8 @@ const FORM: &str = "add_environment";
 pub async fn list_environments() -> Result<Vec<EnvironmentOption>, ServerFnError> {
     use crate::backend::{incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.require_role(Role::Admin)
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    incidents::environments(&ctx.state.pool)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    ctx.require_role(Role::Admin)?;
+    Ok(incidents::environments(&ctx.state.pool).await?)
 }
 
 #[component]
@@ -31,11 +29,8 @@ pub fn EnvironmentsPage() -> impl IntoView {
         .as_ref()
         .is_some_and(|u| u.roles.contains(Role::Admin))
     {
-        #[cfg(feature = "ssr")]
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(http::StatusCode::FORBIDDEN);
-        }
-        return view! { <p class="flash alert" role="alert">{t(Msg::Forbidden)}</p> }.into_any();
+        return view! { <Refusal msg=Msg::Forbidden status=http::StatusCode::FORBIDDEN/> }
+            .into_any();
     }
     let list = Resource::new(|| (), |_| list_environments());
     let add = ServerAction::<AddEnvironment>::new();

@@ -120,10 +120,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn NotFound() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    common::set_status(http::StatusCode::NOT_FOUND);
     view! {
         <h1>{viewer.t(Msg::NotFound)}</h1>
         <p>

@@ -4,7 +4,7 @@ use super::{DeadlineBadge, StateBadge};
 use crate::domain::lifecycle::{self, Facts};
 use crate::domain::{Action, Decision, IncidentState, RollbackType, ValidationStep};
 use crate::i18n::{duration_text, Lang, Msg};
-use crate::pages::common::TextArea;
+use crate::pages::common::{Refusal, TextArea};
 use crate::pages::CsrfField;
 use crate::records::{EventRecord, IncidentDetail};
 use crate::viewer::Viewer;
@@ -15,10 +15,8 @@ use leptos_router::hooks::use_params_map;
 pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnError> {
     use crate::backend::{incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user().map_err(|e| ServerFnError::new(e.to_string()))?;
-    incidents::detail(&ctx.state.pool, id)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    ctx.user()?;
+    Ok(incidents::detail(&ctx.state.pool, id).await?)
 }
 
 #[component]
@@ -41,14 +39,10 @@ pub fn IncidentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(Some(incident)) => view! { <Incident incident=incident/> }.into_any(),
-                    Ok(None) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-                            r.set_status(http::StatusCode::NOT_FOUND);
-                        }
-                        let viewer = expect_context::<Viewer>();
-                        view! { <p class="flash alert" role="alert">{viewer.t(Msg::UnknownIncident)}</p> }.into_any()
+                    Ok(None) => view! {
+                        <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
                     }
+                    .into_any(),
                     Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

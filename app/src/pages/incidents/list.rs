@@ -32,7 +32,7 @@ pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, Se
     use crate::backend::incidents::{self, IncidentFilter, PAGE_SIZE};
     use crate::backend::RequestCtx;
     let ctx = RequestCtx::load().await?;
-    ctx.user().map_err(|e| ServerFnError::new(e.to_string()))?;
+    ctx.user()?;
     let on = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
     // Unknown filter values are ignored rather than refused: a bookmark stays usable.
     let filter = IncidentFilter {
@@ -49,12 +49,8 @@ pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, Se
         .unwrap_or(1)
         .max(1);
     let pool = &ctx.state.pool;
-    let (list, total) = incidents::list(pool, &filter, page - 1)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    let environments = incidents::environments(pool)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let (list, total) = incidents::list(pool, &filter, page - 1).await?;
+    let environments = incidents::environments(pool).await?;
     Ok(IncidentListPage {
         incidents: list,
         total,

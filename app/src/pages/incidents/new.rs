@@ -14,10 +14,8 @@ const FORM: &str = "open_incident";
 pub async fn incident_environments() -> Result<Vec<EnvironmentOption>, ServerFnError> {
     use crate::backend::{incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user().map_err(|e| ServerFnError::new(e.to_string()))?;
-    incidents::environments(&ctx.state.pool)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    ctx.user()?;
+    Ok(incidents::environments(&ctx.state.pool).await?)
 }
 
 #[component]
