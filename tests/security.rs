@@ -150,3 +150,40 @@ async fn probes_answer_and_unknown_pages_are_404(pool: PgPool) {
     );
     assert_eq!(browser.get(&app, "/healthz").await.status(), StatusCode::OK);
 }
+
+#[sqlx::test(migrations = false)]
+async fn cookies_are_secure_when_served_over_https(pool: PgPool) {
+    let mut settings = test_settings();
+    settings.public_url = Some("https://desk.taskflow.example".into());
+    let app = spawn_app_with(pool, settings).await;
+    let res = Browser::new().get(&app, "/login").await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
+
+#[test]
+fn settings_come_from_a_toml_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rollback-desk.toml");
+    std::fs::write(
+        &file,
+        "bind = \"127.0.0.1:8080\"\ndata_dir = \"/var/lib/rollback-desk\"\nsign_in_lock_minutes = 30\n",
+    )
+    .unwrap();
+    let settings = server::config::Settings::load(Some(&file)).unwrap();
+    assert_eq!(settings.bind.port(), 8080);
+    assert_eq!(
+        settings.data_dir,
+        std::path::PathBuf::from("/var/lib/rollback-desk")
+    );
+    assert_eq!(settings.sign_in_policy().lock_minutes, 30);
+    assert_eq!(settings.session_idle_hours, 12, "defaults fill the rest");
+
+    let missing = server::config::Settings::load(Some(&dir.path().join("nope.toml")));
+    assert!(missing.unwrap_err().to_string().contains("not found"));
+    std::fs::write(&file, "bind = \"not an address\"\n").unwrap();
+    assert!(server::config::Settings::load(Some(&file)).is_err());
+}
