@@ -107,27 +107,6 @@ async fn append_event(
     Ok(())
 }
 
-pub async fn environments(pool: &PgPool) -> Result<Vec<EnvironmentOption>, AppError> {
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM environments ORDER BY name")
-            .fetch_all(pool)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name)| EnvironmentOption { id, name })
-        .collect())
-}
-
-pub async fn add_environment(pool: &PgPool, name: &str) -> Result<Uuid, AppError> {
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO environments (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id",
-    )
-    .bind(name)
-    .fetch_optional(pool)
-    .await?;
-    id.ok_or_else(|| AppError::field("name", Msg::EnvironmentExists))
-}
-
 pub async fn open(pool: &PgPool, actor: &SignedInUser, new: &NewIncident) -> Result<i64, AppError> {
     if !lifecycle::may_act(&actor.roles) {
         return Err(Refusal::ReadOnly.into());

@@ -13,10 +13,10 @@ const FORM: &str = "add_environment";
 
 #[server(endpoint = "list_environments")]
 pub async fn list_environments() -> Result<Vec<EnvironmentOption>, ServerFnError> {
-    use crate::backend::{incidents, RequestCtx};
+    use crate::backend::{environments, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.require_role(Role::Admin)?;
-    Ok(incidents::environments(&ctx.state.pool).await?)
+    Ok(environments::options(&ctx.state.pool).await?)
 }
 
 #[component]
@@ -56,7 +56,14 @@ pub fn EnvironmentsPage() -> impl IntoView {
                 list.await.map(|list| {
                     let items = list
                         .into_iter()
-                        .map(|e| view! { <li>{e.name}</li> })
+                        .map(|e| {
+                            let href = format!("/admin/environments/{}", e.id);
+                            view! {
+                                <li>
+                                    {e.name}" — "<a href=href>{t(Msg::EditEnvironment)}</a>
+                                </li>
+                            }
+                        })
                         .collect_view();
                     view! { <ul class="environments">{items}</ul> }
                 })
@@ -68,7 +75,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
 
 #[server(endpoint = "add_environment")]
 pub async fn add_environment(name: String) -> Result<(), ServerFnError> {
-    use crate::backend::{incidents, AppError, Done, FormPost, RequestCtx};
+    use crate::backend::{environments, AppError, Done, FormPost, RequestCtx};
     use crate::i18n::Text;
     let ctx = RequestCtx::load().await?;
     let outcome = async {
@@ -77,7 +84,7 @@ pub async fn add_environment(name: String) -> Result<(), ServerFnError> {
         if trimmed.is_empty() || trimmed.chars().count() > 100 {
             return Err(AppError::field("name", Msg::EnvironmentNameRequired));
         }
-        incidents::add_environment(&ctx.state.pool, trimmed).await?;
+        environments::add(&ctx.state.pool, trimmed).await?;
         tracing::info!(admin = %admin.id, environment = trimmed, "environment added");
         Ok(Done::to("/admin/environments").with_notice(Text::with(Msg::EnvironmentAdded, trimmed)))
     }

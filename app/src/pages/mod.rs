@@ -2,6 +2,7 @@
 mod accounts;
 mod common;
 mod dashboard;
+mod environment_edit;
 mod environments;
 mod incidents;
 mod placeholder;
@@ -9,6 +10,7 @@ mod sign_in;
 
 pub use accounts::{AddAccount, ListAccounts, SaveRoles, SetAccountActive};
 pub use common::{CsrfField, SetLanguage, SignOut};
+pub use environment_edit::SaveEnvironment;
 pub use environments::AddEnvironment;
 pub use incidents::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, ListIncidents, OpenIncident,
@@ -99,6 +101,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/contacts")
                         view=|| view! { <placeholder::Placeholder title=Msg::ContactsTitle/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/environments/:id")
+                        view=environment_edit::EnvironmentEditPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -29,6 +29,7 @@ pub struct IncidentListPage {
 
 #[server(endpoint = "list_incidents")]
 pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, ServerFnError> {
+    use crate::backend::environments;
     use crate::backend::incidents::{self, IncidentFilter, PAGE_SIZE};
     use crate::backend::RequestCtx;
     let ctx = RequestCtx::load().await?;
@@ -50,7 +51,7 @@ pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, Se
         .max(1);
     let pool = &ctx.state.pool;
     let (list, total) = incidents::list(pool, &filter, page - 1).await?;
-    let environments = incidents::environments(pool).await?;
+    let environments = environments::options(pool).await?;
     Ok(IncidentListPage {
         incidents: list,
         total,

@@ -12,10 +12,10 @@ const FORM: &str = "open_incident";
 
 #[server(endpoint = "incident_environments")]
 pub async fn incident_environments() -> Result<Vec<EnvironmentOption>, ServerFnError> {
-    use crate::backend::{incidents, RequestCtx};
+    use crate::backend::{environments, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.user()?;
-    Ok(incidents::environments(&ctx.state.pool).await?)
+    Ok(environments::options(&ctx.state.pool).await?)
 }
 
 #[component]

@@ -1,0 +1,182 @@
+//! Environments: their names for pickers, and their full configuration for the admin page.
+use crate::backend::AppError;
+use crate::domain::environment::*;
+use crate::i18n::Msg;
+use crate::records::EnvironmentOption;
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+pub async fn options(pool: &PgPool) -> Result<Vec<EnvironmentOption>, AppError> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM environments ORDER BY name")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| EnvironmentOption { id, name })
+        .collect())
+}
+
+/// Adds an environment with the procedure's defaults (paths, commands, database).
+pub async fn add(pool: &PgPool, name: &str) -> Result<Uuid, AppError> {
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO environments (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id",
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
+    id.ok_or_else(|| AppError::field("name", Msg::EnvironmentExists))
+}
+
+#[derive(sqlx::FromRow)]
+struct ConfigRow {
+    name: String,
+    target: String,
+    local_root: String,
+    ssh_user: String,
+    ssh_host: String,
+    ssh_port: i32,
+    ssh_key_path: String,
+    ssh_known_hosts: String,
+    releases_dir: String,
+    current_link: String,
+    backups_dir: String,
+    public_dir: String,
+    health_url: String,
+    commands: sqlx::types::Json<BTreeMap<String, Vec<String>>>,
+    db_kind: String,
+    db_host: String,
+    db_port: i32,
+    db_name: String,
+    db_user: String,
+    db_password_source: String,
+    db_password_ref: String,
+}
+
+pub async fn config(pool: &PgPool, id: Uuid) -> Result<Option<EnvironmentConfig>, AppError> {
+    let Some(row) = sqlx::query_as::<_, ConfigRow>("SELECT * FROM environments WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let port = |p: i32| u16::try_from(p).unwrap_or(0);
+    // The table's CHECK constraints admit only known names; commands missing from an older
+    // row fall back to the procedure's.
+    let commands = CommandName::ALL
+        .iter()
+        .map(|name| {
+            let stored = row
+                .commands
+                .get(name.as_str())
+                .cloned()
+                .and_then(CommandLine::from_argv);
+            (*name, stored.unwrap_or_else(|| name.procedure_default()))
+        })
+        .collect();
+    let target = match TargetKind::parse(&row.target) {
+        Some(TargetKind::Ssh) => Target::Ssh {
+            user: row.ssh_user,
+            host: row.ssh_host,
+            port: port(row.ssh_port),
+            key_path: row.ssh_key_path,
+            known_hosts: row.ssh_known_hosts,
+        },
+        _ => Target::Local {
+            root: row.local_root,
+        },
+    };
+    Ok(Some(EnvironmentConfig {
+        name: row.name,
+        target,
+        releases_dir: row.releases_dir,
+        current_link: row.current_link,
+        backups_dir: row.backups_dir,
+        public_dir: row.public_dir,
+        health_url: row.health_url,
+        commands,
+        database: DatabaseConfig {
+            kind: DatabaseKind::parse(&row.db_kind).unwrap_or(DatabaseKind::Mysql),
+            host: row.db_host,
+            port: port(row.db_port),
+            name: row.db_name,
+            user: row.db_user,
+            password_source: PasswordSource::parse(&row.db_password_source)
+                .unwrap_or(PasswordSource::Env),
+            password_ref: row.db_password_ref,
+        },
+    }))
+}
+
+pub async fn save(pool: &PgPool, id: Uuid, c: &EnvironmentConfig) -> Result<(), AppError> {
+    let (target, local_root, ssh_user, ssh_host, ssh_port, ssh_key_path, ssh_known_hosts) =
+        match &c.target {
+            Target::Local { root } => ("local", root.as_str(), "", "", 22, "", ""),
+            Target::Ssh {
+                user,
+                host,
+                port,
+                key_path,
+                known_hosts,
+            } => (
+                "ssh",
+                "/",
+                user.as_str(),
+                host.as_str(),
+                i32::from(*port),
+                key_path.as_str(),
+                known_hosts.as_str(),
+            ),
+        };
+    let commands: BTreeMap<&str, &[String]> = c
+        .commands
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.argv()))
+        .collect();
+    let d = &c.database;
+    let updated = sqlx::query(
+        "UPDATE environments SET name = $2, target = $3, local_root = $4, ssh_user = $5,
+            ssh_host = $6, ssh_port = $7, ssh_key_path = $8, ssh_known_hosts = $9,
+            releases_dir = $10, current_link = $11, backups_dir = $12, public_dir = $13,
+            health_url = $14, commands = $15, db_kind = $16, db_host = $17, db_port = $18,
+            db_name = $19, db_user = $20, db_password_source = $21, db_password_ref = $22,
+            updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&c.name)
+    .bind(target)
+    .bind(local_root)
+    .bind(ssh_user)
+    .bind(ssh_host)
+    .bind(ssh_port)
+    .bind(ssh_key_path)
+    .bind(ssh_known_hosts)
+    .bind(&c.releases_dir)
+    .bind(&c.current_link)
+    .bind(&c.backups_dir)
+    .bind(&c.public_dir)
+    .bind(&c.health_url)
+    .bind(sqlx::types::Json(commands))
+    .bind(d.kind.as_str())
+    .bind(&d.host)
+    .bind(i32::from(d.port))
+    .bind(&d.name)
+    .bind(&d.user)
+    .bind(d.password_source.as_str())
+    .bind(&d.password_ref)
+    .execute(pool)
+    .await;
+    match updated {
+        Ok(done) if done.rows_affected() == 0 => {
+            Err(AppError::Refused(Msg::UnknownEnvironment.into()))
+        }
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(AppError::field("name", Msg::EnvironmentExists))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

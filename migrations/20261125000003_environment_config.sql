@@ -1,0 +1,30 @@
+-- Environments' configuration (§4, §5, §11.1): the target, paths, runbook commands (argument
+-- lists) and database. The database password is never stored: only where it comes from.
+ALTER TABLE environments
+    ADD COLUMN target          text NOT NULL DEFAULT 'local' CHECK (target IN ('local', 'ssh')),
+    ADD COLUMN local_root      text NOT NULL DEFAULT '/',
+    ADD COLUMN ssh_user        text NOT NULL DEFAULT '',
+    ADD COLUMN ssh_host        text NOT NULL DEFAULT '',
+    ADD COLUMN ssh_port        integer NOT NULL DEFAULT 22 CHECK (ssh_port BETWEEN 1 AND 65535),
+    ADD COLUMN ssh_key_path    text NOT NULL DEFAULT '',
+    ADD COLUMN ssh_known_hosts text NOT NULL DEFAULT '',
+    ADD COLUMN releases_dir    text NOT NULL DEFAULT '/var/www/taskflow/releases',
+    ADD COLUMN current_link    text NOT NULL DEFAULT '/var/www/taskflow/current',
+    ADD COLUMN backups_dir     text NOT NULL DEFAULT '/var/backups/taskflow',
+    ADD COLUMN public_dir      text NOT NULL DEFAULT '/var/www/taskflow/current/public',
+    ADD COLUMN health_url      text NOT NULL DEFAULT 'https://taskflow.app',
+    ADD COLUMN commands        jsonb NOT NULL DEFAULT '{
+        "cache_clear": ["php", "bin/console", "cache:clear", "--env=prod", "--no-warmup"],
+        "cache_warmup": ["php", "bin/console", "cache:warmup", "--env=prod"],
+        "php_fpm_reload": ["sudo", "systemctl", "reload", "php8.3-fpm"],
+        "php_fpm_stop": ["sudo", "systemctl", "stop", "php8.3-fpm"],
+        "php_fpm_start": ["sudo", "systemctl", "start", "php8.3-fpm"],
+        "apache_reload": ["sudo", "systemctl", "reload", "apache2"]}',
+    ADD COLUMN db_kind         text NOT NULL DEFAULT 'mysql' CHECK (db_kind IN ('mysql', 'mariadb', 'postgresql')),
+    ADD COLUMN db_host         text NOT NULL DEFAULT '127.0.0.1',
+    ADD COLUMN db_port         integer NOT NULL DEFAULT 3306 CHECK (db_port BETWEEN 1 AND 65535),
+    ADD COLUMN db_name         text NOT NULL DEFAULT 'taskflow_prod',
+    ADD COLUMN db_user         text NOT NULL DEFAULT 'user_prod',
+    ADD COLUMN db_password_source text NOT NULL DEFAULT 'env' CHECK (db_password_source IN ('env', 'file')),
+    ADD COLUMN db_password_ref text NOT NULL DEFAULT 'TASKFLOW_DB_PASSWORD',
+    ADD COLUMN updated_at      timestamptz NOT NULL DEFAULT now();

@@ -1,0 +1,180 @@
+//! Environments' configuration (§4, §5): target, paths, commands as argument lists, database.
+use crate::helpers::*;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+fn taskflow_form(root: &str) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = [
+        ("name", "TaskFlow production"),
+        ("target", "local"),
+        ("local_root", root),
+        ("ssh_user", ""),
+        ("ssh_host", ""),
+        ("ssh_port", "22"),
+        ("ssh_key_path", ""),
+        ("ssh_known_hosts", ""),
+        ("releases_dir", "/var/www/taskflow/releases"),
+        ("current_link", "/var/www/taskflow/current"),
+        ("backups_dir", "/var/backups/taskflow"),
+        ("public_dir", "/var/www/taskflow/current/public"),
+        ("health_url", "https://taskflow.app"),
+        ("db_kind", "mariadb"),
+        ("db_host", "127.0.0.1"),
+        ("db_port", "3306"),
+        ("db_name", "taskflow_prod"),
+        ("db_user", "user_prod"),
+        ("db_password_source", "env"),
+        ("db_password_ref", "TASKFLOW_DB_PASSWORD"),
+    ]
+    .iter()
+    .map(|(k, v)| (format!("form[{k}]"), v.to_string()))
+    .collect();
+    for (name, command) in [
+        (
+            "cache_clear",
+            "php bin/console cache:clear --env=prod --no-warmup",
+        ),
+        ("cache_warmup", "php bin/console cache:warmup --env=prod"),
+        ("php_fpm_reload", "sudo systemctl reload php8.3-fpm"),
+        ("php_fpm_stop", "sudo systemctl stop php8.3-fpm"),
+        ("php_fpm_start", "sudo systemctl start php8.3-fpm"),
+        ("apache_reload", "sudo systemctl reload 'apache2; rm -rf /'"),
+    ] {
+        form.push((format!("form[commands][{name}]"), command.to_owned()));
+    }
+    form
+}
+
+fn with(form: &[(String, String)], key: &str, value: &str) -> Vec<(String, String)> {
+    form.iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                if k == key {
+                    value.to_owned()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+fn refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[sqlx::test(migrations = false)]
+async fn an_admin_configures_an_environment(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app.create_environment("TaskFlow production").await;
+    app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
+        .await;
+    let admin = Browser::new();
+    admin
+        .sign_in(&app, "admin@taskflow.example", PASSWORD)
+        .await;
+    let page = format!("/admin/environments/{env}");
+
+    // New environments start with the procedure's commands.
+    let (status, html) = admin.page(&app, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        input_value(&html, "env-commands-cache_clear-").as_deref(),
+        Some("php bin/console cache:clear --env=prod --no-warmup")
+    );
+
+    let mut form = vec![("id".to_owned(), env.to_string())];
+    form.extend(taskflow_form("/srv/rollback-desk/sandbox"));
+    let bad = with(
+        &with(
+            &with(&form, "form[local_root]", "relative"),
+            "form[db_port]",
+            "99999",
+        ),
+        "form[commands][cache_clear]",
+        "'unclosed",
+    );
+    let (to, html) = admin
+        .submit_and_follow(&app, &page, "/api/save_environment", &refs(&bad))
+        .await;
+    assert_eq!(to, page);
+    assert!(html.contains("Un chemin absolu est attendu"), "{html}");
+    assert!(html.contains("Un port entre 1 et 65535."));
+    assert!(
+        html.contains("Elle n&#x27;est jamais passée à un shell.")
+            || html.contains("Elle n'est jamais passée à un shell.")
+    );
+    assert_eq!(
+        input_value(&html, "env-local_root").as_deref(),
+        Some("relative"),
+        "typed value kept"
+    );
+    let untouched: String = sqlx::query_scalar("SELECT local_root FROM environments")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(untouched, "/", "nothing saved");
+
+    let (_, html) = admin
+        .submit_and_follow(&app, &page, "/api/save_environment", &refs(&form))
+        .await;
+    assert!(
+        html.contains("Environnement TaskFlow production enregistré."),
+        "{html}"
+    );
+    let (root, kind, reference, apache): (String, String, String, serde_json::Value) = sqlx::query_as(
+        "SELECT local_root, db_kind, db_password_ref, commands->'apache_reload' FROM environments",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (root.as_str(), kind.as_str(), reference.as_str()),
+        (
+            "/srv/rollback-desk/sandbox",
+            "mariadb",
+            "TASKFLOW_DB_PASSWORD"
+        )
+    );
+    // Quoted text stays one argument: nothing is ever interpreted by a shell.
+    assert_eq!(
+        apache,
+        serde_json::json!(["sudo", "systemctl", "reload", "apache2; rm -rf /"])
+    );
+    let (_, html) = admin.page(&app, &page).await;
+    let shown = input_value(&html, "env-commands-apache_reload-").unwrap();
+    assert!(
+        shown.starts_with("sudo systemctl reload ") && shown.contains("apache2; rm -rf /"),
+        "{shown}"
+    );
+
+    // SSH targets need their user, host, key and known-hosts entry.
+    let ssh = with(
+        &with(&form, "form[target]", "ssh"),
+        "form[ssh_host]",
+        "serveur-production.taskflow.app",
+    );
+    let (_, html) = admin
+        .submit_and_follow(&app, &page, "/api/save_environment", &refs(&ssh))
+        .await;
+    assert!(html.contains("Ce champ est requis."), "{html}");
+
+    // Only admins.
+    app.create_user("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await;
+    let lead = Browser::new();
+    lead.sign_in(&app, "claire@taskflow.example", PASSWORD)
+        .await;
+    assert_eq!(lead.page(&app, &page).await.0, StatusCode::FORBIDDEN);
+    let forged = with(&form, "form[local_root]", "/");
+    let (_, html) = lead
+        .submit_and_follow(&app, "/", "/api/save_environment", &refs(&forged))
+        .await;
+    assert!(html.contains("pas le droit"), "{html}");
+    let root: String = sqlx::query_scalar("SELECT local_root FROM environments")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(root, "/srv/rollback-desk/sandbox");
+}
