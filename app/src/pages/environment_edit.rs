@@ -1,5 +1,5 @@
 //! Configuring an environment (role `admin`): target, paths, commands, database.
-use crate::domain::environment::{CommandName, EnvironmentForm, FieldProblem};
+use crate::domain::environment::{CommandName, EnvironmentForm};
 use crate::domain::Role;
 use crate::i18n::Msg;
 use crate::pages::accounts::AdminTabs;
@@ -14,14 +14,14 @@ fn form_key(id: &str) -> String {
 }
 
 #[cfg(feature = "ssr")]
-fn problem_msg(problem: FieldProblem) -> Msg {
+fn problem_msg(problem: crate::domain::environment::FieldProblem) -> Msg {
     match problem {
-        FieldProblem::Required => Msg::FieldRequired,
-        FieldProblem::AbsolutePath => Msg::FieldAbsolutePath,
-        FieldProblem::Port => Msg::FieldPort,
-        FieldProblem::Url => Msg::FieldUrl,
-        FieldProblem::Command => Msg::FieldCommand,
-        FieldProblem::EnvVarName => Msg::FieldEnvVarName,
+        crate::domain::environment::FieldProblem::Required => Msg::FieldRequired,
+        crate::domain::environment::FieldProblem::AbsolutePath => Msg::FieldAbsolutePath,
+        crate::domain::environment::FieldProblem::Port => Msg::FieldPort,
+        crate::domain::environment::FieldProblem::Url => Msg::FieldUrl,
+        crate::domain::environment::FieldProblem::Command => Msg::FieldCommand,
+        crate::domain::environment::FieldProblem::EnvVarName => Msg::FieldEnvVarName,
     }
 }
 
