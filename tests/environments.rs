@@ -178,3 +178,199 @@ async fn an_admin_configures_an_environment(pool: PgPool) {
         .unwrap();
     assert_eq!(root, "/srv/rollback-desk/sandbox");
 }
+
+/// A target folder like the procedure's: three releases, `current`, two backups, odd names.
+fn scenario_target(root: &std::path::Path) {
+    use std::os::unix::fs::symlink;
+    let releases = root.join("var/www/taskflow/releases");
+    for release in [
+        "2025-10-15_091844",
+        "2025-10-16_153012",
+        "2025-10-17_104523",
+        "not a release",
+        "2025-10-18_000000; rm -rf",
+    ] {
+        std::fs::create_dir_all(releases.join(release)).unwrap();
+    }
+    std::fs::write(
+        releases.join("2025-10-19_000000"),
+        "a file, not a release folder",
+    )
+    .unwrap();
+    // As on the server: an absolute path of the target (the environment's root stands for /).
+    symlink(
+        "/var/www/taskflow/releases/2025-10-17_104523",
+        root.join("var/www/taskflow/current"),
+    )
+    .unwrap();
+    let backups = root.join("var/backups/taskflow");
+    std::fs::create_dir_all(&backups).unwrap();
+    std::fs::write(
+        backups.join("db_backup_20251016_150000.sql.gz"),
+        b"older dump",
+    )
+    .unwrap();
+    std::fs::write(
+        backups.join("db_backup_20251017_103000.sql.gz"),
+        b"dump before v1.2.0",
+    )
+    .unwrap();
+    std::fs::write(backups.join("db_backup_2025.sql.gz"), b"bad name").unwrap();
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_inventory_reads_a_real_target(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let target = tempfile::tempdir().unwrap();
+    scenario_target(target.path());
+    sqlx::query("UPDATE environments SET local_root = $1")
+        .bind(target.path().to_str().unwrap())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app.create_user("sophie@taskflow.example", "Sophie", &["sysadmin"])
+        .await;
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "sophie@taskflow.example", PASSWORD)
+        .await;
+    let page = format!("/environments/{env}");
+
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/refresh_inventory",
+            &[("id", &env.to_string())],
+        )
+        .await;
+    assert!(html.contains("Inventaire lu."), "{html}");
+    assert!(
+        html.contains("<code>2025-10-17_104523</code>"),
+        "current release shown: {html}"
+    );
+    let releases: Vec<String> = sqlx::query_scalar("SELECT name FROM releases ORDER BY stamp")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        releases,
+        [
+            "2025-10-15_091844",
+            "2025-10-16_153012",
+            "2025-10-17_104523"
+        ]
+    );
+    let (current, ignored): (Option<String>, Vec<String>) =
+        sqlx::query_as("SELECT current_release, ignored FROM inventories")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(current.as_deref(), Some("2025-10-17_104523"));
+    assert_eq!(
+        ignored,
+        [
+            "backups/db_backup_2025.sql.gz",
+            "releases/2025-10-18_000000; rm -rf",
+            "releases/2025-10-19_000000",
+            "releases/not a release",
+        ]
+    );
+    let (file, size, sha): (String, i64, String) = sqlx::query_as(
+        "SELECT file_name, size_bytes, sha256 FROM backups ORDER BY taken_at DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (file.as_str(), size),
+        ("db_backup_20251017_103000.sql.gz", 18)
+    );
+    // sha256 of "dump before v1.2.0", computed independently.
+    let expected = std::process::Command::new("sha256sum")
+        .arg(target.path().join("var/backups/taskflow").join(&file))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&expected.stdout).starts_with(&sha));
+
+    // A dangling current link, an outside link, an empty backups folder.
+    let current = target.path().join("var/www/taskflow/current");
+    std::fs::remove_file(&current).unwrap();
+    std::os::unix::fs::symlink("releases/2025-10-20_000000", &current).unwrap();
+    for entry in std::fs::read_dir(target.path().join("var/backups/taskflow")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/refresh_inventory",
+            &[("id", &env.to_string())],
+        )
+        .await;
+    assert!(
+        html.contains("pointe vers un dossier qui n&#x27;existe pas")
+            || html.contains("pointe vers un dossier qui n'existe pas"),
+        "{html}"
+    );
+    let backups: i64 = sqlx::query_scalar("SELECT count(*) FROM backups")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(backups, 0);
+    std::fs::remove_file(&current).unwrap();
+    std::os::unix::fs::symlink("../x", &current).unwrap();
+    std::fs::create_dir_all(target.path().join("var/www/x")).unwrap();
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/refresh_inventory",
+            &[("id", &env.to_string())],
+        )
+        .await;
+    assert!(
+        html.contains("current pointe hors des releases : ../x"),
+        "{html}"
+    );
+
+    // A missing folder: the error is shown, the previous lists kept.
+    std::fs::remove_dir_all(target.path().join("var/backups")).unwrap();
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/refresh_inventory",
+            &[("id", &env.to_string())],
+        )
+        .await;
+    assert!(
+        html.contains("Lecture de l&#x27;inventaire impossible")
+            || html.contains("Lecture de l'inventaire impossible"),
+        "{html}"
+    );
+    let releases: i64 = sqlx::query_scalar("SELECT count(*) FROM releases")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(releases, 3);
+
+    // Read-only and non-§2.2 users can look but not trigger a read.
+    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
+        .await;
+    let dev = Browser::new();
+    dev.sign_in(&app, "thomas@taskflow.example", PASSWORD).await;
+    let (status, html) = dev.page(&app, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("/api/refresh_inventory"));
+    let (_, html) = dev
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/refresh_inventory",
+            &[("id", &env.to_string())],
+        )
+        .await;
+    assert!(html.contains("pas le droit"), "{html}");
+}

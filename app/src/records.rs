@@ -85,3 +85,34 @@ impl IncidentDetail {
         self.steps.iter().find(|s| s.step == step)
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupRecord {
+    pub file_name: String,
+    pub taken_at: chrono::NaiveDateTime,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+/// The last inventory of an environment's target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InventoryRecord {
+    pub taken_at: DateTime<Utc>,
+    pub current_release: Option<String>,
+    pub current_target: Option<String>,
+    pub current_dangling: bool,
+    pub ignored: Vec<String>,
+    pub error: Option<String>,
+    /// Newest first.
+    pub releases: Vec<(String, chrono::NaiveDateTime)>,
+    /// Newest first.
+    pub backups: Vec<BackupRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentOverview {
+    pub id: Uuid,
+    pub name: String,
+    pub target: String,
+    pub inventory: Option<InventoryRecord>,
+}

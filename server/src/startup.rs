@@ -87,12 +87,26 @@ impl Application {
             self.pool.clone(),
             std::time::Duration::from_secs(30),
         ));
+        // The targets' inventories are read again every 10 minutes.
+        let inventory = tokio::spawn({
+            let pool = self.pool.clone();
+            async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+                loop {
+                    tick.tick().await;
+                    if let Err(err) = app::backend::inventory::refresh_all(&pool).await {
+                        tracing::warn!(error = %err, "periodic inventory failed");
+                    }
+                }
+            }
+        });
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartupError::Serve);
         cleanup.abort();
         overdue.abort();
+        inventory.abort();
         result
     }
 }

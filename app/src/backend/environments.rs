@@ -54,10 +54,13 @@ struct ConfigRow {
     db_password_ref: String,
 }
 
-pub async fn config(pool: &PgPool, id: Uuid) -> Result<Option<EnvironmentConfig>, AppError> {
+pub async fn config(
+    db: impl sqlx::PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<EnvironmentConfig>, AppError> {
     let Some(row) = sqlx::query_as::<_, ConfigRow>("SELECT * FROM environments WHERE id = $1")
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?
     else {
         return Ok(None);

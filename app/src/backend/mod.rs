@@ -5,6 +5,7 @@ pub mod environments;
 pub mod error;
 pub mod form;
 pub mod incidents;
+pub mod inventory;
 pub mod markdown;
 pub mod password;
 pub mod session;

@@ -58,9 +58,10 @@ pub fn EnvironmentsPage() -> impl IntoView {
                         .into_iter()
                         .map(|e| {
                             let href = format!("/admin/environments/{}", e.id);
+                            let page = format!("/environments/{}", e.id);
                             view! {
                                 <li>
-                                    {e.name}" — "<a href=href>{t(Msg::EditEnvironment)}</a>
+                                    <a href=page>{e.name}</a>" — "<a href=href>{t(Msg::EditEnvironment)}</a>
                                 </li>
                             }
                         })

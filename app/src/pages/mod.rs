@@ -3,6 +3,7 @@ mod accounts;
 mod common;
 mod dashboard;
 mod environment_edit;
+mod environment_view;
 mod environments;
 mod incidents;
 mod placeholder;
@@ -11,6 +12,7 @@ mod sign_in;
 pub use accounts::{AddAccount, ListAccounts, SaveRoles, SetAccountActive};
 pub use common::{CsrfField, SetLanguage, SignOut};
 pub use environment_edit::SaveEnvironment;
+pub use environment_view::RefreshInventory;
 pub use environments::AddEnvironment;
 pub use incidents::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, ListIncidents, OpenIncident,
@@ -101,6 +103,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/contacts")
                         view=|| view! { <placeholder::Placeholder title=Msg::ContactsTitle/> }
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/environments/:id")
+                        view=environment_view::EnvironmentPage
                         ssr=SsrMode::Async
                     />
                     <Route

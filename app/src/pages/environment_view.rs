@@ -1,0 +1,193 @@
+//! An environment's page: its target and what the last inventory found (releases, `current`,
+//! backups, ignored names), with a button to read it again.
+use crate::domain::{lifecycle, Role};
+use crate::i18n::Msg;
+use crate::pages::common::Refusal;
+use crate::pages::CsrfField;
+use crate::records::{EnvironmentOverview, InventoryRecord};
+use crate::viewer::Viewer;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+#[server(endpoint = "load_environment_overview")]
+pub async fn load_environment_overview(
+    id: String,
+) -> Result<Option<EnvironmentOverview>, ServerFnError> {
+    use crate::backend::{environments, inventory, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    ctx.user()?;
+    let Ok(id) = id.parse() else {
+        return Ok(None);
+    };
+    let Some(config) = environments::config(&ctx.state.pool, id).await? else {
+        return Ok(None);
+    };
+    let target = match &config.target {
+        crate::domain::environment::Target::Local { root } => format!("local: {root}"),
+        crate::domain::environment::Target::Ssh {
+            user, host, port, ..
+        } => format!("ssh: {user}@{host}:{port}"),
+    };
+    Ok(Some(EnvironmentOverview {
+        id,
+        name: config.name,
+        target,
+        inventory: inventory::load(&ctx.state.pool, id).await?,
+    }))
+}
+
+/// Who may read a target's inventory on demand: the §2.2 roles and admins.
+fn may_refresh(viewer: &Viewer) -> bool {
+    viewer.user.as_ref().is_some_and(|u| {
+        (u.roles.may_decide_rollback() && lifecycle::may_act(&u.roles))
+            || u.roles.contains(Role::Admin)
+    })
+}
+
+#[component]
+pub fn EnvironmentPage() -> impl IntoView {
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .unwrap_or_default();
+    let overview = Resource::new(move || id.clone(), load_environment_overview);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(Some(o)) => view! { <Overview overview=o/> }.into_any(),
+                    _ => view! {
+                        <Refusal msg=Msg::UnknownEnvironment status=http::StatusCode::NOT_FOUND/>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Overview(overview: EnvironmentOverview) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let refresh = ServerAction::<RefreshInventory>::new();
+    let button = may_refresh(&viewer).then(|| {
+        view! {
+            <ActionForm action=refresh>
+                <CsrfField/>
+                <input type="hidden" name="id" value=overview.id.to_string()/>
+                <button type="submit">{t(Msg::RefreshInventory)}</button>
+            </ActionForm>
+        }
+    });
+    let inventory = match overview.inventory {
+        Some(i) => view! { <InventoryView inventory=i/> }.into_any(),
+        None => view! { <p class="muted">{t(Msg::NoInventoryYet)}</p> }.into_any(),
+    };
+    view! {
+        <div class="title-row">
+            <h1>{overview.name.clone()}</h1>
+            <code>{overview.target.clone()}</code>
+        </div>
+        <section class="card" id="inventory">
+            <div class="title-row">
+                <h2>{t(Msg::InventoryTitle)}</h2>
+                {button}
+            </div>
+            {inventory}
+        </section>
+    }
+}
+
+#[component]
+fn InventoryView(inventory: InventoryRecord) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let error = inventory.error.clone().map(
+        |e| view! { <p class="flash alert" role="alert">{Msg::InventoryFailed.fill(lang, e)}</p> },
+    );
+    let current = match (&inventory.current_target, &inventory.current_release) {
+        (None, _) => view! { <p class="flash alert">{t(Msg::CurrentMissing)}</p> }.into_any(),
+        (Some(target), _) if inventory.current_dangling => {
+            view! { <p class="flash alert">{Msg::CurrentDangling.fill(lang, target)}</p> }.into_any()
+        }
+        (Some(_), Some(release)) => view! { <p><strong>{t(Msg::CurrentRelease)}" : "</strong><code>{release.clone()}</code></p> }.into_any(),
+        (Some(target), None) => view! { <p class="flash alert">{Msg::CurrentOutside.fill(lang, target)}</p> }.into_any(),
+    };
+    let releases = inventory
+        .releases
+        .iter()
+        .map(|(name, stamp)| {
+            let is_current = inventory.current_release.as_deref() == Some(name.as_str());
+            view! {
+                <tr class:current=is_current>
+                    <td><code>{name.clone()}</code>{is_current.then(|| view! { " ← "{t(Msg::Current)} })}</td>
+                    <td>{stamp.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let backups = inventory
+        .backups
+        .iter()
+        .map(|b| {
+            view! {
+                <tr>
+                    <td><code>{b.file_name.clone()}</code></td>
+                    <td>{b.taken_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                    <td>{format!("{:.1} KiB", b.size_bytes as f64 / 1024.0)}</td>
+                    <td><code title=b.sha256.clone()>{b.sha256.chars().take(12).collect::<String>()}</code></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let ignored = (!inventory.ignored.is_empty()).then(|| {
+        let items = inventory
+            .ignored
+            .iter()
+            .map(|n| view! { <li><code>{n.clone()}</code></li> })
+            .collect_view();
+        view! { <h3>{t(Msg::Ignored)}</h3><ul class="ignored">{items}</ul> }
+    });
+    view! {
+        <p class="muted">{Msg::InventoryTaken.fill(lang, viewer.datetime(inventory.taken_at))}</p>
+        {error}
+        {current}
+        <h3>{t(Msg::Releases)}</h3>
+        <table class="releases"><tbody>{releases}</tbody></table>
+        <h3>{t(Msg::Backups)}</h3>
+        <table class="backups">
+            <thead><tr><th>{t(Msg::Name)}</th><th>{t(Msg::TakenAt)}</th><th>{t(Msg::Size)}</th><th>"sha256"</th></tr></thead>
+            <tbody>{backups}</tbody>
+        </table>
+        {ignored}
+    }
+}
+
+#[server(endpoint = "refresh_inventory")]
+pub async fn refresh_inventory(id: String) -> Result<(), ServerFnError> {
+    use crate::backend::{inventory, AppError, Done, FormPost, RequestCtx};
+    use crate::i18n::Text;
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/environments/{id}");
+    let outcome = async {
+        let user = ctx.user()?;
+        if !may_refresh(&ctx.viewer) {
+            return Err(AppError::Forbidden);
+        }
+        let env_id = id
+            .parse()
+            .map_err(|_| AppError::Refused(Msg::UnknownEnvironment.into()))?;
+        tracing::info!(user = %user.id, environment = %env_id, "inventory requested");
+        match inventory::refresh(&ctx.state.pool, env_id).await? {
+            Some(Ok(_)) => Ok(Done::to(back.clone()).with_notice(Msg::InventoryRefreshed.into())),
+            Some(Err(message)) => Err(AppError::Refused(Text::with(Msg::InventoryFailed, message))),
+            None => Err(AppError::Refused(Msg::UnknownEnvironment.into())),
+        }
+    }
+    .await;
+    ctx.finish(FormPost::new("inventory", back.clone()), outcome)
+        .await
+}
