@@ -113,3 +113,65 @@ async fn user_add_then_sign_in(pool: PgPool) {
     assert_eq!(to, "/");
     assert!(html.contains("Administrateur système, DBA"), "{html}");
 }
+
+#[sqlx::test(migrations = false)]
+async fn deploy_record_from_the_command_line(pool: PgPool) {
+    let url = database_url(&pool).await;
+    assert!(rollback_desk(&url, &["migrate"], "").status.success());
+    sqlx::query("INSERT INTO environments (name) VALUES ('TaskFlow production')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let out = rollback_desk(
+        &url,
+        &[
+            "deploy",
+            "record",
+            "--environment",
+            "TaskFlow production",
+            "--version",
+            "v1.2.0",
+            "--release",
+            "2025-10-17_104523",
+            "--at",
+            "2025-10-17T10:45:23+02:00",
+            "--check",
+            "tests_green",
+            "--check",
+            "recent_backup",
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (at, source): (chrono::DateTime<chrono::Utc>, String) =
+        sqlx::query_as("SELECT deployed_at, source FROM deployments")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(at.to_rfc3339(), "2025-10-17T08:45:23+00:00");
+    assert_eq!(source, "cli");
+    let out = rollback_desk(
+        &url,
+        &[
+            "deploy",
+            "record",
+            "--environment",
+            "Nowhere",
+            "--version",
+            "v1",
+            "--release",
+            "x",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("release: The release name must be YYYY-MM-DD_HHMMSS"),
+        "{said}"
+    );
+}

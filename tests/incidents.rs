@@ -867,3 +867,60 @@ async fn an_admin_adds_the_environments_incidents_are_opened_on(pool: PgPool) {
     let (_, html) = user.page(&app, "/incidents/new").await;
     assert!(html.contains(">TaskFlow production</option>"), "{html}");
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_demo_seeds_the_procedures_scenario_once(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    assert_eq!(
+        server::demo::seed(&app.pool).await.unwrap(),
+        9,
+        "one account per role"
+    );
+    assert!(server::demo::seed_scenario(&app.pool).await.unwrap());
+    assert!(
+        !server::demo::seed_scenario(&app.pool).await.unwrap(),
+        "only once"
+    );
+    assert_eq!(server::demo::seed(&app.pool).await.unwrap(), 0);
+
+    let (state, rollback_type, detected): (String, String, chrono::DateTime<Utc>) = sqlx::query_as(
+        "SELECT state, rollback_type, detected_at FROM incidents WHERE suspect_release LIKE '2025-10-17_104523%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (state.as_str(), rollback_type.as_str()),
+        ("decided", "application")
+    );
+    assert_eq!(
+        detected,
+        Utc.with_ymd_and_hms(2025, 10, 17, 12, 22, 0).unwrap(),
+        "14:22 in Paris"
+    );
+    let versions: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT version, rollback_reason FROM deployments ORDER BY deployed_at")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.0.as_str()).collect::<Vec<_>>(),
+        ["v1.0.0", "v1.1.0", "v1.1.8", "v1.2.0"]
+    );
+    assert_eq!(versions[3].1.as_deref(), Some("Erreur module facturation"));
+
+    // The demo accounts sign in, and the dashboard shows the fresh incident counting down.
+    let browser = Browser::new();
+    let (_, html) = browser
+        .sign_in(
+            &app,
+            "claire.dubois@taskflow.example",
+            server::demo::DEMO_PASSWORD,
+        )
+        .await;
+    assert!(html.contains("Export PDF des tâches très lent"), "{html}");
+    assert!(html.contains("il reste 2"), "{html}");
+    let (_, html) = browser.page(&app, "/incidents/1").await;
+    assert!(html.contains("Rollback applicatif (sans base de données)"));
+    assert!(html.contains("17/10/2025 14:28"));
+}

@@ -3,6 +3,7 @@
 mod accounts;
 mod browser;
 mod cli;
+mod deployments;
 mod embedded_postgres;
 mod environments;
 mod helpers;

@@ -250,6 +250,30 @@ messages! {
     Ignored => "Noms ignorés (hors format attendu, jamais utilisés)", "Ignored names (unexpected format, never used)";
     Current => "courante", "current";
     EnvironmentsTitle => "Environnements", "Environments";
+    VersionInvalid => "Saisissez une version (ex. v1.2.0).", "Enter a version (e.g. v1.2.0).";
+    ReleaseInvalid => "Le nom de release attendu est AAAA-MM-JJ_HHMMSS (ex. 2025-10-17_104523).", "The release name must be YYYY-MM-DD_HHMMSS (e.g. 2025-10-17_104523).";
+    DeployedInFuture => "Le déploiement ne peut pas être dans le futur.", "The deployment can't be in the future.";
+    UnknownChecklistItem => "Élément de checklist inconnu.", "Unknown checklist item.";
+    ReleaseAlreadyRecorded => "Cette release est déjà enregistrée pour cet environnement.", "This release is already recorded for this environment.";
+    DeploymentRecorded => "Déploiement de {n} enregistré.", "Deployment of {n} recorded.";
+    RecordDeployment => "Enregistrer un déploiement", "Record a deployment";
+    Version => "Version", "Version";
+    Release => "Release", "Release";
+    DeployedAt => "Déployé le", "Deployed at";
+    RolledBackAt => "Rollback le", "Rolled back on";
+    RollbackReason => "Raison du rollback", "Rollback reason";
+    VersionTable => "Numéros de version et dates de déploiement (§11.2)", "Version numbers and deployment dates (§11.2)";
+    Checklist => "Checklist pré-déploiement (§9.2)", "Pre-deployment checklist (§9.2)";
+    NoDeployments => "Aucun déploiement enregistré.", "No deployment recorded.";
+    CheckTestsGreen => "Les tests automatisés sont tous au vert", "All automated tests are green";
+    CheckCodeReviewed => "Le code a été revu et approuvé", "The code was reviewed and approved";
+    CheckDocsUpdated => "La documentation est à jour", "The documentation is up to date";
+    CheckMigrationsTested => "Les migrations ont été testées", "The migrations were tested";
+    CheckRecentBackup => "Une sauvegarde récente existe", "A recent backup exists";
+    CheckTeamAvailable => "L'équipe est disponible pour le support", "The team is available for support";
+    CheckOffPeak => "Le déploiement est planifié en heures creuses", "The deployment is scheduled off-peak";
+    CheckUsersNotified => "Les utilisateurs ont été prévenus si nécessaire", "Users were notified if needed";
+    CheckRollbackPlanReady => "Le plan de rollback est prêt", "The rollback plan is ready";
     AdminSections => "Sections d'administration", "Admin sections";
     EditIncident => "Modifier l'incident", "Edit the incident";
     Save => "Enregistrer", "Save";
@@ -386,6 +410,23 @@ impl Msg {
             "edited" => Msg::EventEdited,
             _ => return None,
         })
+    }
+}
+
+impl Msg {
+    pub fn checklist_item(item: crate::domain::deployment::ChecklistItem) -> Msg {
+        use crate::domain::deployment::ChecklistItem as C;
+        match item {
+            C::TestsGreen => Msg::CheckTestsGreen,
+            C::CodeReviewed => Msg::CheckCodeReviewed,
+            C::DocsUpdated => Msg::CheckDocsUpdated,
+            C::MigrationsTested => Msg::CheckMigrationsTested,
+            C::RecentBackup => Msg::CheckRecentBackup,
+            C::TeamAvailable => Msg::CheckTeamAvailable,
+            C::OffPeak => Msg::CheckOffPeak,
+            C::UsersNotified => Msg::CheckUsersNotified,
+            C::RollbackPlanReady => Msg::CheckRollbackPlanReady,
+        }
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Settings {
     pub sign_in_slow_base_seconds: u32,
     pub sign_in_lock_after: u32,
     pub sign_in_lock_minutes: u32,
+    /// The token deploy scripts send to `POST /api/v1/deployments`; unset: the API is off.
+    pub deploy_api_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             sign_in_slow_base_seconds: policy.slow_base_seconds,
             sign_in_lock_after: policy.lock_after,
             sign_in_lock_minutes: policy.lock_minutes,
+            deploy_api_token: None,
         }
     }
 }

@@ -208,6 +208,40 @@ pub async fn seed_scenario(pool: &PgPool) -> Result<bool, AppError> {
         }
     }
 
+    // §11.2: the version table of the document.
+    for (version, release, deployed_hour, rolled_back) in [
+        ("v1.0.0", "2025-10-01_100000", (2025, 10, 1, 8), None),
+        ("v1.1.0", "2025-10-08_100000", (2025, 10, 8, 8), None),
+        ("v1.1.8", "2025-10-16_153012", (2025, 10, 16, 13), None),
+        (
+            "v1.2.0",
+            "2025-10-17_104523",
+            (2025, 10, 17, 8),
+            Some("Erreur module facturation"),
+        ),
+    ] {
+        let (y, m, d, h) = deployed_hour;
+        let deployed = chrono::NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|date| date.and_hms_opt(h, 45, 23))
+            .map(|t| t.and_utc())
+            .ok_or_else(|| AppError::Internal("demo time".into()))?;
+        sqlx::query(
+            "INSERT INTO deployments (environment_id, version, release, deployed_at, checklist,
+                 source, rolled_back_at, rollback_reason)
+             VALUES ($1, $2, $3, $4, ARRAY['tests_green', 'code_reviewed', 'recent_backup'], 'demo',
+                 CASE WHEN $5::text IS NULL THEN NULL ELSE $6::timestamptz END, $5)
+             ON CONFLICT (environment_id, release) DO NOTHING",
+        )
+        .bind(environment)
+        .bind(version)
+        .bind(release)
+        .bind(deployed)
+        .bind(rolled_back)
+        .bind(at(14, 30)?)
+        .execute(&mut *tx)
+        .await?;
+    }
+
     let now = chrono::Utc::now();
     let fresh = now - chrono::Duration::minutes(6);
     let open: i64 = sqlx::query_scalar(

@@ -40,6 +40,35 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Deployments (§11.2).
+    Deploy {
+        #[command(subcommand)]
+        command: DeployCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeployCommand {
+    /// Record that a version was deployed as a release.
+    Record {
+        /// The environment's name, e.g. "TaskFlow production".
+        #[arg(long)]
+        environment: String,
+        /// e.g. v1.2.0
+        #[arg(long)]
+        version: String,
+        /// The release folder's name, e.g. 2025-10-17_104523.
+        #[arg(long)]
+        release: String,
+        /// When (RFC 3339, e.g. 2025-10-17T10:45:23+02:00); default: now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// A §9.2 checklist item that was ticked (repeat): tests_green, code_reviewed,
+        /// docs_updated, migrations_tested, recent_backup, team_available, off_peak,
+        /// users_notified, rollback_plan_ready.
+        #[arg(long = "check")]
+        checklist: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -84,6 +113,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Add { email, name, roles },
         } => add_user(&pool, &email, &name, &roles).await,
+        Command::Deploy {
+            command:
+                DeployCommand::Record {
+                    environment,
+                    version,
+                    release,
+                    at,
+                    checklist,
+                },
+        } => {
+            startup::migrate(&pool).await?;
+            let new = app::backend::deployments::NewDeployment {
+                environment,
+                version,
+                release,
+                deployed_at: at
+                    .map(|a| a.with_timezone(&chrono::Utc))
+                    .unwrap_or_else(chrono::Utc::now),
+                checklist,
+            };
+            match app::backend::deployments::record(&pool, &new, "cli", None).await {
+                Ok(id) => {
+                    println!(
+                        "deployment {id} recorded: {} as release {}",
+                        new.version, new.release
+                    );
+                    Ok(())
+                }
+                Err(app::backend::AppError::Invalid(errors)) => {
+                    let reasons: Vec<String> = errors
+                        .iter()
+                        .map(|(field, text)| {
+                            format!("{field}: {}", text.render(app::i18n::Lang::En))
+                        })
+                        .collect();
+                    Err(anyhow::anyhow!(
+                        "deployment not recorded: {}",
+                        reasons.join("; ")
+                    ))
+                }
+                Err(other) => Err(other.into()),
+            }
+        }
     };
     pool.close().await;
     if let Some(embedded) = embedded {

@@ -1,6 +1,6 @@
 //! Builds the application once, for `main` and for the tests alike.
 use crate::config::Settings;
-use crate::web::{assets, gate, health};
+use crate::web::{assets, deploy_api, gate, health};
 use app::backend::AppState;
 use app::{shell, App};
 use axum::routing::get;
@@ -151,7 +151,20 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gate))
         .layer(sessions);
 
+    let deploy_api = deploy_api::DeployApi {
+        pool: pool.clone(),
+        token: settings
+            .deploy_api_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(Into::into),
+    };
     Router::new()
+        .route(
+            "/api/v1/deployments",
+            axum::routing::post(deploy_api::record),
+        )
+        .with_state(deploy_api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(pool)

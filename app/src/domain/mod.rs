@@ -44,6 +44,7 @@ macro_rules! named_enum {
 }
 
 pub mod account;
+pub mod deployment;
 pub mod environment;
 pub mod incident;
 pub mod lifecycle;

@@ -5,6 +5,7 @@ mod dashboard;
 mod environment_edit;
 mod environment_view;
 mod environments;
+mod history;
 mod incidents;
 mod placeholder;
 mod sign_in;
@@ -14,6 +15,7 @@ pub use common::{CsrfField, SetLanguage, SignOut};
 pub use environment_edit::SaveEnvironment;
 pub use environment_view::RefreshInventory;
 pub use environments::AddEnvironment;
+pub use history::RecordDeployment;
 pub use incidents::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, ListIncidents, OpenIncident,
     RecordStep,
@@ -90,11 +92,7 @@ pub fn App() -> impl IntoView {
                         view=incidents::IncidentPage
                         ssr=SsrMode::Async
                     />
-                    <Route
-                        path=path!("/history")
-                        view=|| view! { <placeholder::Placeholder title=Msg::HistoryTitle/> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/history") view=history::HistoryPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/post-mortems")
                         view=|| view! { <placeholder::Placeholder title=Msg::PostMortemsTitle/> }
