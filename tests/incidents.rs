@@ -871,14 +871,21 @@ async fn an_admin_adds_the_environments_incidents_are_opened_on(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn the_demo_seeds_the_procedures_scenario_once(pool: PgPool) {
     let app = spawn_app(pool).await;
+    let sandbox = tempfile::tempdir().unwrap();
+    server::demo::build_sandbox(sandbox.path()).unwrap();
+    server::demo::build_sandbox(sandbox.path()).unwrap(); // completing it again is harmless
     assert_eq!(
         server::demo::seed(&app.pool).await.unwrap(),
         9,
         "one account per role"
     );
-    assert!(server::demo::seed_scenario(&app.pool).await.unwrap());
+    assert!(server::demo::seed_scenario(&app.pool, sandbox.path())
+        .await
+        .unwrap());
     assert!(
-        !server::demo::seed_scenario(&app.pool).await.unwrap(),
+        !server::demo::seed_scenario(&app.pool, sandbox.path())
+            .await
+            .unwrap(),
         "only once"
     );
     assert_eq!(server::demo::seed(&app.pool).await.unwrap(), 0);
@@ -923,4 +930,49 @@ async fn the_demo_seeds_the_procedures_scenario_once(pool: PgPool) {
     let (_, html) = browser.page(&app, "/incidents/1").await;
     assert!(html.contains("Rollback applicatif (sans base de données)"));
     assert!(html.contains("17/10/2025 14:28"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_demo_target_reproduces_the_scenario(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    server::demo::seed(&app.pool).await.unwrap();
+    let sandbox = tempfile::tempdir().unwrap();
+    server::demo::build_sandbox(sandbox.path()).unwrap();
+    server::demo::seed_scenario(&app.pool, sandbox.path())
+        .await
+        .unwrap();
+    let env: uuid::Uuid = sqlx::query_scalar("SELECT id FROM environments")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let found = app::backend::inventory::refresh(&app.pool, env)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let names: Vec<&str> = found.releases.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, server::demo::SANDBOX_RELEASES);
+    assert_eq!(found.current_release.as_deref(), Some("2025-10-17_104523"));
+    assert!(found.ignored.is_empty(), "{:?}", found.ignored);
+    let backups: Vec<&str> = found.backups.iter().map(|b| b.file_name.as_str()).collect();
+    assert_eq!(
+        backups,
+        [
+            "db_backup_20251016_150000.sql.gz",
+            "db_backup_20251017_103000.sql.gz"
+        ]
+    );
+    // Real gzip files holding a dump with a users table.
+    let dump = sandbox
+        .path()
+        .join("var/backups/taskflow/db_backup_20251017_103000.sql.gz");
+    let out = std::process::Command::new("gunzip")
+        .arg("-c")
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let sql = String::from_utf8(out.stdout).unwrap();
+    assert!(sql.contains("CREATE TABLE users"));
+    assert_eq!(sql.matches("INSERT INTO users").count(), 4);
 }

@@ -6,6 +6,76 @@ use sqlx::PgPool;
 
 pub const DEMO_PASSWORD: &str = "taskflow-demo";
 
+/// The release folders of the scenario, oldest first; `current` points to the last.
+pub const SANDBOX_RELEASES: [&str; 3] = [
+    "2025-10-15_091844",
+    "2025-10-16_153012",
+    "2025-10-17_104523",
+];
+
+/// Builds (or completes) the scenario's target in `root`, which stands for the server's `/`:
+/// `/var/www/taskflow/releases/<3 releases>`, `current` → the defective v1.2.0 release, and the
+/// two gzipped SQL dumps of a small TaskFlow-like schema in `/var/backups/taskflow`.
+pub fn build_sandbox(root: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let releases = root.join("var/www/taskflow/releases");
+    for (release, version) in SANDBOX_RELEASES.iter().zip(["v1.1.7", "v1.1.8", "v1.2.0"]) {
+        let dir = releases.join(release);
+        std::fs::create_dir_all(dir.join("public"))?;
+        std::fs::create_dir_all(dir.join("var/log"))?;
+        std::fs::write(dir.join("VERSION"), format!("{version}\n"))?;
+    }
+    let current = root.join("var/www/taskflow/current");
+    if std::fs::symlink_metadata(&current).is_err() {
+        std::os::unix::fs::symlink("/var/www/taskflow/releases/2025-10-17_104523", &current)?;
+    }
+    let backups = root.join("var/backups/taskflow");
+    std::fs::create_dir_all(&backups)?;
+    for (file, users) in [
+        ("db_backup_20251016_150000.sql.gz", 3),
+        ("db_backup_20251017_103000.sql.gz", 4),
+    ] {
+        let path = backups.join(file);
+        if path.exists() {
+            continue;
+        }
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path)?,
+            flate2::Compression::default(),
+        );
+        gz.write_all(taskflow_dump(users).as_bytes())?;
+        gz.finish()?;
+    }
+    Ok(())
+}
+
+/// A small TaskFlow-like dump (MySQL/MariaDB syntax) with `users` rows.
+pub fn taskflow_dump(users: usize) -> String {
+    let names = [
+        "Alice Martin",
+        "Bruno Petit",
+        "Chloé Durand",
+        "David Leroy",
+        "Emma Roux",
+    ];
+    let mut sql = String::from(
+        "-- TaskFlow database dump\n\
+         DROP TABLE IF EXISTS tasks;\n\
+         DROP TABLE IF EXISTS users;\n\
+         CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(255) NOT NULL UNIQUE, name VARCHAR(255) NOT NULL);\n\
+         CREATE TABLE tasks (id INT PRIMARY KEY, user_id INT NOT NULL, title VARCHAR(255) NOT NULL, done BOOLEAN NOT NULL DEFAULT FALSE);\n",
+    );
+    for (i, name) in names.iter().take(users).enumerate() {
+        let email = name.split(' ').next().unwrap_or("user").to_lowercase();
+        sql.push_str(&format!(
+            "INSERT INTO users (id, email, name) VALUES ({id}, '{email}@taskflow.example', '{name}');\n\
+             INSERT INTO tasks (id, user_id, title, done) VALUES ({id}, {id}, 'Facturer le client {id}', FALSE);\n",
+            id = i + 1
+        ));
+    }
+    sql
+}
+
 /// (email, name, role) of the demo accounts.
 pub const DEMO_ACCOUNTS: [(&str, &str, &str); 9] = [
     (
@@ -71,7 +141,7 @@ pub async fn seed(pool: &PgPool) -> Result<usize, AppError> {
 /// The procedure's scenario (DESIGN.md): the TaskFlow production environment, the v1.2.0
 /// incident of 17/10/2025 decided for an application rollback, and an open incident a few
 /// minutes old to show the countdown. Only seeded into an empty incident table.
-pub async fn seed_scenario(pool: &PgPool) -> Result<bool, AppError> {
+pub async fn seed_scenario(pool: &PgPool, sandbox: &std::path::Path) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
     // Serialise concurrent seeders (two servers started with --demo).
     sqlx::query("LOCK TABLE incidents IN EXCLUSIVE MODE")
@@ -83,10 +153,13 @@ pub async fn seed_scenario(pool: &PgPool) -> Result<bool, AppError> {
     if existing > 0 {
         return Ok(false);
     }
+    // The environment is the sandbox target: a folder standing for the server's `/`.
     let environment: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO environments (name) VALUES ('TaskFlow production')
+        "INSERT INTO environments (name, target, local_root, db_kind, db_port)
+         VALUES ('TaskFlow production', 'local', $1, 'mariadb', 3306)
          ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
     )
+    .bind(sandbox.to_string_lossy().as_ref())
     .fetch_one(&mut *tx)
     .await?;
     let user = |email: &'static str| {

@@ -187,7 +187,11 @@ async fn serve(settings: &Settings, pool: PgPool, demo: bool) -> anyhow::Result<
     startup::migrate(&pool).await?;
     if demo {
         let created = server::demo::seed(&pool).await?;
-        let scenario = server::demo::seed_scenario(&pool).await?;
+        let sandbox = settings.data_dir.join("sandbox");
+        server::demo::build_sandbox(&sandbox)
+            .with_context(|| format!("building the demo target in {}", sandbox.display()))?;
+        let sandbox = sandbox.canonicalize().context("locating the demo target")?;
+        let scenario = server::demo::seed_scenario(&pool, &sandbox).await?;
         tracing::info!(created, scenario, "demo data ready");
     }
     let app = Application::build(settings, pool).await?;
