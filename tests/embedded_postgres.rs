@@ -48,6 +48,36 @@ async fn keeps_its_data_across_a_stop_and_a_start() {
     pg.stop().await.unwrap();
 }
 
+#[tokio::test]
+async fn a_server_left_running_by_a_crashed_run_is_stopped_and_restarted() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let pg = EmbeddedPostgres::start(&data, None).await.expect("starts");
+    let orphan = pg.url();
+    // The app dies without stopping it: no Drop, no signal.
+    std::mem::forget(pg);
+    assert!(
+        sqlx::PgConnection::connect(&orphan).await.is_ok(),
+        "still running"
+    );
+
+    let pg = EmbeddedPostgres::start(&data, None)
+        .await
+        .expect("starts despite the orphan");
+    let mut conn = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    conn.close().await.unwrap();
+    assert!(
+        sqlx::PgConnection::connect(&orphan).await.is_err(),
+        "the orphan was stopped"
+    );
+    pg.stop().await.unwrap();
+}
+
 #[test]
 fn a_missing_installation_is_named_in_one_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -131,6 +131,27 @@ impl EmbeddedPostgres {
             .trim()
             .to_owned();
 
+        // A previous run that died without stopping its server (killed, power loss) leaves it
+        // running or leaves its lock file: stop it first, so that this start can't fail on it.
+        if cluster.join("postmaster.pid").exists() {
+            let mut stop = Command::new(bin.join("pg_ctl"));
+            stop.arg("stop")
+                .arg("-D")
+                .arg(&cluster)
+                .args(["-m", "fast", "-w", "-t", "30"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if let Some((uid, gid)) = run_as {
+                stop.uid(uid.as_raw()).gid(gid.as_raw());
+            }
+            let stopped = stop.status().await.map(|s| s.success()).unwrap_or(false);
+            tracing::warn!(
+                stopped,
+                "found the embedded PostgreSQL of an earlier run still marked as running"
+            );
+        }
+
         let port = free_port()?;
         let log_path = data_dir.join("postgres.log");
         let log = std::fs::OpenOptions::new()
