@@ -47,6 +47,11 @@ impl Viewer {
         at.with_timezone(&self.tz()).format("%H:%M").to_string()
     }
 
+    /// Whether the signed-in user holds `role` (false when signed out).
+    pub fn has_role(&self, role: crate::domain::Role) -> bool {
+        self.user.as_ref().is_some_and(|u| u.roles.contains(role))
+    }
+
     pub fn t(&self, msg: Msg) -> &'static str {
         msg.text(self.lang)
     }

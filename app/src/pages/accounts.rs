@@ -47,11 +47,7 @@ pub fn AccountsPage() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let lang = viewer.lang;
     let t = move |m: Msg| m.text(lang);
-    let is_admin = viewer
-        .user
-        .as_ref()
-        .is_some_and(|u| u.roles.contains(Role::Admin));
-    if !is_admin {
+    if !viewer.has_role(Role::Admin) {
         return view! { <Refusal msg=Msg::Forbidden status=http::StatusCode::FORBIDDEN/> }
             .into_any();
     }

@@ -60,11 +60,7 @@ pub async fn load_environment(id: String) -> Result<Option<EnvironmentForm>, Ser
 #[component]
 pub fn EnvironmentEditPage() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
-    if !viewer
-        .user
-        .as_ref()
-        .is_some_and(|u| u.roles.contains(Role::Admin))
-    {
+    if !viewer.has_role(Role::Admin) {
         return view! { <Refusal msg=Msg::Forbidden status=http::StatusCode::FORBIDDEN/> }
             .into_any();
     }

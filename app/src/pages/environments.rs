@@ -24,11 +24,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let lang = viewer.lang;
     let t = move |m: Msg| m.text(lang);
-    if !viewer
-        .user
-        .as_ref()
-        .is_some_and(|u| u.roles.contains(Role::Admin))
-    {
+    if !viewer.has_role(Role::Admin) {
         return view! { <Refusal msg=Msg::Forbidden status=http::StatusCode::FORBIDDEN/> }
             .into_any();
     }
