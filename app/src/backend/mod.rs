@@ -9,6 +9,7 @@ pub mod incidents;
 pub mod inventory;
 pub mod markdown;
 pub mod password;
+pub mod plans;
 pub mod session;
 pub mod state;
 

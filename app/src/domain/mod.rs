@@ -49,6 +49,7 @@ pub mod environment;
 pub mod incident;
 pub mod lifecycle;
 pub mod role;
+pub mod runbook;
 
 pub use account::{EmailAddress, NewPassword, PersonName};
 pub use incident::{Criterion, Decision, RollbackType, Severity, ValidationStep};

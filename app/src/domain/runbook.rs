@@ -1,0 +1,369 @@
+//! The built-in runbooks as typed operations: §4.2 for `application` rollbacks and §5.2 (which
+//! includes §4.2) for `application_database` rollbacks, filled with an environment's paths and
+//! commands. Plans render these steps before any approval; the runner executes the same list.
+use crate::domain::environment::{CommandName, DatabaseKind, EnvironmentConfig};
+use serde::{Deserialize, Serialize};
+
+/// The procedure's maintenance text (§5.2 step 1).
+pub const MAINTENANCE_TEXT: &str = "Application en maintenance. Retour prévu dans 15 minutes.";
+
+/// One thing the runner does. Never a shell string: commands are argument lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Operation {
+    /// Read where `current` points (readlink), to record the release left.
+    ReadCurrent { link: String },
+    /// Point `current` at a release atomically: a new link under a temporary name, then a
+    /// rename over `current`, so that `current` always exists.
+    SwitchRelease { link: String, release_dir: String },
+    /// Run a configured command in a folder.
+    RunCommand {
+        name: CommandName,
+        argv: Vec<String>,
+        cwd: String,
+    },
+    /// Ask a URL and accept only these statuses (§4.2 step 7: 200 or 302).
+    HttpCheck {
+        url: String,
+        expect: Vec<u16>,
+        timeout_seconds: u32,
+    },
+    /// Write the maintenance page (§5.2 step 1).
+    MaintenanceOn { path: String, text: String },
+    /// Remove it (§5.2 step 10).
+    MaintenanceOff { path: String },
+    /// Check that the backup is a whole gzip file with the inventoried checksum before using it.
+    VerifyBackup { path: String, sha256: String },
+    /// Stream the decompressed dump into the database client (no uncompressed file, unlike
+    /// §5.2 steps 4–6).
+    RestoreDatabase {
+        path: String,
+        kind: DatabaseKind,
+        host: String,
+        port: u16,
+        name: String,
+        user: String,
+    },
+    /// §5.2 step 7: the tables are there and `users` answers.
+    VerifyDatabase {
+        kind: DatabaseKind,
+        host: String,
+        port: u16,
+        name: String,
+        user: String,
+        queries: Vec<String>,
+    },
+}
+
+/// A step of a runbook: its place in the procedure and what it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Where the procedure says so, e.g. "4.2/4" (section 4.2, step 4).
+    pub procedure_ref: String,
+    pub operation: Operation,
+}
+
+/// The backup a database rollback restores, as inventoried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupChoice {
+    pub file_name: String,
+    pub sha256: String,
+}
+
+fn join(dir: &str, name: &str) -> String {
+    format!("{}/{}", dir.trim_end_matches('/'), name)
+}
+
+fn command(config: &EnvironmentConfig, name: CommandName, cwd: &str) -> Operation {
+    let argv = config
+        .commands
+        .get(&name)
+        .cloned()
+        .unwrap_or_else(|| name.procedure_default());
+    Operation::RunCommand {
+        name,
+        argv: argv.argv().to_vec(),
+        cwd: cwd.to_owned(),
+    }
+}
+
+fn step(procedure_ref: &str, operation: Operation) -> Step {
+    Step {
+        procedure_ref: procedure_ref.to_owned(),
+        operation,
+    }
+}
+
+/// §4.2: switch `current` to `target_release`, clear and warm the cache, reload the services,
+/// check the site answers.
+pub fn application(config: &EnvironmentConfig, target_release: &str) -> Vec<Step> {
+    let current = config.current_link.clone();
+    vec![
+        step(
+            "4.2/3",
+            Operation::ReadCurrent {
+                link: current.clone(),
+            },
+        ),
+        step(
+            "4.2/4",
+            Operation::SwitchRelease {
+                link: current.clone(),
+                release_dir: join(&config.releases_dir, target_release),
+            },
+        ),
+        step("4.2/5", command(config, CommandName::CacheClear, &current)),
+        step("4.2/5", command(config, CommandName::CacheWarmup, &current)),
+        step(
+            "4.2/6",
+            command(config, CommandName::PhpFpmReload, &current),
+        ),
+        step(
+            "4.2/6",
+            command(config, CommandName::ApacheReload, &current),
+        ),
+        step(
+            "4.2/7",
+            Operation::HttpCheck {
+                url: config.health_url.clone(),
+                expect: vec![200, 302],
+                timeout_seconds: 10,
+            },
+        ),
+    ]
+}
+
+/// §5.2: maintenance on, verify the backup, stop PHP-FPM, restore, verify the database, then §4.2
+/// (with PHP-FPM started instead of reloaded), reload Apache, maintenance off.
+pub fn application_database(
+    config: &EnvironmentConfig,
+    target_release: &str,
+    backup: &BackupChoice,
+) -> Vec<Step> {
+    let db = &config.database;
+    let maintenance = join(&config.public_dir, "maintenance.html");
+    let backup_path = join(&config.backups_dir, &backup.file_name);
+    let current = config.current_link.clone();
+    let mut steps = vec![
+        step(
+            "5.2/1",
+            Operation::MaintenanceOn {
+                path: maintenance.clone(),
+                text: MAINTENANCE_TEXT.to_owned(),
+            },
+        ),
+        step(
+            "5.2/3",
+            Operation::VerifyBackup {
+                path: backup_path.clone(),
+                sha256: backup.sha256.clone(),
+            },
+        ),
+        step("5.2/5", command(config, CommandName::PhpFpmStop, &current)),
+        step(
+            "5.2/6",
+            Operation::RestoreDatabase {
+                path: backup_path,
+                kind: db.kind,
+                host: db.host.clone(),
+                port: db.port,
+                name: db.name.clone(),
+                user: db.user.clone(),
+            },
+        ),
+        step(
+            "5.2/7",
+            Operation::VerifyDatabase {
+                kind: db.kind,
+                host: db.host.clone(),
+                port: db.port,
+                name: db.name.clone(),
+                user: db.user.clone(),
+                queries: vec![
+                    match db.kind {
+                        DatabaseKind::Postgresql => {
+                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'".to_owned()
+                        }
+                        _ => "SHOW TABLES".to_owned(),
+                    },
+                    "SELECT COUNT(*) FROM users".to_owned(),
+                ],
+            },
+        ),
+    ];
+    // §5.2 step 8: the application rollback of §4 — without its service reloads and check,
+    // which steps 9 and later do once PHP-FPM is started again.
+    steps.extend(
+        application(config, target_release)
+            .into_iter()
+            .filter(|s| {
+                !matches!(
+                    s.operation,
+                    Operation::RunCommand {
+                        name: CommandName::PhpFpmReload | CommandName::ApacheReload,
+                        ..
+                    } | Operation::HttpCheck { .. }
+                )
+            })
+            .map(|s| Step {
+                procedure_ref: format!("5.2/8 ({})", s.procedure_ref),
+                ..s
+            }),
+    );
+    steps.extend([
+        step("5.2/9", command(config, CommandName::PhpFpmStart, &current)),
+        step(
+            "5.2/9",
+            command(config, CommandName::ApacheReload, &current),
+        ),
+        step("5.2/10", Operation::MaintenanceOff { path: maintenance }),
+        step(
+            "4.2/7",
+            Operation::HttpCheck {
+                url: config.health_url.clone(),
+                expect: vec![200, 302],
+                timeout_seconds: 10,
+            },
+        ),
+    ]);
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::environment::{CommandLine, DatabaseConfig, PasswordSource, Target};
+
+    fn taskflow() -> EnvironmentConfig {
+        EnvironmentConfig {
+            name: "TaskFlow production".into(),
+            target: Target::Local {
+                root: "/srv/sandbox".into(),
+            },
+            releases_dir: "/var/www/taskflow/releases".into(),
+            current_link: "/var/www/taskflow/current".into(),
+            backups_dir: "/var/backups/taskflow".into(),
+            public_dir: "/var/www/taskflow/current/public".into(),
+            health_url: "https://taskflow.app".into(),
+            commands: CommandName::ALL
+                .iter()
+                .map(|n| (*n, n.procedure_default()))
+                .collect(),
+            database: DatabaseConfig {
+                kind: DatabaseKind::Mysql,
+                host: "127.0.0.1".into(),
+                port: 3306,
+                name: "taskflow_prod".into(),
+                user: "user_prod".into(),
+                password_source: PasswordSource::Env,
+                password_ref: "TASKFLOW_DB_PASSWORD".into(),
+            },
+        }
+    }
+
+    fn refs(steps: &[Step]) -> Vec<&str> {
+        steps.iter().map(|s| s.procedure_ref.as_str()).collect()
+    }
+
+    #[test]
+    fn the_application_runbook_follows_section_4_2() {
+        let steps = application(&taskflow(), "2025-10-16_153012");
+        assert_eq!(
+            refs(&steps),
+            ["4.2/3", "4.2/4", "4.2/5", "4.2/5", "4.2/6", "4.2/6", "4.2/7"]
+        );
+        assert_eq!(
+            steps[1].operation,
+            Operation::SwitchRelease {
+                link: "/var/www/taskflow/current".into(),
+                release_dir: "/var/www/taskflow/releases/2025-10-16_153012".into()
+            }
+        );
+        let Operation::RunCommand { argv, cwd, .. } = &steps[2].operation else {
+            panic!("{steps:?}")
+        };
+        assert_eq!(
+            argv,
+            &[
+                "php",
+                "bin/console",
+                "cache:clear",
+                "--env=prod",
+                "--no-warmup"
+            ]
+        );
+        assert_eq!(cwd, "/var/www/taskflow/current");
+        assert_eq!(
+            steps[6].operation,
+            Operation::HttpCheck {
+                url: "https://taskflow.app".into(),
+                expect: vec![200, 302],
+                timeout_seconds: 10
+            }
+        );
+    }
+
+    #[test]
+    fn the_database_runbook_follows_section_5_2_around_4_2() {
+        let mut config = taskflow();
+        config.commands.insert(
+            CommandName::PhpFpmStop,
+            CommandLine::parse("systemctl stop php8.2-fpm").unwrap(),
+        );
+        let backup = BackupChoice {
+            file_name: "db_backup_20251017_103000.sql.gz".into(),
+            sha256: "ab".into(),
+        };
+        let steps = application_database(&config, "2025-10-16_153012", &backup);
+        assert_eq!(
+            refs(&steps),
+            [
+                "5.2/1",
+                "5.2/3",
+                "5.2/5",
+                "5.2/6",
+                "5.2/7",
+                "5.2/8 (4.2/3)",
+                "5.2/8 (4.2/4)",
+                "5.2/8 (4.2/5)",
+                "5.2/8 (4.2/5)",
+                "5.2/9",
+                "5.2/9",
+                "5.2/10",
+                "4.2/7"
+            ]
+        );
+        assert_eq!(
+            steps[0].operation,
+            Operation::MaintenanceOn {
+                path: "/var/www/taskflow/current/public/maintenance.html".into(),
+                text: MAINTENANCE_TEXT.into()
+            }
+        );
+        let Operation::RunCommand { argv, .. } = &steps[2].operation else {
+            panic!()
+        };
+        assert_eq!(
+            argv,
+            &["systemctl", "stop", "php8.2-fpm"],
+            "the environment's own command"
+        );
+        let Operation::RestoreDatabase { path, .. } = &steps[3].operation else {
+            panic!()
+        };
+        assert_eq!(
+            path,
+            "/var/backups/taskflow/db_backup_20251017_103000.sql.gz"
+        );
+        let Operation::VerifyDatabase { queries, .. } = &steps[4].operation else {
+            panic!()
+        };
+        assert_eq!(queries, &["SHOW TABLES", "SELECT COUNT(*) FROM users"]);
+        assert!(steps.iter().all(|s| !matches!(
+            s.operation,
+            Operation::RunCommand {
+                name: CommandName::PhpFpmReload,
+                ..
+            }
+        )));
+    }
+}
