@@ -18,6 +18,7 @@ fn taskflow_form(root: &str) -> Vec<(String, String)> {
         ("backups_dir", "/var/backups/taskflow"),
         ("public_dir", "/var/www/taskflow/current/public"),
         ("health_url", "https://taskflow.app"),
+        ("time_zone", "Europe/Paris"),
         ("db_kind", "mariadb"),
         ("db_host", "127.0.0.1"),
         ("db_port", "3306"),

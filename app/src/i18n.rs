@@ -274,6 +274,8 @@ messages! {
     CheckOffPeak => "Le déploiement est planifié en heures creuses", "The deployment is scheduled off-peak";
     CheckUsersNotified => "Les utilisateurs ont été prévenus si nécessaire", "Users were notified if needed";
     CheckRollbackPlanReady => "Le plan de rollback est prêt", "The rollback plan is ready";
+    TargetTimeZone => "Fuseau horaire de la cible (noms des releases et sauvegardes)", "The target's time zone (release and backup names)";
+    FieldTimeZone => "Un fuseau horaire IANA, ex. Europe/Paris.", "An IANA time zone, e.g. Europe/Paris.";
     AdminSections => "Sections d'administration", "Admin sections";
     EditIncident => "Modifier l'incident", "Edit the incident";
     Save => "Enregistrer", "Save";

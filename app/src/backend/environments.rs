@@ -44,6 +44,7 @@ struct ConfigRow {
     backups_dir: String,
     public_dir: String,
     health_url: String,
+    time_zone: String,
     commands: sqlx::types::Json<BTreeMap<String, Vec<String>>>,
     db_kind: String,
     db_host: String,
@@ -99,6 +100,7 @@ pub async fn config(
         backups_dir: row.backups_dir,
         public_dir: row.public_dir,
         health_url: row.health_url,
+        time_zone: row.time_zone,
         commands,
         database: DatabaseConfig {
             kind: DatabaseKind::parse(&row.db_kind).unwrap_or(DatabaseKind::Mysql),
@@ -145,7 +147,7 @@ pub async fn save(pool: &PgPool, id: Uuid, c: &EnvironmentConfig) -> Result<(), 
             releases_dir = $10, current_link = $11, backups_dir = $12, public_dir = $13,
             health_url = $14, commands = $15, db_kind = $16, db_host = $17, db_port = $18,
             db_name = $19, db_user = $20, db_password_source = $21, db_password_ref = $22,
-            updated_at = now()
+            time_zone = $23, updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
@@ -170,6 +172,7 @@ pub async fn save(pool: &PgPool, id: Uuid, c: &EnvironmentConfig) -> Result<(), 
     .bind(&d.user)
     .bind(d.password_source.as_str())
     .bind(&d.password_ref)
+    .bind(&c.time_zone)
     .execute(pool)
     .await;
     match updated {

@@ -121,6 +121,8 @@ pub struct EnvironmentConfig {
     pub backups_dir: String,
     pub public_dir: String,
     pub health_url: String,
+    /// IANA name of the target's time zone: release and backup names are in its local time.
+    pub time_zone: String,
     pub commands: BTreeMap<CommandName, CommandLine>,
     pub database: DatabaseConfig,
 }
@@ -142,6 +144,8 @@ pub struct EnvironmentForm {
     pub public_dir: String,
     pub health_url: String,
     #[serde(default)]
+    pub time_zone: String,
+    #[serde(default)]
     pub commands: BTreeMap<String, String>,
     pub db_kind: String,
     pub db_host: String,
@@ -161,6 +165,7 @@ pub enum FieldProblem {
     Url,
     Command,
     EnvVarName,
+    TimeZone,
 }
 
 fn absolute_path(p: &str) -> bool {
@@ -187,6 +192,7 @@ impl EnvironmentForm {
             backups_dir: c.backups_dir.clone(),
             public_dir: c.public_dir.clone(),
             health_url: c.health_url.clone(),
+            time_zone: c.time_zone.clone(),
             commands: c
                 .commands
                 .iter()
@@ -307,6 +313,12 @@ impl EnvironmentForm {
                 && !url.contains(char::is_whitespace),
             FieldProblem::Url,
         );
+        let time_zone = self.time_zone.trim();
+        need(
+            "time_zone",
+            time_zone.parse::<chrono_tz::Tz>().is_ok(),
+            FieldProblem::TimeZone,
+        );
         let mut commands = BTreeMap::new();
         for name in CommandName::ALL {
             let typed = self
@@ -363,6 +375,7 @@ impl EnvironmentForm {
                 backups_dir: self.backups_dir.trim().to_owned(),
                 public_dir: self.public_dir.trim().to_owned(),
                 health_url: url.to_owned(),
+                time_zone: time_zone.to_owned(),
                 commands,
                 database: DatabaseConfig {
                     kind,
@@ -394,6 +407,7 @@ mod tests {
             backups_dir: "/var/backups/taskflow".into(),
             public_dir: "/var/www/taskflow/current/public".into(),
             health_url: "https://taskflow.app".into(),
+            time_zone: "Europe/Paris".into(),
             db_kind: "mysql".into(),
             db_host: "127.0.0.1".into(),
             db_port: "3306".into(),
@@ -453,6 +467,7 @@ mod tests {
         form.local_root = "relative/path".into();
         form.releases_dir = "/var/www/../etc".into();
         form.health_url = "taskflow.app".into();
+        form.time_zone = "Mars/Olympus".into();
         form.db_port = "99999".into();
         form.db_password_ref = "not a var".into();
         form.commands.insert("cache_clear".into(), "   ".into());
@@ -466,7 +481,8 @@ mod tests {
                 "db_port",
                 "health_url",
                 "local_root",
-                "releases_dir"
+                "releases_dir",
+                "time_zone"
             ]
         );
     }

@@ -244,6 +244,7 @@ mod tests {
             backups_dir: "/var/backups/taskflow".into(),
             public_dir: "/var/www/taskflow/current/public".into(),
             health_url: "https://taskflow.app".into(),
+            time_zone: "Europe/Paris".into(),
             commands: CommandName::ALL
                 .iter()
                 .map(|n| (*n, n.procedure_default()))

@@ -22,6 +22,7 @@ fn problem_msg(problem: crate::domain::environment::FieldProblem) -> Msg {
         crate::domain::environment::FieldProblem::Url => Msg::FieldUrl,
         crate::domain::environment::FieldProblem::Command => Msg::FieldCommand,
         crate::domain::environment::FieldProblem::EnvVarName => Msg::FieldEnvVarName,
+        crate::domain::environment::FieldProblem::TimeZone => Msg::FieldTimeZone,
     }
 }
 
@@ -169,6 +170,7 @@ fn EnvironmentFormView(values: EnvironmentForm) -> impl IntoView {
     let f10 = field("backups_dir", Msg::BackupsDir, &v.backups_dir);
     let f11 = field("public_dir", Msg::PublicDir, &v.public_dir);
     let f12 = field("health_url", Msg::HealthUrl, &v.health_url);
+    let time_zone = field("time_zone", Msg::TargetTimeZone, &v.time_zone);
     let f13 = choice(
         "db_kind",
         vec![
@@ -222,6 +224,7 @@ fn EnvironmentFormView(values: EnvironmentForm) -> impl IntoView {
                     {f11}
                 </div>
                 {f12}
+                {time_zone}
             </section>
             <section class="card">
                 <h2>{t(Msg::Commands)}</h2>
@@ -289,6 +292,7 @@ pub async fn save_environment(id: String, form: EnvironmentForm) -> Result<(), S
         ("backups_dir", &form.backups_dir),
         ("public_dir", &form.public_dir),
         ("health_url", &form.health_url),
+        ("time_zone", &form.time_zone),
         ("db_kind", &form.db_kind),
         ("db_host", &form.db_host),
         ("db_port", &form.db_port),
