@@ -375,3 +375,71 @@ async fn the_inventory_reads_a_real_target(pool: PgPool) {
         .await;
     assert!(html.contains("pas le droit"), "{html}");
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_plan_defaults_to_the_previous_release_and_the_backup_before_the_deployment(
+    pool: PgPool,
+) {
+    use app::backend::plans::{defaults, DefaultsProblem};
+    let app = spawn_app(pool).await;
+    server::demo::seed(&app.pool).await.unwrap();
+    let sandbox = tempfile::tempdir().unwrap();
+    server::demo::build_sandbox(sandbox.path()).unwrap();
+    server::demo::seed_scenario(&app.pool, sandbox.path())
+        .await
+        .unwrap();
+    let env: uuid::Uuid = sqlx::query_scalar("SELECT id FROM environments")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        defaults(&app.pool, env, true).await.unwrap(),
+        Err(DefaultsProblem::NoInventory)
+    );
+    app::backend::inventory::refresh(&app.pool, env)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+
+    let chosen = defaults(&app.pool, env, true).await.unwrap().unwrap();
+    assert_eq!(chosen.current_release, "2025-10-17_104523");
+    assert_eq!(chosen.target_release, "2025-10-16_153012");
+    assert_eq!(chosen.defective_version.as_deref(), Some("v1.2.0"));
+    // v1.2.0 went out at 10:45 Paris time; the 10:30 backup is the one just before (§5.2 step 3).
+    assert_eq!(
+        chosen.backup.unwrap().file_name,
+        "db_backup_20251017_103000.sql.gz"
+    );
+
+    // Read in the wrong time zone, 10:30 would be after 08:45 UTC: the time zone matters.
+    sqlx::query("UPDATE environments SET time_zone = 'UTC'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let in_utc = defaults(&app.pool, env, true).await.unwrap().unwrap();
+    assert_eq!(
+        in_utc.backup.unwrap().file_name,
+        "db_backup_20251016_150000.sql.gz"
+    );
+    sqlx::query("UPDATE environments SET time_zone = 'Europe/Paris'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    // With no backup before the deployment, there is no database plan, and it says why.
+    for entry in std::fs::read_dir(sandbox.path().join("var/backups/taskflow")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    app::backend::inventory::refresh(&app.pool, env)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    match defaults(&app.pool, env, true).await.unwrap() {
+        Err(DefaultsProblem::NoEarlierBackup { version, .. }) => assert_eq!(version, "v1.2.0"),
+        other => panic!("{other:?}"),
+    }
+    // An application rollback needs no backup.
+    assert!(defaults(&app.pool, env, false).await.unwrap().is_ok());
+}

@@ -23,6 +23,8 @@ pub struct TestApp {
 pub fn test_settings() -> Settings {
     Settings {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        // Tests call the watchers' functions themselves, at the times they choose.
+        background_tasks: false,
         ..Settings::default()
     }
 }

@@ -27,6 +27,9 @@ pub struct Settings {
     pub sign_in_lock_minutes: u32,
     /// The token deploy scripts send to `POST /api/v1/deployments`; unset: the API is off.
     pub deploy_api_token: Option<String>,
+    /// Run the periodic tasks (overdue watcher, inventories, session clean-up). Tests turn them
+    /// off and call the same functions at the moments they choose.
+    pub background_tasks: bool,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             sign_in_lock_after: policy.lock_after,
             sign_in_lock_minutes: policy.lock_minutes,
             deploy_api_token: None,
+            background_tasks: true,
         }
     }
 }

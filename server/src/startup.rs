@@ -45,6 +45,7 @@ pub struct Application {
     router: Router,
     session_store: PostgresStore,
     pool: PgPool,
+    background_tasks: bool,
 }
 
 impl Application {
@@ -63,6 +64,7 @@ impl Application {
             router,
             session_store,
             pool,
+            background_tasks: settings.background_tasks,
         })
     }
 
@@ -72,17 +74,17 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until `shutdown` completes, then lets running requests finish.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), StartupError> {
+    /// Expired sessions are deleted hourly, overdue incidents marked every 30 s, the targets'
+    /// inventories read every 10 minutes.
+    fn spawn_background_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
         // Expired sessions are deleted hourly so that the table does not grow forever.
-        let cleanup = tokio::spawn(
-            self.session_store
-                .clone()
-                .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
-        );
+        let store = self.session_store.clone();
+        let cleanup = tokio::spawn(async move {
+            let every = tokio::time::Duration::from_secs(3600);
+            if let Err(err) = store.continuously_delete_expired(every).await {
+                tracing::warn!(error = %err, "session clean-up stopped");
+            }
+        });
         let overdue = tokio::spawn(crate::overdue::watch(
             self.pool.clone(),
             std::time::Duration::from_secs(30),
@@ -100,13 +102,26 @@ impl Application {
                 }
             }
         });
+        vec![cleanup, overdue, inventory]
+    }
+
+    /// Serves until `shutdown` completes, then lets running requests finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let tasks = if self.background_tasks {
+            self.spawn_background_tasks()
+        } else {
+            Vec::new()
+        };
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartupError::Serve);
-        cleanup.abort();
-        overdue.abort();
-        inventory.abort();
+        for task in tasks {
+            task.abort();
+        }
         result
     }
 }
