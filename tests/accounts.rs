@@ -116,11 +116,8 @@ async fn repeated_failures_are_slowed_then_locked(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn sign_out_ends_the_session(pool: PgPool) {
     let app = spawn_app(pool).await;
-    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
-        .await;
-    let browser = Browser::new();
-    browser
-        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+    let browser = app
+        .signed_in_browser("paul@taskflow.example", "Paul", &["viewer"])
         .await;
 
     let (to, html) = browser
@@ -198,11 +195,8 @@ async fn the_session_id_is_renewed_at_sign_in_and_cookies_are_locked_down(pool: 
 #[sqlx::test(migrations = false)]
 async fn a_session_survives_a_server_restart(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
-    app.create_user("nadia@taskflow.example", "Nadia Haddad", &["dba"])
-        .await;
-    let browser = Browser::new();
-    browser
-        .sign_in(&app, "nadia@taskflow.example", PASSWORD)
+    let browser = app
+        .signed_in_browser("nadia@taskflow.example", "Nadia Haddad", &["dba"])
         .await;
     app.stop().await;
 
@@ -268,11 +262,8 @@ async fn a_deactivated_user_is_signed_out_at_once(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
     let app = spawn_app(pool).await;
-    app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
-        .await;
-    let admin = Browser::new();
-    admin
-        .sign_in(&app, "admin@taskflow.example", PASSWORD)
+    let admin = app
+        .signed_in_browser("admin@taskflow.example", "Alex Admin", &["admin"])
         .await;
 
     // Invalid input: every wrong field flagged, what was typed kept (never the password).

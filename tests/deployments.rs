@@ -92,11 +92,8 @@ async fn without_a_token_configured_the_deploy_api_is_off(pool: PgPool) {
 async fn deployments_recorded_on_the_page_fill_the_version_table(pool: PgPool) {
     let app = spawn_app(pool).await;
     app.create_environment("TaskFlow production").await;
-    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
-        .await;
-    let browser = Browser::new();
-    browser
-        .sign_in(&app, "thomas@taskflow.example", PASSWORD)
+    let browser = app
+        .signed_in_browser("thomas@taskflow.example", "Thomas", &["developer"])
         .await;
 
     let (to, html) = browser
@@ -144,11 +141,8 @@ async fn deployments_recorded_on_the_page_fill_the_version_table(pool: PgPool) {
     assert_eq!(recorded[0].3, ["tests_green", "rollback_plan_ready"]);
 
     // A viewer sees the table but can't record.
-    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
-        .await;
-    let viewer = Browser::new();
-    viewer
-        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+    let viewer = app
+        .signed_in_browser("paul@taskflow.example", "Paul", &["viewer"])
         .await;
     let (status, html) = viewer.page(&app, "/history").await;
     assert_eq!(status, StatusCode::OK);

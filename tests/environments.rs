@@ -69,11 +69,8 @@ fn refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
 async fn an_admin_configures_an_environment(pool: PgPool) {
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
-    app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
-        .await;
-    let admin = Browser::new();
-    admin
-        .sign_in(&app, "admin@taskflow.example", PASSWORD)
+    let admin = app
+        .signed_in_browser("admin@taskflow.example", "Alex Admin", &["admin"])
         .await;
     let page = format!("/admin/environments/{env}");
 
@@ -162,10 +159,8 @@ async fn an_admin_configures_an_environment(pool: PgPool) {
     assert!(html.contains("Ce champ est requis."), "{html}");
 
     // Only admins.
-    app.create_user("claire@taskflow.example", "Claire", &["tech_lead"])
-        .await;
-    let lead = Browser::new();
-    lead.sign_in(&app, "claire@taskflow.example", PASSWORD)
+    let lead = app
+        .signed_in_browser("claire@taskflow.example", "Claire", &["tech_lead"])
         .await;
     assert_eq!(lead.page(&app, &page).await.0, StatusCode::FORBIDDEN);
     let forged = with(&form, "form[local_root]", "/");
@@ -230,11 +225,8 @@ async fn the_inventory_reads_a_real_target(pool: PgPool) {
         .execute(&app.pool)
         .await
         .unwrap();
-    app.create_user("sophie@taskflow.example", "Sophie", &["sysadmin"])
-        .await;
-    let browser = Browser::new();
-    browser
-        .sign_in(&app, "sophie@taskflow.example", PASSWORD)
+    let browser = app
+        .signed_in_browser("sophie@taskflow.example", "Sophie", &["sysadmin"])
         .await;
     let page = format!("/environments/{env}");
 
@@ -358,10 +350,9 @@ async fn the_inventory_reads_a_real_target(pool: PgPool) {
     assert_eq!(releases, 3);
 
     // Read-only and non-§2.2 users can look but not trigger a read.
-    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
+    let dev = app
+        .signed_in_browser("thomas@taskflow.example", "Thomas", &["developer"])
         .await;
-    let dev = Browser::new();
-    dev.sign_in(&app, "thomas@taskflow.example", PASSWORD).await;
     let (status, html) = dev.page(&app, &page).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("/api/refresh_inventory"));

@@ -70,6 +70,15 @@ impl TestApp {
         }
     }
 
+    /// A new account with `roles`, signed in in a browser of its own.
+    pub async fn signed_in_browser(&self, email: &str, name: &str, roles: &[&str]) -> Browser {
+        self.create_user(email, name, roles).await;
+        let browser = Browser::new();
+        let (to, _) = browser.sign_in(self, email, PASSWORD).await;
+        assert_ne!(to, "/login", "{email} signs in");
+        browser
+    }
+
     pub async fn create_user(&self, email: &str, name: &str, roles: &[&str]) -> uuid::Uuid {
         use app::backend::accounts::{create, NewAccount};
         use app::domain::{EmailAddress, NewPassword, PersonName, Roles};

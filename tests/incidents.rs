@@ -310,11 +310,8 @@ async fn times_show_in_the_viewers_time_zone(pool: PgPool) {
         .create_environment("TaskFlow production")
         .await
         .to_string();
-    app.create_user("claire@taskflow.example", "Claire", &["tech_lead"])
-        .await;
-    let browser = Browser::new();
-    browser
-        .sign_in(&app, "claire@taskflow.example", PASSWORD)
+    let browser = app
+        .signed_in_browser("claire@taskflow.example", "Claire", &["tech_lead"])
         .await;
     // Typed in Paris time (UTC+2 in October): stored as UTC.
     let (to, html) = browser
@@ -417,11 +414,8 @@ async fn only_the_four_roles_decide_even_with_a_forged_post(pool: PgPool) {
         );
     }
 
-    app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
-        .await;
-    let browser = Browser::new();
-    browser
-        .sign_in(&app, "claire@taskflow.example", PASSWORD)
+    let browser = app
+        .signed_in_browser("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
         .await;
     let (to, html) = browser
         .submit_and_follow(&app, &page, "/api/decide_incident", &decide)
@@ -520,11 +514,8 @@ async fn bad_input_is_refused_with_messages_and_kept(pool: PgPool) {
         .create_environment("TaskFlow production")
         .await
         .to_string();
-    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
-        .await;
-    let browser = Browser::new();
-    browser
-        .sign_in(&app, "thomas@taskflow.example", PASSWORD)
+    let browser = app
+        .signed_in_browser("thomas@taskflow.example", "Thomas", &["developer"])
         .await;
     let future = (Utc::now() + Duration::hours(3))
         .with_timezone(&chrono_tz::Europe::Paris)
@@ -571,11 +562,8 @@ async fn bad_input_is_refused_with_messages_and_kept(pool: PgPool) {
     assert_eq!(count, 0);
 
     // A viewer can't open an incident at all.
-    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
-        .await;
-    let viewer = Browser::new();
-    viewer
-        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+    let viewer = app
+        .signed_in_browser("paul@taskflow.example", "Paul", &["viewer"])
         .await;
     let now = Utc::now()
         .with_timezone(&chrono_tz::Europe::Paris)
@@ -612,11 +600,8 @@ async fn script_tags_are_escaped_on_every_page(pool: PgPool) {
         .create_environment("TaskFlow production")
         .await
         .to_string();
-    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
-        .await;
-    let browser = Browser::new();
-    browser
-        .sign_in(&app, "thomas@taskflow.example", PASSWORD)
+    let browser = app
+        .signed_in_browser("thomas@taskflow.example", "Thomas", &["developer"])
         .await;
     let evil = "</script><script>alert(1)</script>";
     let now = Utc::now()
@@ -785,11 +770,8 @@ async fn an_edit_is_logged_with_before_and_after(pool: PgPool) {
     );
 
     // A viewer's forged edit changes nothing.
-    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
-        .await;
-    let viewer = Browser::new();
-    viewer
-        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+    let viewer = app
+        .signed_in_browser("paul@taskflow.example", "Paul", &["viewer"])
         .await;
     let before = snapshot(&app.pool, id).await;
     let forged = as_refs(&edit("pwned"));
@@ -805,10 +787,8 @@ async fn an_admin_adds_the_environments_incidents_are_opened_on(pool: PgPool) {
     let app = spawn_app(pool).await;
     app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
         .await;
-    app.create_user("thomas@taskflow.example", "Thomas", &["developer"])
-        .await;
-    let user = Browser::new();
-    user.sign_in(&app, "thomas@taskflow.example", PASSWORD)
+    let user = app
+        .signed_in_browser("thomas@taskflow.example", "Thomas", &["developer"])
         .await;
     let (_, html) = user.page(&app, "/incidents/new").await;
     assert!(
