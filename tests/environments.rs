@@ -229,15 +229,11 @@ async fn the_inventory_reads_a_real_target(pool: PgPool) {
         .signed_in_browser("sophie@taskflow.example", "Sophie", &["sysadmin"])
         .await;
     let page = format!("/environments/{env}");
+    let env_id = env.to_string();
+    let fields = [("id", env_id.as_str())];
+    let refresh = || browser.submit_and_follow(&app, &page, "/api/refresh_inventory", &fields);
 
-    let (_, html) = browser
-        .submit_and_follow(
-            &app,
-            &page,
-            "/api/refresh_inventory",
-            &[("id", &env.to_string())],
-        )
-        .await;
+    let (_, html) = refresh().await;
     assert!(html.contains("Inventaire lu."), "{html}");
     assert!(
         html.contains("<code>2025-10-17_104523</code>"),
@@ -294,14 +290,7 @@ async fn the_inventory_reads_a_real_target(pool: PgPool) {
     for entry in std::fs::read_dir(target.path().join("var/backups/taskflow")).unwrap() {
         std::fs::remove_file(entry.unwrap().path()).unwrap();
     }
-    let (_, html) = browser
-        .submit_and_follow(
-            &app,
-            &page,
-            "/api/refresh_inventory",
-            &[("id", &env.to_string())],
-        )
-        .await;
+    let (_, html) = refresh().await;
     assert!(
         html.contains("pointe vers un dossier qui n&#x27;existe pas")
             || html.contains("pointe vers un dossier qui n'existe pas"),
@@ -315,14 +304,7 @@ async fn the_inventory_reads_a_real_target(pool: PgPool) {
     std::fs::remove_file(&current).unwrap();
     std::os::unix::fs::symlink("../x", &current).unwrap();
     std::fs::create_dir_all(target.path().join("var/www/x")).unwrap();
-    let (_, html) = browser
-        .submit_and_follow(
-            &app,
-            &page,
-            "/api/refresh_inventory",
-            &[("id", &env.to_string())],
-        )
-        .await;
+    let (_, html) = refresh().await;
     assert!(
         html.contains("current pointe hors des releases : ../x"),
         "{html}"
@@ -330,14 +312,7 @@ async fn the_inventory_reads_a_real_target(pool: PgPool) {
 
     // A missing folder: the error is shown, the previous lists kept.
     std::fs::remove_dir_all(target.path().join("var/backups")).unwrap();
-    let (_, html) = browser
-        .submit_and_follow(
-            &app,
-            &page,
-            "/api/refresh_inventory",
-            &[("id", &env.to_string())],
-        )
-        .await;
+    let (_, html) = refresh().await;
     assert!(
         html.contains("Lecture de l&#x27;inventaire impossible")
             || html.contains("Lecture de l'inventaire impossible"),

@@ -43,6 +43,21 @@ impl Viewer {
         }
     }
 
+    /// The value of a `datetime-local` input showing `at` in the viewer's time zone.
+    pub fn input_datetime(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&self.tz())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    }
+
+    /// A `datetime-local` input's value, read in the viewer's time zone.
+    pub fn parse_input_datetime(&self, typed: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        use chrono::TimeZone;
+        let naive = chrono::NaiveDateTime::parse_from_str(typed.trim(), "%Y-%m-%dT%H:%M").ok()?;
+        let local = self.tz().from_local_datetime(&naive).earliest()?;
+        Some(local.with_timezone(&chrono::Utc))
+    }
+
     pub fn time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
         at.with_timezone(&self.tz()).format("%H:%M").to_string()
     }

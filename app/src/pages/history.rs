@@ -132,10 +132,7 @@ fn RecordForm(environments: Vec<EnvironmentOption>) -> impl IntoView {
             view! { <option value=value selected=selected>{e.name}</option> }
         })
         .collect_view();
-    let now = chrono::Utc::now()
-        .with_timezone(&viewer.tz())
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
+    let now = viewer.input_datetime(chrono::Utc::now());
     let deployed_at = viewer.typed(FORM, "deployed_at").unwrap_or(now);
     let checks = ChecklistItem::ALL
         .iter()
@@ -210,17 +207,15 @@ pub async fn record_deployment(
     use crate::backend::deployments::{self, NewDeployment};
     use crate::backend::{AppError, Done, FormPost, RequestCtx};
     use crate::i18n::Text;
-    use chrono::TimeZone;
     let ctx = RequestCtx::load().await?;
     let outcome = async {
         let user = ctx.user()?;
         if !lifecycle::may_act(&user.roles) {
             return Err(AppError::Refused(Msg::ReadOnlyAccount.into()));
         }
-        let at = chrono::NaiveDateTime::parse_from_str(deployed_at.trim(), "%Y-%m-%dT%H:%M")
-            .ok()
-            .and_then(|naive| ctx.viewer.tz().from_local_datetime(&naive).earliest())
-            .map(|local| local.with_timezone(&chrono::Utc))
+        let at = ctx
+            .viewer
+            .parse_input_datetime(&deployed_at)
             .ok_or(AppError::field("deployed_at", Msg::DetectedAtInvalid))?;
         let new = NewDeployment {
             environment: environment.clone(),

@@ -31,10 +31,7 @@ pub fn NewIncidentPage() -> impl IntoView {
             .field_error(FORM, name)
             .map(|e| view! { <p class="error" id=format!("{name}-error")>{e}</p> })
     };
-    let now_local = chrono::Utc::now()
-        .with_timezone(&viewer.tz())
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
+    let now_local = viewer.input_datetime(chrono::Utc::now());
     let detected = viewer.typed(FORM, "detected_at").unwrap_or(now_local);
     let severity = viewer
         .typed(FORM, "severity")
@@ -291,7 +288,6 @@ pub async fn open_incident(
     use crate::backend::incidents::{self, NewIncident};
     use crate::backend::{AppError, Done, FormPost, RequestCtx};
     use crate::i18n::Text;
-    use chrono::TimeZone;
 
     let ctx = RequestCtx::load().await?;
     let typed = TypedFields {
@@ -306,11 +302,7 @@ pub async fn open_incident(
         let user = ctx.user()?;
         let mut errors = FieldErrors::default();
         let fields = typed.parse(&mut errors);
-        let tz = ctx.viewer.tz();
-        let parsed = chrono::NaiveDateTime::parse_from_str(detected_at.trim(), "%Y-%m-%dT%H:%M")
-            .ok()
-            .and_then(|naive| tz.from_local_datetime(&naive).earliest())
-            .map(|local| local.with_timezone(&chrono::Utc));
+        let parsed = ctx.viewer.parse_input_datetime(&detected_at);
         let detected = errors.check("detected_at", parsed, Msg::DetectedAtInvalid);
         if let Some(at) = detected {
             // A minute of grace for clocks that differ a little.
