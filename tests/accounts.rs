@@ -1,10 +1,10 @@
 //! Accounts and sign-in, through the real server as a browser with JavaScript off uses it.
 use crate::helpers::*;
 use reqwest::StatusCode;
-use sqlx::PgPool;
 
-#[sqlx::test(migrations = false)]
-async fn sign_in_lands_on_the_dashboard_with_the_users_roles(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_lands_on_the_dashboard_with_the_users_roles() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user(
         "claire@taskflow.example",
@@ -25,8 +25,9 @@ async fn sign_in_lands_on_the_dashboard_with_the_users_roles(pool: PgPool) {
     assert!(html.contains(r#"action="/api/sign_out""#));
 }
 
-#[sqlx::test(migrations = false)]
-async fn a_wrong_password_shows_a_message_and_keeps_the_email(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_shows_a_message_and_keeps_the_email() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user("claire@taskflow.example", "Claire", &["qa"])
         .await;
@@ -53,8 +54,9 @@ async fn a_wrong_password_shows_a_message_and_keeps_the_email(pool: PgPool) {
     assert_eq!(location(&res), "/login");
 }
 
-#[sqlx::test(migrations = false)]
-async fn an_invalid_email_is_flagged_next_to_the_field(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_email_is_flagged_next_to_the_field() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let browser = Browser::new();
     let (_, html) = browser.sign_in(&app, "not-an-address", "x").await;
@@ -66,8 +68,9 @@ async fn an_invalid_email_is_flagged_next_to_the_field(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrations = false)]
-async fn repeated_failures_are_slowed_then_locked(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_are_slowed_then_locked() {
+    let pool = test_database().await;
     let mut settings = test_settings();
     settings.sign_in_slow_after = 2;
     settings.sign_in_slow_base_seconds = 1;
@@ -113,8 +116,9 @@ async fn repeated_failures_are_slowed_then_locked(pool: PgPool) {
     assert_eq!(to, "/");
 }
 
-#[sqlx::test(migrations = false)]
-async fn sign_out_ends_the_session(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_ends_the_session() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let browser = app
         .signed_in_browser("paul@taskflow.example", "Paul", &["viewer"])
@@ -129,8 +133,9 @@ async fn sign_out_ends_the_session(pool: PgPool) {
     assert_eq!(location(&browser.get(&app, "/").await), "/login");
 }
 
-#[sqlx::test(migrations = false)]
-async fn pages_need_a_signed_in_user(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_need_a_signed_in_user() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let browser = Browser::new();
     for path in [
@@ -168,8 +173,9 @@ async fn pages_need_a_signed_in_user(pool: PgPool) {
     assert_eq!(to, "/admin/users");
 }
 
-#[sqlx::test(migrations = false)]
-async fn the_session_id_is_renewed_at_sign_in_and_cookies_are_locked_down(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_id_is_renewed_at_sign_in_and_cookies_are_locked_down() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user("julien@taskflow.example", "Julien", &["senior_dev_oncall"])
         .await;
@@ -192,8 +198,9 @@ async fn the_session_id_is_renewed_at_sign_in_and_cookies_are_locked_down(pool: 
     assert_ne!(id(&before), id(&after), "a new session id after sign-in");
 }
 
-#[sqlx::test(migrations = false)]
-async fn a_session_survives_a_server_restart(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_survives_a_server_restart() {
+    let pool = test_database().await;
     let app = spawn_app(pool.clone()).await;
     let browser = app
         .signed_in_browser("nadia@taskflow.example", "Nadia Haddad", &["dba"])
@@ -206,8 +213,9 @@ async fn a_session_survives_a_server_restart(pool: PgPool) {
     assert!(html.contains("Bienvenue, Nadia Haddad."), "{html}");
 }
 
-#[sqlx::test(migrations = false)]
-async fn a_deactivated_user_is_signed_out_at_once(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivated_user_is_signed_out_at_once() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
         .await;
@@ -259,8 +267,9 @@ async fn a_deactivated_user_is_signed_out_at_once(pool: PgPool) {
     assert_eq!(to, "/");
 }
 
-#[sqlx::test(migrations = false)]
-async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_an_account_and_changes_its_roles() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let admin = app
         .signed_in_browser("admin@taskflow.example", "Alex Admin", &["admin"])
@@ -381,8 +390,9 @@ async fn an_admin_adds_an_account_and_changes_its_roles(pool: PgPool) {
     assert_eq!(roles, vec!["tech_lead"]);
 }
 
-#[sqlx::test(migrations = false)]
-async fn admins_cannot_lock_themselves_out(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_cannot_lock_themselves_out() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let me = app
         .create_user("admin@taskflow.example", "Alex Admin", &["admin"])
@@ -413,8 +423,9 @@ async fn admins_cannot_lock_themselves_out(pool: PgPool) {
     assert_eq!(admin.page(&app, "/admin/users").await.0, StatusCode::OK);
 }
 
-#[sqlx::test(migrations = false)]
-async fn only_admins_manage_accounts(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_manage_accounts() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let claire = app
         .create_user("claire@taskflow.example", "Claire", &["tech_lead"])
@@ -451,8 +462,9 @@ async fn only_admins_manage_accounts(pool: PgPool) {
     assert_eq!(roles, vec!["tech_lead"]);
 }
 
-#[sqlx::test(migrations = false)]
-async fn the_language_switch_is_remembered_for_the_user(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_switch_is_remembered_for_the_user() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user("marc@taskflow.example", "Marc", &["project_manager"])
         .await;

@@ -2,7 +2,6 @@
 use crate::helpers::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use sqlx::PgPool;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -129,8 +128,9 @@ impl Chromium {
     }
 }
 
-#[sqlx::test(migrations = false)]
-async fn sign_in_and_switch_language_with_javascript_off(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_and_switch_language_with_javascript_off() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user(
         "claire@taskflow.example",
@@ -202,8 +202,9 @@ async fn sign_in_and_switch_language_with_javascript_off(pool: PgPool) {
     browser.quit().await;
 }
 
-#[sqlx::test(migrations = false)]
-async fn open_an_incident_record_the_steps_and_decide_with_javascript_off(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_an_incident_record_the_steps_and_decide_with_javascript_off() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_environment("TaskFlow production").await;
     app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead"])

@@ -4,7 +4,7 @@ use sqlx::PgPool;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// The URL of the test's own database (sqlx::test made it on the server of DATABASE_URL).
+/// The URL of the test's own database (on the server of DATABASE_URL).
 async fn database_url(pool: &PgPool) -> String {
     let db: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(pool)
@@ -34,8 +34,9 @@ fn rollback_desk(url: &str, args: &[&str], stdin: &str) -> std::process::Output 
     child.wait_with_output().unwrap()
 }
 
-#[sqlx::test(migrations = false)]
-async fn user_add_then_sign_in(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_then_sign_in() {
+    let pool = test_database().await;
     let url = database_url(&pool).await;
     let out = rollback_desk(&url, &["migrate"], "");
     assert!(
@@ -114,8 +115,9 @@ async fn user_add_then_sign_in(pool: PgPool) {
     assert!(html.contains("Administrateur système, DBA"), "{html}");
 }
 
-#[sqlx::test(migrations = false)]
-async fn deploy_record_from_the_command_line(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_record_from_the_command_line() {
+    let pool = test_database().await;
     let url = database_url(&pool).await;
     assert!(rollback_desk(&url, &["migrate"], "").status.success());
     sqlx::query("INSERT INTO environments (name) VALUES ('TaskFlow production')")

@@ -12,8 +12,9 @@ async fn deployments(pool: &PgPool) -> Vec<(String, String, String, Vec<String>)
     .unwrap()
 }
 
-#[sqlx::test(migrations = false)]
-async fn the_deploy_api_needs_its_token(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deploy_api_needs_its_token() {
+    let pool = test_database().await;
     let mut settings = test_settings();
     settings.deploy_api_token = Some("s3cret-deploy-token".into());
     let app = spawn_app_with(pool, settings).await;
@@ -75,8 +76,9 @@ async fn the_deploy_api_needs_its_token(pool: PgPool) {
     assert_eq!(deployments(&app.pool).await.len(), 1);
 }
 
-#[sqlx::test(migrations = false)]
-async fn without_a_token_configured_the_deploy_api_is_off(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_configured_the_deploy_api_is_off() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let res = reqwest::Client::new()
         .post(app.url("/api/v1/deployments"))
@@ -88,8 +90,9 @@ async fn without_a_token_configured_the_deploy_api_is_off(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-#[sqlx::test(migrations = false)]
-async fn deployments_recorded_on_the_page_fill_the_version_table(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_recorded_on_the_page_fill_the_version_table() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_environment("TaskFlow production").await;
     let browser = app

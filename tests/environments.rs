@@ -1,7 +1,6 @@
 //! Environments' configuration (§4, §5): target, paths, commands as argument lists, database.
 use crate::helpers::*;
 use reqwest::StatusCode;
-use sqlx::PgPool;
 
 fn taskflow_form(root: &str) -> Vec<(String, String)> {
     let mut form: Vec<(String, String)> = [
@@ -65,8 +64,9 @@ fn refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
     form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-#[sqlx::test(migrations = false)]
-async fn an_admin_configures_an_environment(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_configures_an_environment() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
     let admin = app
@@ -214,8 +214,9 @@ fn scenario_target(root: &std::path::Path) {
     std::fs::write(backups.join("db_backup_2025.sql.gz"), b"bad name").unwrap();
 }
 
-#[sqlx::test(migrations = false)]
-async fn the_inventory_reads_a_real_target(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_reads_a_real_target() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
     let target = tempfile::tempdir().unwrap();
@@ -342,10 +343,9 @@ async fn the_inventory_reads_a_real_target(pool: PgPool) {
     assert!(html.contains("pas le droit"), "{html}");
 }
 
-#[sqlx::test(migrations = false)]
-async fn a_plan_defaults_to_the_previous_release_and_the_backup_before_the_deployment(
-    pool: PgPool,
-) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_defaults_to_the_previous_release_and_the_backup_before_the_deployment() {
+    let pool = test_database().await;
     use app::backend::plans::{defaults, DefaultsProblem};
     let app = spawn_app(pool).await;
     server::demo::seed(&app.pool).await.unwrap();

@@ -13,6 +13,52 @@ use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// A database of the test's own on the server of `DATABASE_URL`, empty (spawn_app migrates it).
+///
+/// Made with a connection of its own rather than through `#[sqlx::test]`, whose master pool is
+/// shared by every test's runtime: when a runtime ended while that pool was closing a
+/// connection, a permit could be lost, and after enough losses a test hung forever.
+pub async fn test_database() -> PgPool {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use sqlx::{ConnectOptions, Executor};
+    use std::str::FromStr;
+    static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
+    let server = PgConnectOptions::from_str(&url).expect("DATABASE_URL parses");
+    let mut admin = server.connect().await.expect("the test server answers");
+    let pid = std::process::id();
+    // Databases left by earlier runs of the suite (this process's own are in use) go first.
+    SWEPT
+        .get_or_init(|| async {
+            let stale: Vec<String> = sqlx::query_scalar(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'rbd\\_test\\_%' AND datname NOT LIKE $1",
+            )
+            .bind(format!("rbd\\_test\\_{pid}\\_%"))
+            .fetch_all(&mut admin)
+            .await
+            .expect("list old test databases");
+            for name in stale {
+                let _ = admin
+                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                    .await;
+            }
+        })
+        .await;
+    let n = SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("rbd_test_{pid}_{n}");
+    admin
+        .execute(format!(r#"CREATE DATABASE "{name}" TEMPLATE template0 ENCODING 'UTF8'"#).as_str())
+        .await
+        .expect("test database created");
+    PgPoolOptions::new()
+        .max_connections(10)
+        .connect_with(server.database(&name))
+        .await
+        .expect("test database answers")
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
@@ -128,6 +174,8 @@ impl Browser {
         let client = Client::builder()
             .cookie_provider(Arc::new(Jar::default()))
             .redirect(Policy::none())
+            // A request that never gets an answer fails its test instead of hanging the suite.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("client");
         Browser { client }

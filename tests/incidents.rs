@@ -102,8 +102,9 @@ fn expected(
     }
 }
 
-#[sqlx::test(migrations = false)]
-async fn the_state_machine_allows_exactly_what_the_procedure_says(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_machine_allows_exactly_what_the_procedure_says() {
+    let pool = test_database().await;
     use ValidationStep as V;
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
@@ -190,8 +191,9 @@ async fn the_state_machine_allows_exactly_what_the_procedure_says(pool: PgPool) 
     assert_eq!(checked, setups.len() * acts.len() * Role::ALL.len());
 }
 
-#[sqlx::test(migrations = false)]
-async fn overdue_incidents_are_marked_once(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overdue_incidents_are_marked_once() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
     let user = app
@@ -303,8 +305,9 @@ async fn overdue_incidents_are_marked_once(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrations = false)]
-async fn times_show_in_the_viewers_time_zone(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_show_in_the_viewers_time_zone() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app
         .create_environment("TaskFlow production")
@@ -356,8 +359,9 @@ async fn times_show_in_the_viewers_time_zone(pool: PgPool) {
     assert!(html.contains("26/10/2025 09:22"), "{html}");
 }
 
-#[sqlx::test(migrations = false)]
-async fn only_the_four_roles_decide_even_with_a_forged_post(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_four_roles_decide_even_with_a_forged_post() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
     let opener = app
@@ -435,8 +439,9 @@ async fn only_the_four_roles_decide_even_with_a_forged_post(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrations = false)]
-async fn a_decision_needs_steps_one_to_three(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_needs_steps_one_to_three() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
     let claire = app
@@ -472,8 +477,9 @@ async fn a_decision_needs_steps_one_to_three(pool: PgPool) {
     assert_eq!(snapshot(&app.pool, id).await.0, "evaluating");
 }
 
-#[sqlx::test(migrations = false)]
-async fn events_cannot_be_changed_even_with_direct_sql(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_cannot_be_changed_even_with_direct_sql() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
     let user = app
@@ -507,8 +513,9 @@ async fn events_cannot_be_changed_even_with_direct_sql(pool: PgPool) {
     assert_eq!(body, "first look");
 }
 
-#[sqlx::test(migrations = false)]
-async fn bad_input_is_refused_with_messages_and_kept(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_messages_and_kept() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app
         .create_environment("TaskFlow production")
@@ -593,8 +600,9 @@ async fn bad_input_is_refused_with_messages_and_kept(pool: PgPool) {
     assert_eq!(count, 0);
 }
 
-#[sqlx::test(migrations = false)]
-async fn script_tags_are_escaped_on_every_page(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_tags_are_escaped_on_every_page() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app
         .create_environment("TaskFlow production")
@@ -644,8 +652,9 @@ async fn script_tags_are_escaped_on_every_page(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrations = false)]
-async fn the_list_filters_pages_and_puts_overdue_first(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_filters_pages_and_puts_overdue_first() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let prod = app.create_environment("TaskFlow production").await;
     let staging = app.create_environment("TaskFlow staging").await;
@@ -698,8 +707,9 @@ async fn the_list_filters_pages_and_puts_overdue_first(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrations = false)]
-async fn an_edit_is_logged_with_before_and_after(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_is_logged_with_before_and_after() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let env = app.create_environment("TaskFlow production").await;
     let julien = app
@@ -782,8 +792,9 @@ async fn an_edit_is_logged_with_before_and_after(pool: PgPool) {
     assert_eq!(snapshot(&app.pool, id).await, before);
 }
 
-#[sqlx::test(migrations = false)]
-async fn an_admin_adds_the_environments_incidents_are_opened_on(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_adds_the_environments_incidents_are_opened_on() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
         .await;
@@ -848,8 +859,9 @@ async fn an_admin_adds_the_environments_incidents_are_opened_on(pool: PgPool) {
     assert!(html.contains(">TaskFlow production</option>"), "{html}");
 }
 
-#[sqlx::test(migrations = false)]
-async fn the_demo_seeds_the_procedures_scenario_once(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_seeds_the_procedures_scenario_once() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let sandbox = tempfile::tempdir().unwrap();
     server::demo::build_sandbox(sandbox.path()).unwrap();
@@ -912,8 +924,9 @@ async fn the_demo_seeds_the_procedures_scenario_once(pool: PgPool) {
     assert!(html.contains("17/10/2025 14:28"));
 }
 
-#[sqlx::test(migrations = false)]
-async fn the_demo_target_reproduces_the_scenario(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_target_reproduces_the_scenario() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     server::demo::seed(&app.pool).await.unwrap();
     let sandbox = tempfile::tempdir().unwrap();

@@ -1,7 +1,6 @@
 //! Cross-site request forgery, escaping, probes.
 use crate::helpers::*;
 use reqwest::StatusCode;
-use sqlx::PgPool;
 
 async fn signed_in_admin(app: &TestApp) -> Browser {
     app.create_user("admin@taskflow.example", "Alex Admin", &["admin"])
@@ -20,8 +19,9 @@ async fn user_count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-#[sqlx::test(migrations = false)]
-async fn a_cross_site_form_post_is_rejected(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_site_form_post_is_rejected() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     let admin = signed_in_admin(&app).await;
     let (_, html) = admin.page(&app, "/admin/users").await;
@@ -77,8 +77,9 @@ async fn a_cross_site_form_post_is_rejected(pool: PgPool) {
     assert_eq!(user_count(&app).await, 2);
 }
 
-#[sqlx::test(migrations = false)]
-async fn a_forged_sign_in_is_rejected_too(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_sign_in_is_rejected_too() {
+    let pool = test_database().await;
     // Login CSRF: signing the victim into the attacker's account.
     let app = spawn_app(pool).await;
     app.create_user("mallory@taskflow.example", "Mallory", &["viewer"])
@@ -100,8 +101,9 @@ async fn a_forged_sign_in_is_rejected_too(pool: PgPool) {
     assert_eq!(location(&victim.get(&app, "/").await), "/login");
 }
 
-#[sqlx::test(migrations = false)]
-async fn names_are_escaped_in_pages(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_are_escaped_in_pages() {
+    let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user(
         "xss@taskflow.example",
@@ -119,8 +121,9 @@ async fn names_are_escaped_in_pages(pool: PgPool) {
     assert!(!html.contains("<script>alert(1)</script>"));
 }
 
-#[sqlx::test(migrations = false)]
-async fn probes_answer_and_unknown_pages_are_404(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_answer_and_unknown_pages_are_404() {
+    let pool = test_database().await;
     let app = spawn_app(pool.clone()).await;
     let browser = Browser::new();
     let res = browser.get(&app, "/healthz").await;
@@ -151,8 +154,9 @@ async fn probes_answer_and_unknown_pages_are_404(pool: PgPool) {
     assert_eq!(browser.get(&app, "/healthz").await.status(), StatusCode::OK);
 }
 
-#[sqlx::test(migrations = false)]
-async fn cookies_are_secure_when_served_over_https(pool: PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_when_served_over_https() {
+    let pool = test_database().await;
     let mut settings = test_settings();
     settings.public_url = Some("https://desk.taskflow.example".into());
     let app = spawn_app_with(pool, settings).await;
