@@ -238,6 +238,86 @@ messages! {
     InventoryTaken => "Inventaire lu le {n}", "Inventory read on {n}";
     InventoryRefreshed => "Inventaire lu.", "Inventory read.";
     InventoryFailed => "Lecture de l'inventaire impossible : {n}", "Could not read the inventory: {n}";
+    PlanExists => "Cet incident a déjà son plan : modifiez-le.", "This incident already has its plan: revise it.";
+    NoPlanYet => "Il n'y a pas encore de plan.", "There is no plan yet.";
+    ManualStepsRequired => "Écrivez les étapes du rollback système, une par ligne (50 au plus, 500 caractères chacune).", "Write the steps of the system rollback, one per line (at most 50, 500 characters each).";
+    TargetReleaseInvalid => "Choisissez une release de l'inventaire autre que la release courante.", "Choose a release from the inventory other than the current one.";
+    BackupMustPrecedeDeployment => "Choisissez une sauvegarde de l'inventaire prise avant le déploiement défectueux (§5.2 étape 3).", "Choose a backup from the inventory taken before the defective deployment (§5.2 step 3).";
+    PlanUnchanged => "Rien n'a changé dans le plan.", "Nothing changed in the plan.";
+    PlanNoInventory => "La cible n'a pas encore été inventoriée : lisez l'inventaire depuis la page de l'environnement.", "The target has not been inventoried yet: read the inventory from the environment page.";
+    PlanNoCurrentRelease => "Le lien current ne pointe vers aucune release connue : impossible de savoir d'où revenir.", "The current link points to no known release: there is no telling what to roll back from.";
+    PlanNoOlderRelease => "Aucune release plus ancienne que la release courante : rien vers quoi revenir.", "No release older than the current one: nothing to go back to.";
+    PlanNoDeployment => "Aucun déploiement n'est enregistré pour la release {n} : enregistrez-le (page Historique) pour choisir la sauvegarde.", "No deployment is recorded for release {n}: record it (History page) to choose the backup.";
+    PlanNoEarlierBackup => "Aucune sauvegarde n'a été prise avant le déploiement de {n} : la base ne peut pas être restaurée (§5.2 étape 3).", "No backup was taken before the deployment of {n}: the database cannot be restored (§5.2 step 3).";
+    OnlyDecidersMayApprove => "Seuls les quatre rôles du §2.2 approuvent ou rejettent un plan.", "Only the four §2.2 roles approve or reject a plan.";
+    CannotApproveOwnPlan => "Vous avez préparé ce plan : deux autres personnes doivent l'approuver.", "You prepared this plan: two other people must approve it.";
+    PlanNeedsNoApproval => "Ce plan (rollback applicatif) ne demande pas d'approbation.", "This plan (application rollback) needs no approval.";
+    PlanChangedSinceRead => "Le plan a changé depuis que vous l'avez lu : relisez-le avant de donner votre avis.", "The plan changed since you read it: read it again before giving your verdict.";
+    AlreadyReviewed => "Vous avez déjà donné votre avis sur cette version du plan.", "You already gave your verdict on this version of the plan.";
+    PlanNotAwaiting => "Ce plan n'attend plus d'approbation.", "This plan no longer awaits approval.";
+    PlanTitle => "Plan de rollback", "Rollback plan";
+    RollbackKind => "Type de rollback", "Rollback type";
+    PreparePlan => "Préparer le plan", "Prepare the plan";
+    RevisePlan => "Modifier le plan", "Revise the plan";
+    PlanPrepared => "Plan préparé.", "Plan prepared.";
+    PlanRevised => "Plan modifié : les approbations précédentes ne comptent plus.", "Plan revised: earlier approvals no longer count.";
+    TargetRelease => "Release à restaurer", "Release to restore";
+    FromRelease => "Release quittée (défectueuse)", "Release left (defective)";
+    BackupToRestore => "Sauvegarde à restaurer", "Backup to restore";
+    ManualSteps => "Étapes manuelles (une par ligne)", "Manual steps (one per line)";
+    Proposed => "proposée", "proposed";
+    TooRecentBackup => "prise après le déploiement", "taken after the deployment";
+    BackupReason => "Sauvegarde la plus récente prise avant le déploiement de {n} (§5.2 étape 3).", "The newest backup taken before the deployment of {n} (§5.2 step 3).";
+    ReleaseReason => "Release la plus récente antérieure à la release courante (§4.2 étape 4).", "The newest release older than the current one (§4.2 step 4).";
+    PlanStatusAwaiting => "En attente d'approbation : {n}", "Awaiting approval: {n}";
+    PlanStatusReady => "Prêt à exécuter", "Ready to execute";
+    PlanStatusRejected => "Rejeté : modifiez le plan pour demander de nouvelles approbations.", "Rejected: revise the plan to ask for new approvals.";
+    Fingerprint => "Empreinte", "Fingerprint";
+    Revision => "Version", "Revision";
+    PreparedBy => "Préparé par", "Prepared by";
+    DryRun => "Étapes, dans l'ordre (simulation : rien n'est exécuté ici)", "Steps, in order (dry run: nothing runs here)";
+    RunsOnLocal => "Cible locale : chaque chemin est pris sous {n}", "Local target: every path is taken under {n}";
+    RunsOnSsh => "Cible SSH : {n}", "SSH target: {n}";
+    DataLossWarning => "Attention (§5.1) : la restauration entraîne la perte de toutes les données créées ou modifiées depuis la sauvegarde du {n}.", "Warning (§5.1): the restore loses all data created or modified since the backup of {n}.";
+    DataLossSpan => "Période perdue à ce jour : {n}.", "Time span lost as of now: {n}.";
+    Approvals => "Approbations", "Approvals";
+    Approve => "Approuver", "Approve";
+    Reject => "Rejeter", "Reject";
+    Verdict => "Avis", "Verdict";
+    Comment => "Commentaire", "Comment";
+    PlanApproved => "Approbation enregistrée.", "Approval recorded.";
+    PlanRejected => "Rejet enregistré : le plan est bloqué.", "Rejection recorded: the plan is blocked.";
+    VerdictApproved => "Approuvé", "Approved";
+    VerdictRejected => "Rejeté", "Rejected";
+    ReviewCounts => "compte jusqu'au {n}", "counts until {n}";
+    ReviewExpired => "expirée", "expired";
+    ReviewEarlierVersion => "sur une version précédente du plan", "on an earlier version of the plan";
+    ApprovalRule => "Il faut {n} approbations de personnes distinctes ayant un rôle du §2.2 ; le demandeur ne peut pas approuver ; un rejet bloque le plan.", "It takes {n} approvals from distinct people holding a §2.2 role; the requester cannot approve; one rejection blocks the plan.";
+    ApprovalExpiry => "Une approbation vaut {n} minutes et seulement pour cette empreinte.", "An approval counts for {n} minutes and only for this fingerprint.";
+    NoApprovalNeeded => "Rollback applicatif : la décision d'un rôle du §2.2 suffit, sans seconde approbation.", "Application rollback: the decision of a §2.2 role is enough, with no second approval.";
+    PlansWaitingForMe => "Plans qui attendent mon avis", "Plans waiting for my verdict";
+    PlanSection => "Plan de rollback", "Rollback plan";
+    OpenPlan => "Ouvrir le plan", "Open the plan";
+    BackToIncident => "Retour à l'incident", "Back to the incident";
+    StepRef => "§", "§";
+    WhatItDoes => "Action", "What it does";
+    ExactCommand => "Commande exacte", "Exact command";
+    OpReadCurrent => "Lire la release courante", "Read the current release";
+    OpSwitchRelease => "Basculer current (atomique : nouveau lien puis renommage)", "Switch current (atomic: new link, then rename)";
+    OpRunCommand => "Lancer une commande", "Run a command";
+    OpHttpCheck => "Vérifier que le site répond", "Check that the site answers";
+    OpMaintenanceOn => "Mettre la page de maintenance", "Put up the maintenance page";
+    OpMaintenanceOff => "Retirer la page de maintenance", "Remove the maintenance page";
+    OpVerifyBackup => "Vérifier la sauvegarde (gzip entier, somme sha256)", "Verify the backup (whole gzip, sha256 sum)";
+    OpRestoreDatabase => "Restaurer la base (flux décompressé, sans fichier temporaire)", "Restore the database (decompressed stream, no temporary file)";
+    OpVerifyDatabase => "Vérifier la base", "Verify the database";
+    OpManual => "Étape manuelle", "Manual step";
+    PlanNeedsDecision => "Le plan se prépare après une décision de rollback.", "The plan is prepared after a rollback decision.";
+    EventPlanPrepared => "Plan préparé", "Plan prepared";
+    EventPlanRevised => "Plan modifié", "Plan revised";
+    EventPlanApproved => "Plan approuvé", "Plan approved";
+    EventPlanRejected => "Plan rejeté", "Plan rejected";
+    EventPlanReady => "Plan prêt à exécuter", "Plan ready to execute";
     NoInventoryYet => "Pas encore d'inventaire.", "No inventory yet.";
     CurrentRelease => "Release courante (readlink current)", "Current release (readlink current)";
     CurrentMissing => "Le lien current n'existe pas.", "The current link does not exist.";
@@ -410,12 +490,33 @@ impl Msg {
             "state_changed" => Msg::EventStateChanged,
             "cancelled" => Msg::EventCancelled,
             "edited" => Msg::EventEdited,
+            "plan_prepared" => Msg::EventPlanPrepared,
+            "plan_revised" => Msg::EventPlanRevised,
+            "plan_approved" => Msg::EventPlanApproved,
+            "plan_rejected" => Msg::EventPlanRejected,
+            "plan_ready" => Msg::EventPlanReady,
             _ => return None,
         })
     }
 }
 
 impl Msg {
+    pub fn operation(op: &crate::domain::runbook::Operation) -> Msg {
+        use crate::domain::runbook::Operation as O;
+        match op {
+            O::ReadCurrent { .. } => Msg::OpReadCurrent,
+            O::SwitchRelease { .. } => Msg::OpSwitchRelease,
+            O::RunCommand { .. } => Msg::OpRunCommand,
+            O::HttpCheck { .. } => Msg::OpHttpCheck,
+            O::MaintenanceOn { .. } => Msg::OpMaintenanceOn,
+            O::MaintenanceOff { .. } => Msg::OpMaintenanceOff,
+            O::VerifyBackup { .. } => Msg::OpVerifyBackup,
+            O::RestoreDatabase { .. } => Msg::OpRestoreDatabase,
+            O::VerifyDatabase { .. } => Msg::OpVerifyDatabase,
+            O::Manual { .. } => Msg::OpManual,
+        }
+    }
+
     pub fn checklist_item(item: crate::domain::deployment::ChecklistItem) -> Msg {
         use crate::domain::deployment::ChecklistItem as C;
         match item {

@@ -76,6 +76,8 @@ pub struct IncidentDetail {
     pub overdue_marked: bool,
     pub steps: Vec<StepRecord>,
     pub decision: Option<DecisionRecord>,
+    /// The rollback plan's status, once there is one.
+    pub plan: Option<crate::domain::plan::PlanStatus>,
     /// Newest first.
     pub events: Vec<EventRecord>,
 }
@@ -115,4 +117,86 @@ pub struct EnvironmentOverview {
     pub name: String,
     pub target: String,
     pub inventory: Option<InventoryRecord>,
+}
+
+/// Where a plan's steps run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RunsOn {
+    Local { root: String },
+    Ssh { user: String, host: String, port: u16 },
+}
+
+/// Whether a verdict counts toward the plan as it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReviewStanding {
+    Counts,
+    Expired,
+    /// Given on an earlier version of the plan (another fingerprint).
+    EarlierVersion,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewRecord {
+    pub reviewer: Uuid,
+    pub name: String,
+    pub verdict: crate::domain::plan::Verdict,
+    pub comment: String,
+    pub at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub standing: ReviewStanding,
+}
+
+/// A rollback plan as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub kind: crate::domain::RollbackType,
+    pub environment_name: String,
+    pub runs_on: Option<RunsOn>,
+    pub from_release: Option<String>,
+    pub target_release: Option<String>,
+    pub backup_file: Option<String>,
+    pub backup_taken_at: Option<DateTime<Utc>>,
+    pub defective_version: Option<String>,
+    pub defective_deployed_at: Option<DateTime<Utc>>,
+    pub steps: Vec<crate::domain::runbook::Step>,
+    pub fingerprint: String,
+    pub revision: i32,
+    pub requested_by: Uuid,
+    pub requested_by_name: String,
+    pub updated_at: DateTime<Utc>,
+    pub status: crate::domain::plan::PlanStatus,
+    /// Oldest first.
+    pub reviews: Vec<ReviewRecord>,
+    pub required: u32,
+    pub expiry_minutes: i64,
+}
+
+/// A plan waiting for the viewer's verdict (dashboard).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanWaiting {
+    pub incident: i64,
+    pub title: String,
+    pub kind: crate::domain::RollbackType,
+    pub status: crate::domain::plan::PlanStatus,
+}
+
+/// What the plan form offers: the target's releases and backups from the last inventory,
+/// and the defaults (or why there are none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanChoices {
+    pub current_release: Option<String>,
+    /// Newest first.
+    pub releases: Vec<String>,
+    /// Newest first: file name and when it was taken.
+    pub backups: Vec<(String, DateTime<Utc>)>,
+    pub defaults: Result<crate::domain::plan::PlanDefaults, crate::domain::plan::DefaultsProblem>,
+}
+
+/// Everything the plan page needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanPage {
+    pub incident: IncidentSummary,
+    pub rollback: Option<crate::domain::RollbackType>,
+    pub plan: Option<PlanRecord>,
+    pub choices: PlanChoices,
 }

@@ -1,5 +1,6 @@
 //! Settings: defaults, then an optional TOML file, then environment variables (`RBD_*`, and
 //! `DATABASE_URL`). Every setting is documented in the README's table.
+use app::domain::plan::ApprovalPolicy;
 use app::backend::SignInPolicy;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -27,6 +28,10 @@ pub struct Settings {
     pub sign_in_lock_minutes: u32,
     /// The token deploy scripts send to `POST /api/v1/deployments`; unset: the API is off.
     pub deploy_api_token: Option<String>,
+    /// Approvals a database restore or system rollback needs (§5.1; never fewer than 2).
+    pub approvals_required: u32,
+    /// Minutes an approval counts for.
+    pub approval_expiry_minutes: u32,
     /// Run the periodic tasks (overdue watcher, inventories, session clean-up). Tests turn them
     /// off and call the same functions at the moments they choose.
     pub background_tasks: bool,
@@ -47,6 +52,8 @@ impl Default for Settings {
             sign_in_lock_after: policy.lock_after,
             sign_in_lock_minutes: policy.lock_minutes,
             deploy_api_token: None,
+            approvals_required: 2,
+            approval_expiry_minutes: 60,
             background_tasks: true,
         }
     }
@@ -84,6 +91,10 @@ impl Settings {
             lock_after: self.sign_in_lock_after.max(1),
             lock_minutes: self.sign_in_lock_minutes,
         }
+    }
+
+    pub fn approval_policy(&self) -> ApprovalPolicy {
+        ApprovalPolicy::new(self.approvals_required, self.approval_expiry_minutes)
     }
 
     pub fn secure_cookies(&self) -> bool {

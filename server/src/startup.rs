@@ -130,6 +130,7 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
     let state = AppState {
         pool: pool.clone(),
         sign_in_policy: settings.sign_in_policy(),
+        approval_policy: settings.approval_policy(),
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("rollback-desk")

@@ -83,12 +83,63 @@ impl From<Refusal> for AppError {
             ),
             Refusal::AlreadyRecorded(step) => Text::with(Msg::StepAlreadyRecorded, step.number()),
             Refusal::DecisionStepIsTheDecision => Text::plain(Msg::DecisionStepIsTheDecision),
+            Refusal::PlanExists => Text::plain(Msg::PlanExists),
+            Refusal::NoPlan => Text::plain(Msg::NoPlanYet),
         };
         AppError::Refused(text)
     }
 }
 
-async fn append_event(
+/// Locks incident `id` for the rest of the transaction and reads what the state machine needs.
+pub(crate) async fn lock(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+) -> Result<(IncidentState, Facts), AppError> {
+    let row: Option<(String, Option<String>, bool)> = sqlx::query_as(
+        "SELECT state, rollback_type, EXISTS (SELECT 1 FROM plans p WHERE p.incident_id = i.id)
+         FROM incidents i WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (state, rollback, has_plan) = row.ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
+    let state = IncidentState::parse(&state).ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
+    let steps: Vec<String> =
+        sqlx::query_scalar("SELECT step FROM incident_steps WHERE incident_id = $1")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    let facts = Facts {
+        steps_done: steps
+            .iter()
+            .filter_map(|s| ValidationStep::parse(s))
+            .collect(),
+        rollback: rollback.as_deref().and_then(crate::domain::RollbackType::parse),
+        has_plan,
+    };
+    Ok((state, facts))
+}
+
+/// Moves the incident to `to` (if it is not there already), with its event.
+pub(crate) async fn set_state(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    actor: Option<Uuid>,
+    from: IncidentState,
+    to: IncidentState,
+) -> Result<(), AppError> {
+    if from == to {
+        return Ok(());
+    }
+    sqlx::query("UPDATE incidents SET state = $2 WHERE id = $1")
+        .bind(id)
+        .bind(to.as_str())
+        .execute(&mut **tx)
+        .await?;
+    append_event(tx, id, actor, "state_changed", json!({ "from": from, "to": to })).await
+}
+
+pub(crate) async fn append_event(
     tx: &mut Transaction<'_, Postgres>,
     incident: i64,
     actor: Option<Uuid>,
@@ -159,26 +210,7 @@ pub async fn perform(
     action: Perform,
 ) -> Result<IncidentState, AppError> {
     let mut tx = pool.begin().await?;
-    let state: Option<String> =
-        sqlx::query_scalar("SELECT state FROM incidents WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let state = state
-        .as_deref()
-        .and_then(IncidentState::parse)
-        .ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
-    let steps: Vec<String> =
-        sqlx::query_scalar("SELECT step FROM incident_steps WHERE incident_id = $1")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-    let facts = Facts {
-        steps_done: steps
-            .iter()
-            .filter_map(|s| ValidationStep::parse(s))
-            .collect(),
-    };
+    let (state, facts) = lock(&mut tx, id).await?;
     let next = lifecycle::check(state, action.action(), &actor.roles, &facts)?;
 
     match &action {
@@ -275,21 +307,7 @@ pub async fn perform(
             .await?;
         }
     }
-    if next != state {
-        sqlx::query("UPDATE incidents SET state = $2 WHERE id = $1")
-            .bind(id)
-            .bind(next.as_str())
-            .execute(&mut *tx)
-            .await?;
-        append_event(
-            &mut tx,
-            id,
-            Some(actor.id),
-            "state_changed",
-            json!({ "from": state, "to": next }),
-        )
-        .await?;
-    }
+    set_state(&mut tx, id, Some(actor.id), state, next).await?;
     tx.commit().await?;
     Ok(next)
 }
@@ -366,6 +384,17 @@ impl SummaryRow {
             detected_at: self.detected_at,
         }
     }
+}
+
+/// One incident's summary line.
+pub async fn summary(pool: &PgPool, id: i64) -> Result<Option<IncidentSummary>, AppError> {
+    Ok(
+        sqlx::query_as::<_, SummaryRow>(&format!("{SUMMARY} WHERE i.id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .map(SummaryRow::into_summary),
+    )
 }
 
 const SUMMARY: &str =
@@ -515,6 +544,7 @@ pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<IncidentDetail>, Ap
             })
             .collect(),
         decision,
+        plan: None,
         events: events
             .into_iter()
             .map(|(at, actor, kind, details)| {

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 pub struct AppState {
     pub pool: PgPool,
     pub sign_in_policy: SignInPolicy,
+    pub approval_policy: crate::domain::plan::ApprovalPolicy,
 }
 
 /// How repeated failed sign-ins for one account are slowed, then refused for a while.

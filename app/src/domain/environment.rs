@@ -5,6 +5,17 @@ use std::collections::BTreeMap;
 
 named_enum!(TargetKind { Local => "local", Ssh => "ssh" });
 named_enum!(DatabaseKind { Mysql => "mysql", Mariadb => "mariadb", Postgresql => "postgresql" });
+
+impl DatabaseKind {
+    /// The command-line client that restores and queries this kind of database.
+    pub fn client_program(self) -> &'static str {
+        match self {
+            DatabaseKind::Mysql => "mysql",
+            DatabaseKind::Mariadb => "mariadb",
+            DatabaseKind::Postgresql => "psql",
+        }
+    }
+}
 named_enum!(
     /// Where the database password comes from; the password itself is never stored.
     PasswordSource { Env => "env", File => "file" }

@@ -5,7 +5,8 @@
 //! [`check`] says whether an action is allowed, for whom, and what state follows; the server
 //! calls it inside the transaction that changes the incident, so a forged post is refused like
 //! a hidden button.
-use crate::domain::{Decision, Role, Roles, ValidationStep};
+use crate::domain::plan::needs_approvals;
+use crate::domain::{Decision, Role, Roles, RollbackType, ValidationStep};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -56,6 +57,12 @@ pub enum Action {
     Cancel,
     Edit,
     Comment,
+    /// Prepare the rollback plan of the decided type.
+    PreparePlan,
+    /// Change the plan (release, backup, steps): a new fingerprint.
+    RevisePlan,
+    /// Approve or reject the plan (the approval rules are in [`crate::domain::plan`]).
+    ReviewPlan,
 }
 
 /// Why an action is refused; each has a message for the user.
@@ -72,12 +79,19 @@ pub enum Refusal {
     AlreadyRecorded(ValidationStep),
     /// Step 4 is recorded by taking the decision itself.
     DecisionStepIsTheDecision,
+    /// The incident already has its plan: revise it instead.
+    PlanExists,
+    /// There is no plan yet.
+    NoPlan,
 }
 
 /// The facts of the incident that rules depend on.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub steps_done: BTreeSet<ValidationStep>,
+    /// The rollback type decided, if the decision was a rollback.
+    pub rollback: Option<RollbackType>,
+    pub has_plan: bool,
 }
 
 /// Whether someone holding `roles` may take `action` on an incident in `state`, and the state
@@ -136,8 +150,45 @@ pub fn check(
                 Decision::FixForward => S::FixForward,
             })
         }
+        Action::PreparePlan | Action::RevisePlan => {
+            let Some(kind) = facts.rollback else {
+                return Err(Refusal::WrongState(state));
+            };
+            if !matches!(state, S::Decided | S::AwaitingApproval) {
+                return Err(Refusal::WrongState(state));
+            }
+            if !roles.may_decide_rollback() {
+                return Err(Refusal::NotADecider);
+            }
+            match (action, facts.has_plan) {
+                (Action::PreparePlan, true) => return Err(Refusal::PlanExists),
+                (Action::RevisePlan, false) => return Err(Refusal::NoPlan),
+                _ => {}
+            }
+            // Restores and system rollbacks wait for other people's approvals (§5.1).
+            Ok(if needs_approvals(kind) {
+                S::AwaitingApproval
+            } else {
+                S::Decided
+            })
+        }
+        Action::ReviewPlan => {
+            if state != S::AwaitingApproval {
+                return Err(Refusal::WrongState(state));
+            }
+            if !facts.has_plan {
+                return Err(Refusal::NoPlan);
+            }
+            if !roles.may_decide_rollback() {
+                return Err(Refusal::NotADecider);
+            }
+            Ok(state)
+        }
         Action::Cancel => {
-            if !matches!(state, S::Detected | S::Evaluating | S::Decided) {
+            if !matches!(
+                state,
+                S::Detected | S::Evaluating | S::Decided | S::AwaitingApproval
+            ) {
                 return Err(Refusal::WrongState(state));
             }
             if !roles.may_decide_rollback() {

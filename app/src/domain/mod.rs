@@ -48,6 +48,7 @@ pub mod deployment;
 pub mod environment;
 pub mod incident;
 pub mod lifecycle;
+pub mod plan;
 pub mod role;
 pub mod runbook;
 

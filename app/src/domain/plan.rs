@@ -169,6 +169,37 @@ pub fn check_review(
     }
 }
 
+/// Why a plan can't get its defaults; each says what is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DefaultsProblem {
+    /// The target was never inventoried.
+    NoInventory,
+    /// `current` does not point to a known release.
+    NoCurrentRelease,
+    /// No release older than the current one to go back to.
+    NoOlderRelease,
+    /// No recorded deployment of the defective release.
+    NoDeployment { release: String },
+    /// §5.2 step 3: no backup was taken before the defective deployment.
+    NoEarlierBackup {
+        version: String,
+        deployed_at: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// What a new plan proposes (§4.2 step 4, §5.2 step 3), with the facts that chose it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanDefaults {
+    pub current_release: String,
+    /// The newest release older than the current one.
+    pub target_release: String,
+    pub defective_version: Option<String>,
+    pub defective_deployed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// For a database rollback: the newest backup taken before the defective deployment.
+    pub backup: Option<crate::domain::runbook::BackupChoice>,
+    pub backup_taken_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,113 @@ pub enum Operation {
         user: String,
         queries: Vec<String>,
     },
+    /// A step of a system rollback (§3.3) that a person does and ticks.
+    Manual { instruction: String },
+}
+
+fn quote(arg: &str) -> String {
+    shell_words::quote(arg).into_owned()
+}
+
+fn client(kind: DatabaseKind, host: &str, port: u16, user: &str, name: &str) -> String {
+    match kind {
+        DatabaseKind::Postgresql => format!(
+            "psql -h {} -p {port} -U {} -d {} -v ON_ERROR_STOP=1",
+            quote(host),
+            quote(user),
+            quote(name)
+        ),
+        DatabaseKind::Mysql | DatabaseKind::Mariadb => format!(
+            "{} -h {} -P {port} -u {} {}",
+            kind.client_program(),
+            quote(host),
+            quote(user),
+            quote(name)
+        ),
+    }
+}
+
+impl Operation {
+    /// What the step does, as the command line a person would type to do the same by hand
+    /// (the dry run shown on the plan). The runner does exactly this, without a shell; the
+    /// database password is passed in the client's environment, never on a command line.
+    pub fn command_text(&self) -> String {
+        match self {
+            Operation::ReadCurrent { link } => format!("readlink {}", quote(link)),
+            Operation::SwitchRelease { link, release_dir } => {
+                let next = format!("{link}.rollback-desk-next");
+                format!(
+                    "ln -s {} {} && mv -T {} {}",
+                    quote(release_dir),
+                    quote(&next),
+                    quote(&next),
+                    quote(link)
+                )
+            }
+            Operation::RunCommand { argv, cwd, .. } => format!(
+                "cd {} && {}",
+                quote(cwd),
+                argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+            ),
+            Operation::HttpCheck {
+                url,
+                expect,
+                timeout_seconds,
+            } => format!(
+                "curl -s -o /dev/null -w '%{{http_code}}' --max-time {timeout_seconds} {}  # {}",
+                quote(url),
+                expect
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+            Operation::MaintenanceOn { path, text } => {
+                format!("echo {} > {}", quote(text), quote(path))
+            }
+            Operation::MaintenanceOff { path } => format!("rm -f {}", quote(path)),
+            Operation::VerifyBackup { path, sha256 } => format!(
+                "gzip -t {} && sha256sum {}  # {sha256}",
+                quote(path),
+                quote(path)
+            ),
+            Operation::RestoreDatabase {
+                path,
+                kind,
+                host,
+                port,
+                name,
+                user,
+            } => format!(
+                "gunzip -c {} | {}",
+                quote(path),
+                client(*kind, host, *port, user, name)
+            ),
+            Operation::VerifyDatabase {
+                kind,
+                host,
+                port,
+                name,
+                user,
+                queries,
+            } => queries
+                .iter()
+                .map(|q| {
+                    let flag = match kind {
+                        DatabaseKind::Postgresql => "-c",
+                        _ => "-e",
+                    };
+                    format!(
+                        "{} {flag} {}",
+                        client(*kind, host, *port, user, name),
+                        quote(q)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Operation::Manual { instruction } => instruction.clone(),
+        }
+    }
 }
 
 /// A step of a runbook: its place in the procedure and what it does.
@@ -228,6 +335,21 @@ pub fn application_database(
     steps
 }
 
+/// §3.3: a system rollback is the list of steps its author wrote, done and ticked by people.
+pub fn system(instructions: &[String]) -> Vec<Step> {
+    instructions
+        .iter()
+        .map(|instruction| {
+            step(
+                "3.3",
+                Operation::Manual {
+                    instruction: instruction.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +481,14 @@ mod tests {
             panic!()
         };
         assert_eq!(queries, &["SHOW TABLES", "SELECT COUNT(*) FROM users"]);
+        assert_eq!(
+            steps[3].operation.command_text(),
+            "gunzip -c /var/backups/taskflow/db_backup_20251017_103000.sql.gz | mysql -h 127.0.0.1 -P 3306 -u user_prod taskflow_prod"
+        );
+        assert_eq!(
+            steps[0].operation.command_text(),
+            "echo 'Application en maintenance. Retour prévu dans 15 minutes.' > /var/www/taskflow/current/public/maintenance.html"
+        );
         assert!(steps.iter().all(|s| !matches!(
             s.operation,
             Operation::RunCommand {

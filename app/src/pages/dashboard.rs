@@ -1,9 +1,20 @@
 //! The dashboard: open incidents with their decision deadlines (overdue first), and what the
 //! signed-in person may do.
 use crate::i18n::Msg;
-use crate::pages::incidents::{list_incidents, IncidentQuery, IncidentTable};
+use crate::pages::incidents::{list_incidents, IncidentQuery, IncidentTable, PlanStatusBadge};
+use crate::records::PlanWaiting;
 use crate::viewer::Viewer;
 use leptos::prelude::*;
+
+/// Plans that wait for the signed-in person's approval.
+#[server(endpoint = "plans_waiting_for_me")]
+pub async fn plans_waiting_for_me() -> Result<Vec<PlanWaiting>, ServerFnError> {
+    use crate::backend::{plans, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let user = ctx.user()?;
+    let policy = ctx.state.approval_policy;
+    Ok(plans::waiting_for(&ctx.state.pool, policy, user, chrono::Utc::now()).await?)
+}
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
@@ -19,6 +30,7 @@ pub fn Dashboard() -> impl IntoView {
             })
         },
     );
+    let waiting = Resource::new(|| (), |_| plans_waiting_for_me());
     viewer.user.map(|user| {
         let may_decide = user.roles.may_decide_rollback();
         let may_open = crate::domain::lifecycle::may_act(&user.roles);
@@ -30,6 +42,28 @@ pub fn Dashboard() -> impl IntoView {
         view! {
             <h1>{t(Msg::DashboardTitle)}</h1>
             <p class="lead">{Msg::Welcome.fill(lang, &user.name)}</p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let waiting = waiting.await.unwrap_or_default();
+                    (!waiting.is_empty()).then(|| {
+                        let rows = waiting
+                            .into_iter()
+                            .map(|w| view! {
+                                <li>
+                                    <a href=format!("/incidents/{}/plan", w.incident)>"#"{w.incident}" "{w.title}</a>
+                                    " — "{t(Msg::rollback_type(w.kind))}" · "<PlanStatusBadge status=w.status/>
+                                </li>
+                            })
+                            .collect_view();
+                        view! {
+                            <section class="card attention" id="plans-waiting">
+                                <h2>{t(Msg::PlansWaitingForMe)}</h2>
+                                <ul>{rows}</ul>
+                            </section>
+                        }
+                    })
+                })}
+            </Suspense>
             <section class="card" id="open-incidents">
                 <div class="title-row">
                     <h2>{t(Msg::OpenIncidents)}</h2>

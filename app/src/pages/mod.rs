@@ -18,7 +18,7 @@ pub use environments::AddEnvironment;
 pub use history::RecordDeployment;
 pub use incidents::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, ListIncidents, OpenIncident,
-    RecordStep,
+    RecordStep, ReviewPlan, SavePlan,
 };
 pub use sign_in::SignIn;
 
@@ -90,6 +90,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/incidents/:id")
                         view=incidents::IncidentPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/incidents/:id/plan")
+                        view=incidents::PlanPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/history") view=history::HistoryPage ssr=SsrMode::Async/>

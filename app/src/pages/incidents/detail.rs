@@ -1,6 +1,6 @@
 //! One incident: its facts, the decision deadline, the §2.2 validation steps, the decision,
 //! comments and the timeline.
-use super::{DeadlineBadge, StateBadge};
+use super::{DeadlineBadge, PlanStatusBadge, StateBadge};
 use crate::domain::lifecycle::{self, Facts};
 use crate::domain::{Action, Decision, IncidentState, RollbackType, ValidationStep};
 use crate::i18n::{duration_text, Lang, Msg};
@@ -14,9 +14,17 @@ use leptos_router::hooks::use_params_map;
 #[server(endpoint = "load_incident")]
 pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnError> {
     use crate::backend::{incidents, RequestCtx};
+    use crate::backend::plans;
     let ctx = RequestCtx::load().await?;
     ctx.user()?;
-    Ok(incidents::detail(&ctx.state.pool, id).await?)
+    let pool = &ctx.state.pool;
+    let Some(mut detail) = incidents::detail(pool, id).await? else {
+        return Ok(None);
+    };
+    detail.plan = plans::load(pool, ctx.state.approval_policy, id, chrono::Utc::now())
+        .await?
+        .map(|p| p.status);
+    Ok(Some(detail))
 }
 
 #[component]
@@ -73,6 +81,11 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
     let id = s.id;
     let facts = Facts {
         steps_done: incident.steps.iter().map(|r| r.step).collect(),
+        rollback: incident.decision.as_ref().and_then(|d| match d.decision {
+            Decision::Rollback(t) => Some(t),
+            Decision::FixForward => None,
+        }),
+        has_plan: incident.plan.is_some(),
     };
     let roles = viewer
         .user
@@ -137,6 +150,16 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
         }
         None => ().into_any(),
     };
+    let plan = match &incident.plan {
+        Some(status) => Some(view! {
+            <h3>{t(Msg::PlanSection)}</h3>
+            <p><PlanStatusBadge status=status.clone()/>" "<a href=format!("/incidents/{id}/plan")>{t(Msg::OpenPlan)}</a></p>
+        }.into_any()),
+        None if allowed(Action::PreparePlan) => Some(view! {
+            <p><a class="button primary" href=format!("/incidents/{id}/plan")>{t(Msg::PreparePlan)}</a></p>
+        }.into_any()),
+        None => None,
+    };
     let cancel = allowed(Action::Cancel).then(|| view! { <CancelForm incident=id/> });
     let edit = allowed(Action::Edit).then(|| view! { <EditForm incident=incident.clone()/> });
     let comment = allowed(Action::Comment).then(|| view! { <CommentForm incident=id/> });
@@ -180,6 +203,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
         <section class="card" id="decision">
             <h2>{t(Msg::TheDecision)}</h2>
             {decision}
+            {plan}
             {cancel}
         </section>
         <section class="card" id="timeline">

@@ -2,12 +2,14 @@
 mod detail;
 mod list;
 mod new;
+mod plan;
 
 pub use detail::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, IncidentPage, RecordStep,
 };
 pub use list::{list_incidents, IncidentQuery, IncidentTable, IncidentsPage, ListIncidents};
 pub use new::{NewIncidentPage, OpenIncident};
+pub use plan::{PlanPage, ReviewPlan, SavePlan};
 
 use crate::i18n::{duration_text, Msg};
 use crate::records::IncidentSummary;
@@ -49,4 +51,20 @@ pub fn DeadlineBadge(incident: IncidentSummary) -> impl IntoView {
 pub fn StateBadge(state: crate::domain::IncidentState) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     view! { <span class=format!("state state-{state}")>{viewer.t(Msg::state(state))}</span> }
+}
+
+/// Where a rollback plan stands: awaiting approvals (with the count), ready, or rejected.
+#[component]
+pub fn PlanStatusBadge(status: crate::domain::plan::PlanStatus) -> impl IntoView {
+    use crate::domain::plan::PlanStatus;
+    let viewer = expect_context::<Viewer>();
+    let (class, text) = match status {
+        PlanStatus::AwaitingApproval { have, need } => (
+            "awaiting",
+            Msg::PlanStatusAwaiting.fill(viewer.lang, format!("{have}/{need}")),
+        ),
+        PlanStatus::Ready => ("ready", viewer.t(Msg::PlanStatusReady).to_owned()),
+        PlanStatus::Rejected => ("rejected", viewer.t(Msg::PlanStatusRejected).to_owned()),
+    };
+    view! { <span class=format!("plan-status plan-{class}")>{text}</span> }
 }
