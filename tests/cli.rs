@@ -10,7 +10,7 @@ async fn database_url(pool: &PgPool) -> String {
         .fetch_one(pool)
         .await
         .unwrap();
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
+    let base = database_server_url();
     let (server, _) = base.rsplit_once('/').expect("DATABASE_URL has a database");
     format!("{server}/{db}")
 }

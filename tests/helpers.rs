@@ -13,6 +13,13 @@ use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The PostgreSQL server the tests use: scripts/test sets DATABASE_URL; run by hand, the
+/// machine's own server is the default.
+pub fn database_server_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
 /// A database of the test's own on the server of `DATABASE_URL`, empty (spawn_app migrates it).
 ///
 /// Made with a connection of its own rather than through `#[sqlx::test]`, whose master pool is
@@ -25,7 +32,7 @@ pub async fn test_database() -> PgPool {
     static SEQUENCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
-    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
+    let url = database_server_url();
     let server = PgConnectOptions::from_str(&url).expect("DATABASE_URL parses");
     let mut admin = server.connect().await.expect("the test server answers");
     let pid = std::process::id();

@@ -97,8 +97,12 @@ fn expected(
         Act::Step(_) => undecided.then_some(S::Evaluating),
         Act::DecideRollback => (undecided && decider && first_three).then_some(S::Decided),
         Act::DecideFixForward => (undecided && decider && first_three).then_some(S::FixForward),
-        Act::Cancel => (decider && matches!(state, S::Detected | S::Evaluating | S::Decided))
-            .then_some(S::Cancelled),
+        Act::Cancel => (decider
+            && matches!(
+                state,
+                S::Detected | S::Evaluating | S::Decided | S::AwaitingApproval
+            ))
+        .then_some(S::Cancelled),
     }
 }
 

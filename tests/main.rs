@@ -8,4 +8,5 @@ mod embedded_postgres;
 mod environments;
 mod helpers;
 mod incidents;
+mod plans;
 mod security;

@@ -122,8 +122,14 @@ pub struct EnvironmentOverview {
 /// Where a plan's steps run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RunsOn {
-    Local { root: String },
-    Ssh { user: String, host: String, port: u16 },
+    Local {
+        root: String,
+    },
+    Ssh {
+        user: String,
+        host: String,
+        port: u16,
+    },
 }
 
 /// Whether a verdict counts toward the plan as it is now.

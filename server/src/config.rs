@@ -1,7 +1,7 @@
 //! Settings: defaults, then an optional TOML file, then environment variables (`RBD_*`, and
 //! `DATABASE_URL`). Every setting is documented in the README's table.
-use app::domain::plan::ApprovalPolicy;
 use app::backend::SignInPolicy;
+use app::domain::plan::ApprovalPolicy;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};

@@ -103,7 +103,8 @@ pub(crate) async fn lock(
     .fetch_optional(&mut **tx)
     .await?;
     let (state, rollback, has_plan) = row.ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
-    let state = IncidentState::parse(&state).ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
+    let state =
+        IncidentState::parse(&state).ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
     let steps: Vec<String> =
         sqlx::query_scalar("SELECT step FROM incident_steps WHERE incident_id = $1")
             .bind(id)
@@ -114,7 +115,9 @@ pub(crate) async fn lock(
             .iter()
             .filter_map(|s| ValidationStep::parse(s))
             .collect(),
-        rollback: rollback.as_deref().and_then(crate::domain::RollbackType::parse),
+        rollback: rollback
+            .as_deref()
+            .and_then(crate::domain::RollbackType::parse),
         has_plan,
     };
     Ok((state, facts))
@@ -136,7 +139,14 @@ pub(crate) async fn set_state(
         .bind(to.as_str())
         .execute(&mut **tx)
         .await?;
-    append_event(tx, id, actor, "state_changed", json!({ "from": from, "to": to })).await
+    append_event(
+        tx,
+        id,
+        actor,
+        "state_changed",
+        json!({ "from": from, "to": to }),
+    )
+    .await
 }
 
 pub(crate) async fn append_event(

@@ -4,7 +4,9 @@ use crate::backend::error::FieldErrors;
 use crate::backend::{environments, incidents, AppError};
 use crate::domain::environment::{EnvironmentConfig, Target};
 use crate::domain::lifecycle;
-use crate::domain::plan::{check_review, status, ApprovalPolicy, PlanStatus, Review, ReviewRefusal, Verdict};
+use crate::domain::plan::{
+    check_review, status, ApprovalPolicy, PlanStatus, Review, ReviewRefusal, Verdict,
+};
 use crate::domain::runbook::{self, BackupChoice, Step};
 use crate::domain::{Action, RollbackType};
 use crate::i18n::{Msg, Text};
@@ -20,11 +22,13 @@ use uuid::Uuid;
 
 pub use crate::domain::plan::{DefaultsProblem, PlanDefaults};
 
-/// A hash over everything that will run: the environment and every step with its arguments.
-/// Any change to the plan gives another fingerprint, which voids the approvals given before.
-pub fn fingerprint(environment: Uuid, steps: &[Step]) -> String {
+/// A hash over everything that will run — the environment and every step with its
+/// arguments — and the plan's revision. Any edit gives another fingerprint, which voids the
+/// approvals given before, even an edit that comes back to an earlier version.
+pub fn fingerprint(environment: Uuid, revision: i32, steps: &[Step]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(environment.as_bytes());
+    hasher.update(revision.to_be_bytes());
     // serde_json writes struct fields in declaration order: the same plan, the same bytes.
     hasher.update(serde_json::to_vec(steps).unwrap_or_default());
     hasher
@@ -50,21 +54,22 @@ mod tests {
                 release_dir: "/var/www/taskflow/releases/2025-10-16_153012".into(),
             },
         }];
-        let same = fingerprint(env, &steps.clone());
-        assert_eq!(fingerprint(env, &steps), same);
+        let same = fingerprint(env, 1, &steps.clone());
+        assert_eq!(fingerprint(env, 1, &steps), same);
+        assert_ne!(fingerprint(env, 2, &steps), same, "another revision");
         assert_eq!(same.len(), 64);
         let mut other = steps.clone();
         other[0].operation = Operation::SwitchRelease {
             link: "/var/www/taskflow/current".into(),
             release_dir: "/var/www/taskflow/releases/2025-10-15_091844".into(),
         };
-        assert_ne!(fingerprint(env, &other), same, "another release");
+        assert_ne!(fingerprint(env, 1, &other), same, "another release");
         assert_ne!(
-            fingerprint(Uuid::from_u128(8), &steps),
+            fingerprint(Uuid::from_u128(8), 1, &steps),
             same,
             "another environment"
         );
-        assert_ne!(fingerprint(env, &[]), same, "a step less");
+        assert_ne!(fingerprint(env, 1, &[]), same, "a step less");
     }
 }
 
@@ -214,7 +219,9 @@ pub fn parse_manual_steps(typed: &str) -> Option<Vec<String>> {
         .collect();
     let ok = !steps.is_empty()
         && steps.len() <= MAX_MANUAL_STEPS
-        && steps.iter().all(|s| s.chars().count() <= MAX_MANUAL_STEP_LEN);
+        && steps
+            .iter()
+            .all(|s| s.chars().count() <= MAX_MANUAL_STEP_LEN);
     ok.then_some(steps)
 }
 
@@ -355,18 +362,21 @@ pub async fn save(
         .await?
         .ok_or(AppError::Refused(Msg::UnknownEnvironment.into()))?;
     let checked = check_input(&mut tx, environment, &config, kind, input).await?;
-    let fingerprint = fingerprint(environment, &checked.steps);
     let steps = serde_json::to_value(&checked.steps)
         .map_err(|e| AppError::Internal(format!("plan steps: {e}")))?;
-    let existing: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, fingerprint FROM plans WHERE incident_id = $1 FOR UPDATE",
-    )
-    .bind(incident)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if existing.as_ref().is_some_and(|(_, f)| *f == fingerprint) {
+    let existing: Option<(i32, serde_json::Value)> =
+        sqlx::query_as("SELECT revision, steps FROM plans WHERE incident_id = $1 FOR UPDATE")
+            .bind(incident)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if existing
+        .as_ref()
+        .is_some_and(|(_, before)| *before == steps)
+    {
         return Err(AppError::Refused(Msg::PlanUnchanged.into()));
     }
+    let revision = existing.map_or(1, |(revision, _)| revision + 1);
+    let fingerprint = fingerprint(environment, revision, &checked.steps);
     let (backup_file, backup_sha, backup_taken_at) = match &checked.backup {
         Some((choice, taken)) => (
             Some(choice.file_name.clone()),
@@ -375,18 +385,17 @@ pub async fn save(
         ),
         None => (None, None, None),
     };
-    let revision: i32 = sqlx::query_scalar(
+    sqlx::query(
         "INSERT INTO plans (incident_id, environment_id, rollback_type, from_release,
                             target_release, backup_file, backup_sha256, backup_taken_at, steps,
-                            fingerprint, requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                            fingerprint, requested_by, revision)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (incident_id) DO UPDATE SET
              from_release = EXCLUDED.from_release, target_release = EXCLUDED.target_release,
              backup_file = EXCLUDED.backup_file, backup_sha256 = EXCLUDED.backup_sha256,
              backup_taken_at = EXCLUDED.backup_taken_at, steps = EXCLUDED.steps,
              fingerprint = EXCLUDED.fingerprint, requested_by = EXCLUDED.requested_by,
-             revision = plans.revision + 1, updated_at = now()
-         RETURNING revision",
+             revision = EXCLUDED.revision, updated_at = now()",
     )
     .bind(incident)
     .bind(environment)
@@ -399,7 +408,8 @@ pub async fn save(
     .bind(steps)
     .bind(&fingerprint)
     .bind(actor.id)
-    .fetch_one(&mut *tx)
+    .bind(revision)
+    .execute(&mut *tx)
     .await?;
     incidents::append_event(
         &mut tx,

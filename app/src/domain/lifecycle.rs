@@ -203,3 +203,87 @@ pub fn check(
 pub fn may_act(roles: &Roles) -> bool {
     roles.iter().any(|r| r != Role::Viewer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(rollback: Option<RollbackType>, has_plan: bool) -> Facts {
+        Facts {
+            rollback,
+            has_plan,
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn plans_follow_a_rollback_decision() {
+        use IncidentState as S;
+        let lead = Roles::parse(["tech_lead"]).unwrap();
+        let dev = Roles::parse(["developer"]).unwrap();
+        let db = facts(Some(RollbackType::ApplicationDatabase), false);
+        let app = facts(Some(RollbackType::Application), false);
+        let system = facts(Some(RollbackType::System), false);
+        // A restore and a system rollback wait for approvals; an application rollback does not.
+        assert_eq!(
+            check(S::Decided, Action::PreparePlan, &lead, &db),
+            Ok(S::AwaitingApproval)
+        );
+        assert_eq!(
+            check(S::Decided, Action::PreparePlan, &lead, &system),
+            Ok(S::AwaitingApproval)
+        );
+        assert_eq!(
+            check(S::Decided, Action::PreparePlan, &lead, &app),
+            Ok(S::Decided)
+        );
+        assert_eq!(
+            check(S::Decided, Action::PreparePlan, &dev, &db),
+            Err(Refusal::NotADecider)
+        );
+        assert_eq!(
+            check(
+                S::FixForward,
+                Action::PreparePlan,
+                &lead,
+                &facts(None, false)
+            ),
+            Err(Refusal::WrongState(S::FixForward))
+        );
+        assert_eq!(
+            check(S::Evaluating, Action::PreparePlan, &lead, &db),
+            Err(Refusal::WrongState(S::Evaluating))
+        );
+        let with_plan = facts(Some(RollbackType::ApplicationDatabase), true);
+        assert_eq!(
+            check(S::AwaitingApproval, Action::PreparePlan, &lead, &with_plan),
+            Err(Refusal::PlanExists)
+        );
+        assert_eq!(
+            check(S::Decided, Action::RevisePlan, &lead, &db),
+            Err(Refusal::NoPlan)
+        );
+        assert_eq!(
+            check(S::AwaitingApproval, Action::RevisePlan, &lead, &with_plan),
+            Ok(S::AwaitingApproval)
+        );
+        assert_eq!(
+            check(S::AwaitingApproval, Action::ReviewPlan, &lead, &with_plan),
+            Ok(S::AwaitingApproval)
+        );
+        assert_eq!(
+            check(S::Executing, Action::RevisePlan, &lead, &with_plan),
+            Err(Refusal::WrongState(S::Executing)),
+            "no edits once it runs"
+        );
+        assert_eq!(
+            check(
+                S::Decided,
+                Action::ReviewPlan,
+                &lead,
+                &facts(Some(RollbackType::Application), true)
+            ),
+            Err(Refusal::WrongState(S::Decided))
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! The rules of rollback plans and their approvals (§5.1, DESIGN.md "Rollback plans and
 //! approvals"), as pure functions over the facts: the server calls them inside the transaction
 //! that holds the plan's row lock, the pages call them to show only what may be done.
-use crate::domain::{RollbackType, Roles};
+use crate::domain::{Roles, RollbackType};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -13,8 +13,8 @@ use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "load_incident")]
 pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnError> {
-    use crate::backend::{incidents, RequestCtx};
     use crate::backend::plans;
+    use crate::backend::{incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.user()?;
     let pool = &ctx.state.pool;

@@ -147,7 +147,9 @@ fn PlanView(incident: i64, plan: PlanRecord, state: IncidentState) -> impl IntoV
     let t = move |m: Msg| m.text(lang);
     let runs_on = plan.runs_on.clone().map(|r| match r {
         RunsOn::Local { root } => Msg::RunsOnLocal.fill(lang, root),
-        RunsOn::Ssh { user, host, port } => Msg::RunsOnSsh.fill(lang, format!("{user}@{host}:{port}")),
+        RunsOn::Ssh { user, host, port } => {
+            Msg::RunsOnSsh.fill(lang, format!("{user}@{host}:{port}"))
+        }
     });
     let release_reason = plan.target_release.as_ref().map(|_| t(Msg::ReleaseReason));
     let backup = plan.backup_file.clone().map(|file| {
@@ -300,7 +302,8 @@ fn Approvals(incident: i64, plan: PlanRecord, state: IncidentState) -> impl Into
             .is_ok()
     });
     let own = user.as_ref().is_some_and(|u| u.id == plan.requested_by);
-    let form = may_review.then(|| view! { <ReviewForm incident=incident fingerprint=plan.fingerprint.clone()/> });
+    let form = may_review
+        .then(|| view! { <ReviewForm incident=incident fingerprint=plan.fingerprint.clone()/> });
     let own_note = own.then(|| view! { <p class="muted">{t(Msg::CannotApproveOwnPlan)}</p> });
     view! {
         <section class="card" id="approvals">
@@ -500,8 +503,8 @@ pub async fn review_plan(
     let back = format!("/incidents/{incident_id}/plan");
     let outcome = async {
         let user = ctx.user()?;
-        let verdict = Verdict::parse(&verdict)
-            .ok_or(AppError::Refused(Msg::InternalError.into()))?;
+        let verdict =
+            Verdict::parse(&verdict).ok_or(AppError::Refused(Msg::InternalError.into()))?;
         let comment = comment.trim();
         if comment.chars().count() > 5000 {
             return Err(AppError::field("comment", Msg::TextTooLong));
@@ -527,6 +530,7 @@ pub async fn review_plan(
         ))
     }
     .await;
-    let post = FormPost::new(form_key(incident_id, "review"), back.clone()).keep("comment", &comment);
+    let post =
+        FormPost::new(form_key(incident_id, "review"), back.clone()).keep("comment", &comment);
     ctx.finish(post, outcome).await
 }

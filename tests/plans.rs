@@ -1,0 +1,563 @@
+//! Rollback plans and the two-person approval of database restores (issue 4, §5.1).
+use crate::helpers::*;
+use app::backend::plans::{self, PlanChange, PlanInput};
+use app::domain::plan::{ApprovalPolicy, PlanStatus, Verdict};
+use app::viewer::SignedInUser;
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+
+pub const DB_BACKUP: &str = "db_backup_20251017_103000.sql.gz";
+pub const PREVIOUS: &str = "2025-10-16_153012";
+pub const OLDER: &str = "2025-10-15_091844";
+
+/// The procedure's scenario on a real sandbox target, inventoried, with the v1.2.0 incident
+/// decided for a rollback of type `kind`.
+pub struct Scenario {
+    pub app: TestApp,
+    pub incident: i64,
+    pub environment: uuid::Uuid,
+    pub sandbox: tempfile::TempDir,
+}
+
+pub async fn scenario(kind: &str) -> Scenario {
+    let app = spawn_app(test_database().await).await;
+    server::demo::seed(&app.pool).await.unwrap();
+    let sandbox = tempfile::tempdir().unwrap();
+    server::demo::build_sandbox(sandbox.path()).unwrap();
+    server::demo::seed_scenario(&app.pool, sandbox.path())
+        .await
+        .unwrap();
+    let (incident, environment): (i64, uuid::Uuid) =
+        sqlx::query_as("SELECT id, environment_id FROM incidents WHERE state = 'decided'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE incidents SET rollback_type = $2 WHERE id = $1")
+        .bind(incident)
+        .bind(kind)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    app::backend::inventory::refresh(&app.pool, environment)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    Scenario {
+        app,
+        incident,
+        environment,
+        sandbox,
+    }
+}
+
+impl Scenario {
+    pub async fn user(&self, email: &str) -> SignedInUser {
+        let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap();
+        app::backend::accounts::find(&self.app.pool, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .signed_in()
+    }
+
+    pub async fn browser(&self, email: &str) -> Browser {
+        let browser = Browser::new();
+        let (to, _) = browser
+            .sign_in(&self.app, email, server::demo::DEMO_PASSWORD)
+            .await;
+        assert_ne!(to, "/login", "{email} signs in");
+        browser
+    }
+
+    pub fn plan_page(&self) -> String {
+        format!("/incidents/{}/plan", self.incident)
+    }
+
+    pub async fn prepare(&self, by: &SignedInUser, target: &str) -> String {
+        plans::save(
+            &self.app.pool,
+            by,
+            self.incident,
+            PlanChange::Prepare,
+            &PlanInput {
+                target_release: target.into(),
+                backup: DB_BACKUP.into(),
+                manual_steps: String::new(),
+            },
+        )
+        .await
+        .expect("plan prepared")
+    }
+
+    pub async fn revise(&self, by: &SignedInUser, target: &str) -> String {
+        plans::save(
+            &self.app.pool,
+            by,
+            self.incident,
+            PlanChange::Revise,
+            &PlanInput {
+                target_release: target.into(),
+                backup: DB_BACKUP.into(),
+                manual_steps: String::new(),
+            },
+        )
+        .await
+        .expect("plan revised")
+    }
+
+    pub async fn review(
+        &self,
+        by: &SignedInUser,
+        verdict: Verdict,
+        seen: &str,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<PlanStatus, String> {
+        plans::review(
+            &self.app.pool,
+            ApprovalPolicy::default(),
+            by,
+            self.incident,
+            verdict,
+            seen,
+            "",
+            at,
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))
+    }
+
+    pub async fn state(&self) -> String {
+        sqlx::query_scalar("SELECT state FROM incidents WHERE id = $1")
+            .bind(self.incident)
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap()
+    }
+}
+
+pub const CLAIRE: &str = "claire.dubois@taskflow.example"; // tech lead
+pub const MARC: &str = "marc.lefevre@taskflow.example"; // project manager
+pub const SOPHIE: &str = "sophie.martin@taskflow.example"; // sysadmin
+pub const JULIEN: &str = "julien.moreau@taskflow.example"; // senior developer on call
+pub const THOMAS: &str = "thomas.bernard@taskflow.example"; // developer
+pub const PAUL: &str = "paul.roux@taskflow.example"; // viewer
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_plan_shows_its_defaults_steps_fingerprint_and_the_data_loss() {
+    let s = scenario("application_database").await;
+    let claire = s.browser(CLAIRE).await;
+    let page = s.plan_page();
+
+    // The form proposes the previous release and the backup before the v1.2.0 deployment.
+    let (status, html) = claire.page(&s.app, &page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(
+            r#"<option value="{PREVIOUS}" selected>{PREVIOUS} (proposée)</option>"#
+        )),
+        "{html}"
+    );
+    assert!(html.contains(DB_BACKUP), "{html}");
+    assert!(
+        !html.contains(r#"<option value="2025-10-17_104523""#),
+        "the current release is not offered"
+    );
+
+    let (to, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/save_plan",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("change", "prepare"),
+                ("target_release", PREVIOUS),
+                ("backup", DB_BACKUP),
+            ],
+        )
+        .await;
+    assert_eq!(to, page);
+    assert!(html.contains("Plan préparé."), "{html}");
+    assert_eq!(s.state().await, "awaiting_approval");
+    // The dry run: every step in order with its exact command, on the sandbox target.
+    let root = s.sandbox.path().display().to_string();
+    for expected in [
+        "echo 'Application en maintenance. Retour prévu dans 15 minutes.' &gt; /var/www/taskflow/current/public/maintenance.html",
+        "gzip -t /var/backups/taskflow/db_backup_20251017_103000.sql.gz",
+        "gunzip -c /var/backups/taskflow/db_backup_20251017_103000.sql.gz | mariadb -h 127.0.0.1 -P 3306",
+        "ln -s /var/www/taskflow/releases/2025-10-16_153012 /var/www/taskflow/current.rollback-desk-next &amp;&amp; mv -T",
+        "rm -f /var/www/taskflow/current/public/maintenance.html",
+        &root,
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
+    let steps = html.matches("<pre><code>").count();
+    assert_eq!(steps, 13, "the 13 steps of §5.2 around §4.2");
+    let fingerprint: String = sqlx::query_scalar("SELECT fingerprint FROM plans")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert!(html.contains(&fingerprint));
+    // §5.1: the backup's time (Paris) and the span that will be lost.
+    assert!(
+        html.contains("perte de toutes les données créées ou modifiées depuis la sauvegarde du 17/10/2025 10:30"),
+        "{html}"
+    );
+    assert!(html.contains("Période perdue à ce jour"));
+    assert!(
+        html.contains("En attente d&#x27;approbation : 0/2")
+            || html.contains("En attente d'approbation : 0/2")
+    );
+    // The requester sees why there is no approve button for them.
+    assert!(!html.contains(r#"id="approve""#));
+    assert!(html.contains("Vous avez préparé ce plan"));
+
+    // A revision with another release: a new fingerprint, revision 2.
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/save_plan",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("change", "revise"),
+                ("target_release", OLDER),
+                ("backup", DB_BACKUP),
+            ],
+        )
+        .await;
+    assert!(html.contains("Plan modifié"), "{html}");
+    let (revision, second): (i32, String) =
+        sqlx::query_as("SELECT revision, fingerprint FROM plans")
+            .fetch_one(&s.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(revision, 2);
+    assert_ne!(second, fingerprint);
+
+    // The same values again: nothing changed, said so.
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/save_plan",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("change", "revise"),
+                ("target_release", OLDER),
+                ("backup", DB_BACKUP),
+            ],
+        )
+        .await;
+    assert!(
+        html.contains("Rien n&#x27;a changé") || html.contains("Rien n'a changé"),
+        "{html}"
+    );
+
+    // Bad input: an unknown release, a path, a backup taken after the deployment.
+    std::fs::write(
+        s.sandbox
+            .path()
+            .join("var/backups/taskflow/db_backup_20251017_120000.sql.gz"),
+        b"late",
+    )
+    .unwrap();
+    app::backend::inventory::refresh(&s.app.pool, s.environment)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/save_plan",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("change", "revise"),
+                ("target_release", "../../etc"),
+                ("backup", "db_backup_20251017_120000.sql.gz"),
+            ],
+        )
+        .await;
+    assert!(
+        html.contains("Choisissez une release de l&#x27;inventaire")
+            || html.contains("Choisissez une release de l'inventaire"),
+        "{html}"
+    );
+    assert!(
+        html.contains("prise avant le déploiement défectueux"),
+        "{html}"
+    );
+    let unchanged: i32 = sqlx::query_scalar("SELECT revision FROM plans")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(unchanged, 2, "nothing half-written");
+
+    // Events: prepared, revised, and the move to awaiting_approval.
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "SELECT kind FROM incident_events WHERE kind LIKE 'plan_%' OR details->>'to' = 'awaiting_approval' ORDER BY id",
+    )
+    .fetch_all(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(kinds, ["plan_prepared", "state_changed", "plan_revised"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_backup_before_the_deployment_there_is_no_database_plan() {
+    let s = scenario("application_database").await;
+    for entry in std::fs::read_dir(s.sandbox.path().join("var/backups/taskflow")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    app::backend::inventory::refresh(&s.app.pool, s.environment)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let claire = s.browser(CLAIRE).await;
+    let (_, html) = claire.page(&s.app, &s.plan_page()).await;
+    assert!(
+        html.contains("Aucune sauvegarde n&#x27;a été prise avant le déploiement de v1.2.0")
+            || html.contains("Aucune sauvegarde n'a été prise avant le déploiement de v1.2.0"),
+        "{html}"
+    );
+    assert!(!html.contains("/api/save_plan"), "no form");
+    // A forged post is refused with the same reason.
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &s.plan_page(),
+            "/api/save_plan",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("change", "prepare"),
+                ("target_release", PREVIOUS),
+                ("backup", DB_BACKUP),
+            ],
+        )
+        .await;
+    assert!(html.contains("prise avant le déploiement"), "{html}");
+    let plans: i64 = sqlx::query_scalar("SELECT count(*) FROM plans")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(plans, 0);
+    assert_eq!(s.state().await, "decided");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_approval_rules_each_one() {
+    let s = scenario("application_database").await;
+    let (claire, marc, sophie, julien, thomas, paul) = (
+        s.user(CLAIRE).await,
+        s.user(MARC).await,
+        s.user(SOPHIE).await,
+        s.user(JULIEN).await,
+        s.user(THOMAS).await,
+        s.user(PAUL).await,
+    );
+    // Only §2.2 roles prepare a plan.
+    let refused = plans::save(
+        &s.app.pool,
+        &thomas,
+        s.incident,
+        PlanChange::Prepare,
+        &PlanInput {
+            target_release: PREVIOUS.into(),
+            backup: DB_BACKUP.into(),
+            manual_steps: String::new(),
+        },
+    )
+    .await;
+    assert!(
+        format!("{refused:?}").contains("OnlyDecidersMay"),
+        "{refused:?}"
+    );
+
+    let t0 = Utc::now();
+    let f1 = s.prepare(&claire, PREVIOUS).await;
+    let approve = Verdict::Approved;
+    // The requester can't approve their own plan.
+    let own = s.review(&claire, approve, &f1, t0).await;
+    assert!(own.unwrap_err().contains("CannotApproveOwnPlan"));
+    // A user without a §2.2 role, and a read-only account.
+    let dev = s.review(&thomas, approve, &f1, t0).await;
+    assert!(dev.unwrap_err().contains("OnlyDecidersMay"), "developer");
+    let viewer = s.review(&paul, approve, &f1, t0).await;
+    assert!(viewer.unwrap_err().contains("ReadOnlyAccount"), "viewer");
+    // One approval of two; the same user twice counts once (refused).
+    assert_eq!(
+        s.review(&marc, approve, &f1, t0).await,
+        Ok(PlanStatus::AwaitingApproval { have: 1, need: 2 })
+    );
+    let twice = s.review(&marc, approve, &f1, t0).await;
+    assert!(twice.unwrap_err().contains("AlreadyReviewed"));
+    // Expiry: 61 minutes later Marc's approval no longer counts.
+    let later = t0 + Duration::minutes(61);
+    assert_eq!(
+        s.review(&sophie, approve, &f1, later).await,
+        Ok(PlanStatus::AwaitingApproval { have: 1, need: 2 }),
+        "Marc's approval expired"
+    );
+    // A revision voids the approvals given before.
+    let f2 = s.revise(&claire, OLDER).await;
+    assert_ne!(f1, f2);
+    let stale = s.review(&julien, approve, &f1, later).await;
+    assert!(stale.unwrap_err().contains("PlanChangedSinceRead"));
+    assert_eq!(
+        s.review(&julien, approve, &f2, later).await,
+        Ok(PlanStatus::AwaitingApproval { have: 1, need: 2 }),
+        "Sophie's approval was on the earlier version"
+    );
+    // One rejection blocks the plan; nobody can approve it any more.
+    assert_eq!(
+        s.review(&marc, Verdict::Rejected, &f2, later).await,
+        Ok(PlanStatus::Rejected)
+    );
+    let blocked = s.review(&sophie, approve, &f2, later).await;
+    assert!(blocked.unwrap_err().contains("PlanNotAwaiting"));
+    // Revised again: two distinct approvers make it ready.
+    let f3 = s.revise(&claire, PREVIOUS).await;
+    let f3_time = later + Duration::minutes(1);
+    s.review(&sophie, approve, &f3, f3_time).await.unwrap();
+    assert_eq!(
+        s.review(&marc, approve, &f3, f3_time).await,
+        Ok(PlanStatus::Ready)
+    );
+    let ready: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM incident_events WHERE kind = 'plan_ready'")
+            .fetch_one(&s.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(ready, 1);
+    // Verdicts are history: never changed.
+    let changed = sqlx::query("UPDATE plan_reviews SET verdict = 'approved'")
+        .execute(&s.app.pool)
+        .await;
+    assert!(changed.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_plan_needs_no_second_person() {
+    let s = scenario("application").await;
+    let claire = s.user(CLAIRE).await;
+    let marc = s.user(MARC).await;
+    let fingerprint = s.prepare(&claire, PREVIOUS).await;
+    assert_eq!(s.state().await, "decided");
+    let plan = plans::load(
+        &s.app.pool,
+        ApprovalPolicy::default(),
+        s.incident,
+        Utc::now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(plan.status, PlanStatus::Ready);
+    assert_eq!(plan.steps.len(), 7, "§4.2 steps 3 to 7");
+    assert!(plan.backup_file.is_none());
+    let review = s
+        .review(&marc, Verdict::Approved, &fingerprint, Utc::now())
+        .await;
+    assert!(review.is_err(), "nothing to approve");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_approvals_never_make_a_plan_ready_with_fewer_than_two() {
+    let s = scenario("application_database").await;
+    let claire = s.user(CLAIRE).await;
+    let approvers = [
+        s.user(MARC).await,
+        s.user(SOPHIE).await,
+        s.user(JULIEN).await,
+    ];
+    let pool = s.app.pool.clone();
+    let incident = s.incident;
+    let mut fingerprint = s.prepare(&claire, PREVIOUS).await;
+    for round in 0..8 {
+        if round > 0 {
+            // Each round on a new version of the plan (alternating releases).
+            let target = if round % 2 == 1 { OLDER } else { PREVIOUS };
+            fingerprint = s.revise(&claire, target).await;
+        }
+        // Round by round: only Marc (twice at once), or Marc and Sophie, or all three, at once.
+        let who: Vec<&SignedInUser> = match round % 3 {
+            0 => vec![&approvers[0], &approvers[0]],
+            1 => vec![&approvers[0], &approvers[1], &approvers[1]],
+            _ => vec![&approvers[0], &approvers[1], &approvers[2], &approvers[2]],
+        };
+        let now = Utc::now();
+        let tasks: Vec<_> = who
+            .into_iter()
+            .map(|user| {
+                let (pool, user, seen) = (pool.clone(), user.clone(), fingerprint.clone());
+                tokio::spawn(async move {
+                    plans::review(
+                        &pool,
+                        ApprovalPolicy::default(),
+                        &user,
+                        incident,
+                        Verdict::Approved,
+                        &seen,
+                        "",
+                        now,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        for task in tasks {
+            if task.await.unwrap().is_ok() {
+                accepted += 1;
+            }
+        }
+        let distinct: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT reviewer_id) FROM plan_reviews WHERE fingerprint = $1",
+        )
+        .bind(&fingerprint)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let rows: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM plan_reviews WHERE fingerprint = $1")
+                .bind(&fingerprint)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(rows, distinct, "round {round}: nobody counted twice");
+        assert_eq!(accepted, distinct, "round {round}");
+        let status = plans::load(&pool, ApprovalPolicy::default(), incident, now)
+            .await
+            .unwrap()
+            .unwrap()
+            .status;
+        let ready_events: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM incident_events WHERE kind = 'plan_ready' AND details->>'fingerprint' = $1",
+        )
+        .bind(&fingerprint)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        match round % 3 {
+            0 => {
+                assert_eq!(distinct, 1, "round {round}");
+                assert_eq!(status, PlanStatus::AwaitingApproval { have: 1, need: 2 });
+                assert_eq!(ready_events, 0);
+            }
+            _ => {
+                // Two distinct approvals make it ready; a third comes too late and is refused.
+                assert_eq!(distinct, 2, "round {round}");
+                assert_eq!(status, PlanStatus::Ready);
+                assert_eq!(ready_events, 1);
+            }
+        }
+    }
+}
