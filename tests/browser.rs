@@ -82,14 +82,21 @@ impl Chromium {
             .unwrap();
     }
 
+    /// The element's text; retried for a while when the page is being replaced under it
+    /// (after a form post the old page's elements go stale).
     async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        let mut last = None;
+        for _ in 0..50 {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.text().await {
+                    Ok(text) => return text,
+                    Err(e) => last = Some(e),
+                },
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css}: {last:?}");
     }
 
     /// Waits (up to 10 s) until the element `css` exists and its text contains `needle`: a
@@ -304,4 +311,96 @@ async fn open_an_incident_record_the_steps_and_decide_with_javascript_off() {
     let later = with_js.text(".deadline-box .deadline").await;
     assert_ne!(first, later, "the countdown moves");
     with_js.quit().await;
+}
+
+impl Chromium {
+    async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
+        self.client.goto(&app.url("/login")).await.unwrap();
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.click("button.primary").await;
+        self.wait_text("h1", "Tableau de bord").await;
+    }
+
+    async fn sign_out(&self) {
+        self.click("button.link").await;
+        self.wait_text("[role=status]", "déconnecté").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_approve_a_database_restore_with_javascript_off() {
+    use crate::plans::{scenario, CLAIRE, MARC, PREVIOUS, SOPHIE};
+    use server::demo::DEMO_PASSWORD;
+    let s = scenario("application_database").await;
+    let claire = s.user(CLAIRE).await;
+    let fingerprint = s.prepare(&claire, PREVIOUS).await;
+    let plan_page = s.plan_page();
+
+    let browser = Chromium::start(false).await;
+    // Marc finds the plan waiting for him on his dashboard, reads it and approves.
+    browser.sign_in(&s.app, MARC, DEMO_PASSWORD).await;
+    assert!(browser
+        .text("#plans-waiting")
+        .await
+        .contains("Erreurs critiques dans le module de facturation"));
+    browser.click("#plans-waiting a").await;
+    browser.wait_text("h1", "Plan de rollback").await;
+    assert_eq!(browser.path().await, plan_page);
+    assert!(browser
+        .text("#data-loss")
+        .await
+        .contains("depuis la sauvegarde du 17/10/2025 10:30"));
+    assert!(browser.text(".fingerprint").await.contains(&fingerprint));
+    browser
+        .fill("#review-comment", "Sauvegarde vérifiée, OK")
+        .await;
+    browser.click("#approve").await;
+    browser
+        .wait_text("[role=status]", "Approbation enregistrée")
+        .await;
+    assert!(browser.text(".plan-status").await.contains("1/2"));
+    assert!(browser.text(".reviews").await.contains("Marc Lefèvre"));
+    assert!(
+        browser.client.find(Locator::Css("#approve")).await.is_err(),
+        "Marc has given his verdict"
+    );
+    browser.sign_out().await;
+
+    // Sophie approves: two distinct people, the plan is ready.
+    browser.sign_in(&s.app, SOPHIE, DEMO_PASSWORD).await;
+    browser.client.goto(&s.app.url(&plan_page)).await.unwrap();
+    browser.click("#approve").await;
+    browser.wait_text(".plan-status", "Prêt à exécuter").await;
+    browser.screenshot("plan-ready").await;
+    browser.sign_out().await;
+
+    // Claire, who prepared it, never had an approve button.
+    browser.sign_in(&s.app, CLAIRE, DEMO_PASSWORD).await;
+    browser.client.goto(&s.app.url(&plan_page)).await.unwrap();
+    browser.wait_text("h1", "Plan de rollback").await;
+    assert!(browser.client.find(Locator::Css("#approve")).await.is_err());
+    browser.quit().await;
+
+    // Her forged post is refused all the same.
+    let forged = s.browser(CLAIRE).await;
+    let (_, html) = forged
+        .submit_and_follow(
+            &s.app,
+            &plan_page,
+            "/api/review_plan",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("fingerprint", &fingerprint),
+                ("verdict", "approved"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert!(html.contains("Vous avez préparé ce plan"), "{html}");
+    let reviews: i64 = sqlx::query_scalar("SELECT count(*) FROM plan_reviews")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(reviews, 2);
 }

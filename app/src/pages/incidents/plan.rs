@@ -198,7 +198,7 @@ fn PlanView(incident: i64, plan: PlanRecord, state: IncidentState) -> impl IntoV
         })
         .collect_view();
     view! {
-        <section class="card" id="plan">
+        <section class="card facts" id="plan">
             <p><PlanStatusBadge status=plan.status.clone()/></p>
             <dl>
                 <dt>{t(Msg::RollbackKind)}</dt>
