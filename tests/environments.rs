@@ -409,3 +409,106 @@ async fn a_plan_defaults_to_the_previous_release_and_the_backup_before_the_deplo
     // An application rollback needs no backup.
     assert!(defaults(&app.pool, env, false).await.unwrap().is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_target_reads_like_a_local_one() {
+    use app::backend::inventory;
+    use app::domain::environment::Target;
+    let app = spawn_app(test_database().await).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let sshd = Sshd::start();
+    let target = tempfile::tempdir().unwrap();
+    scenario_target(target.path());
+    // Real absolute paths on the SSH host (this machine), and a relative current link.
+    let current = target.path().join("var/www/taskflow/current");
+    std::fs::remove_file(&current).unwrap();
+    std::os::unix::fs::symlink("releases/2025-10-17_104523", &current).unwrap();
+    let root = target.path().display().to_string();
+    sqlx::query(
+        "UPDATE environments SET target = 'ssh', ssh_user = $1, ssh_host = '127.0.0.1',
+             ssh_port = $2, ssh_key_path = $3, ssh_known_hosts = $4,
+             releases_dir = $5 || '/var/www/taskflow/releases',
+             current_link = $5 || '/var/www/taskflow/current',
+             backups_dir = $5 || '/var/backups/taskflow'",
+    )
+    .bind(&sshd.user)
+    .bind(i32::from(sshd.port))
+    .bind(&sshd.key_path)
+    .bind(&sshd.known_hosts)
+    .bind(&root)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let config = app::backend::environments::config(&app.pool, env)
+        .await
+        .unwrap()
+        .unwrap();
+    let over_ssh = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || inventory::read(&config))
+            .await
+            .unwrap()
+            .expect("the SSH target is read")
+    };
+    // The same folders read locally give exactly the same inventory.
+    let mut local = config.clone();
+    local.target = Target::Local { root: "/".into() };
+    let here = inventory::read(&local).unwrap();
+    assert_eq!(over_ssh, here);
+    assert_eq!(
+        over_ssh.current_release.as_deref(),
+        Some("2025-10-17_104523")
+    );
+    assert_eq!(over_ssh.releases.len(), 3);
+    assert_eq!(over_ssh.backups.len(), 2);
+    assert!(over_ssh
+        .ignored
+        .contains(&"releases/2025-10-18_000000; rm -rf".to_owned()));
+
+    // Through the page's button and the stored inventory.
+    let browser = app
+        .signed_in_browser("sophie@taskflow.example", "Sophie", &["sysadmin"])
+        .await;
+    let page = format!("/environments/{env}");
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/refresh_inventory",
+            &[("id", &env.to_string())],
+        )
+        .await;
+    assert!(html.contains("Inventaire lu."), "{html}");
+    assert!(html.contains("<code>2025-10-17_104523</code>"), "{html}");
+
+    // Another host key than the one configured: refused (no trust on first use), said so.
+    let other = Sshd::start();
+    sqlx::query("UPDATE environments SET ssh_known_hosts = $1")
+        .bind(
+            other
+                .known_hosts
+                .replace(&other.port.to_string(), &sshd.port.to_string()),
+        )
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/refresh_inventory",
+            &[("id", &env.to_string())],
+        )
+        .await;
+    assert!(
+        html.contains("Lecture de l&#x27;inventaire impossible")
+            || html.contains("Lecture de l'inventaire impossible"),
+        "{html}"
+    );
+    assert!(html.contains("Host key verification failed"), "{html}");
+    let releases: i64 = sqlx::query_scalar("SELECT count(*) FROM releases")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(releases, 3, "the previous lists are kept");
+}

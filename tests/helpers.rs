@@ -282,3 +282,86 @@ pub fn input_value(html: &str, id: &str) -> Option<String> {
     let end = tag[v..].find('"')?;
     Some(tag[v..v + end].to_owned())
 }
+
+/// A real OpenSSH server on a loopback port, for SSH targets: its own host key, one client
+/// key, key authentication only, as the user running the tests.
+pub struct Sshd {
+    child: std::process::Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+    /// The client's private key.
+    pub key_path: String,
+    /// The `known_hosts` line of this server.
+    pub known_hosts: String,
+    pub user: String,
+}
+
+impl Sshd {
+    pub fn start() -> Sshd {
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().unwrap();
+        let keygen = |name: &str| {
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.path().join(name))
+                .status()
+                .expect("ssh-keygen (openssh-client) is installed");
+            assert!(status.success());
+        };
+        keygen("host_key");
+        keygen("client_key");
+        std::fs::copy(
+            dir.path().join("client_key.pub"),
+            dir.path().join("authorized_keys"),
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = dir.path().display();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\n\
+             AuthorizedKeysFile {d}/authorized_keys\nPidFile {d}/sshd.pid\nStrictModes no\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+             PermitRootLogin prohibit-password\n"
+        );
+        std::fs::write(dir.path().join("sshd_config"), config).unwrap();
+        // sshd's privilege separation folder.
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(dir.path().join("sshd_config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sshd (openssh-server) is installed");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let host_key = std::fs::read_to_string(dir.path().join("host_key.pub")).unwrap();
+        let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_owned();
+        Sshd {
+            child,
+            port,
+            key_path: dir.path().join("client_key").display().to_string(),
+            known_hosts: format!("[127.0.0.1]:{port} {}", host_key.trim()),
+            _dir: dir,
+            user,
+        }
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

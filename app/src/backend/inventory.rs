@@ -69,8 +69,10 @@ pub enum InventoryError {
         path: String,
         source: std::io::Error,
     },
-    #[error("inventory of SSH targets runs with the runner (not available yet)")]
-    SshNotYet,
+    #[error("{0}")]
+    Ssh(#[from] crate::backend::ssh::SshError),
+    #[error("unexpected answer from the target: {0}")]
+    Garbled(String),
 }
 
 /// Where a configured absolute path lives on this machine for a local target: under its root.
@@ -82,11 +84,143 @@ pub fn local_path(root: &str, path: &str) -> PathBuf {
     Path::new(root).join(relative)
 }
 
-/// Reads the target (blocking file system work: call from `spawn_blocking`).
+/// Reads the target (blocking work: call from `spawn_blocking`).
 pub fn read(config: &EnvironmentConfig) -> Result<Inventory, InventoryError> {
-    let Target::Local { root } = &config.target else {
-        return Err(InventoryError::SshNotYet);
+    match &config.target {
+        Target::Local { root } => read_local(root, config),
+        Target::Ssh {
+            user,
+            host,
+            port,
+            key_path,
+            known_hosts,
+        } => read_ssh(
+            &crate::backend::ssh::SshTarget {
+                user: user.clone(),
+                host: host.clone(),
+                port: *port,
+                key_path: key_path.clone(),
+                known_hosts: known_hosts.clone(),
+            },
+            config,
+        ),
+    }
+}
+
+/// The script an SSH inventory runs (GNU find, readlink and sha256sum, as on the Debian and
+/// Ubuntu servers of the procedure). It prints NUL-separated records, so that no file name can
+/// pass for another record: `R type name` per release entry, `P` the releases folder resolved,
+/// `C` where `current` points and `A` that resolved (`E` when it exists), `B type name size`
+/// per backup entry, `H name sha256` per backup file.
+fn inventory_script(config: &EnvironmentConfig) -> String {
+    use crate::backend::ssh::quote;
+    format!(
+        r#"export LC_ALL=C
+r={r}; c={c}; b={b}
+find "$r" -mindepth 1 -maxdepth 1 -printf 'R\0%y\0%f\0' || exit 3
+printf 'P\0%s\0' "$(readlink -f -- "$r")"
+if [ -L "$c" ]; then
+  printf 'C\0%s\0A\0%s\0' "$(readlink -- "$c")" "$(readlink -m -- "$c")"
+  if [ -e "$c" ]; then printf 'E\0'; fi
+fi
+find "$b" -mindepth 1 -maxdepth 1 -printf 'B\0%y\0%f\0%s\0' || exit 4
+cd "$b" || exit 4
+for f in db_backup_*.sql.gz; do
+  if [ -f "$f" ]; then printf 'H\0%s\0%s\0' "$f" "$(sha256sum < "$f" | cut -d' ' -f1)"; fi
+done
+"#,
+        r = quote(&config.releases_dir),
+        c = quote(&config.current_link),
+        b = quote(&config.backups_dir),
+    )
+}
+
+fn read_ssh(
+    target: &crate::backend::ssh::SshTarget,
+    config: &EnvironmentConfig,
+) -> Result<Inventory, InventoryError> {
+    let output = target.run(&inventory_script(config), 15)?;
+    parse_records(&output.stdout)
+}
+
+/// Turns the records of [`inventory_script`] into an inventory, by the same rules as a local
+/// reading.
+fn parse_records(stdout: &[u8]) -> Result<Inventory, InventoryError> {
+    let text = String::from_utf8_lossy(stdout);
+    let mut tokens = text.split('\0');
+    let mut next = |what: &str| {
+        tokens
+            .next()
+            .map(str::to_owned)
+            .ok_or_else(|| InventoryError::Garbled(format!("missing {what}")))
     };
+    let mut inventory = Inventory::default();
+    let (mut releases_dir, mut resolved) = (None, None);
+    let mut exists = false;
+    let mut backups: Vec<(String, String, u64)> = Vec::new();
+    let mut sums: std::collections::HashMap<String, String> = Default::default();
+    loop {
+        let tag = match next("tag") {
+            Ok(tag) if tag.is_empty() => break,
+            Ok(tag) => tag,
+            Err(_) => break,
+        };
+        match tag.as_str() {
+            "R" => {
+                let (kind, name) = (next("type")?, next("name")?);
+                match parse_release_name(&name) {
+                    Some(stamp) if kind == "d" => inventory.releases.push(Release { name, stamp }),
+                    _ => inventory.ignored.push(format!("releases/{name}")),
+                }
+            }
+            "P" => releases_dir = Some(next("releases folder")?),
+            "C" => inventory.current_target = Some(next("link")?),
+            "A" => resolved = Some(next("resolved link")?),
+            "E" => exists = true,
+            "B" => {
+                let (kind, name, size) = (next("type")?, next("name")?, next("size")?);
+                let size = size
+                    .parse()
+                    .map_err(|_| InventoryError::Garbled(format!("size {size}")))?;
+                backups.push((kind, name, size));
+            }
+            "H" => {
+                let (name, sum) = (next("name")?, next("sha256")?);
+                sums.insert(name, sum);
+            }
+            other => return Err(InventoryError::Garbled(format!("record {other:?}"))),
+        }
+    }
+    inventory
+        .releases
+        .sort_by(|a, b| a.stamp.cmp(&b.stamp).then(a.name.cmp(&b.name)));
+    if inventory.current_target.is_some() {
+        inventory.current_dangling = !exists;
+        let resolved = resolved.unwrap_or_default();
+        let (parent, name) = resolved.rsplit_once('/').unwrap_or(("", &resolved));
+        let in_releases = releases_dir.as_deref() == Some(parent);
+        inventory.current_release = (in_releases
+            && inventory.releases.iter().any(|r| r.name == name))
+        .then(|| name.to_owned());
+    }
+    for (kind, name, size_bytes) in backups {
+        let sum = sums.remove(&name);
+        match (parse_backup_name(&name), sum) {
+            (Some(taken_at), Some(sha256)) if kind == "f" => inventory.backups.push(Backup {
+                file_name: name,
+                taken_at,
+                size_bytes,
+                sha256,
+            }),
+            _ => inventory.ignored.push(format!("backups/{name}")),
+        }
+    }
+    inventory.backups.sort_by_key(|b| b.taken_at);
+    inventory.ignored.sort();
+    Ok(inventory)
+}
+
+fn read_local(root: &str, config: &EnvironmentConfig) -> Result<Inventory, InventoryError> {
     let read_err = |path: &Path| {
         let path = path.display().to_string();
         move |source| InventoryError::Read { path, source }

@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod password;
 pub mod plans;
 pub mod session;
+pub mod ssh;
 pub mod state;
 
 pub use error::AppError;
