@@ -255,6 +255,13 @@ messages! {
     PlanChangedSinceRead => "Le plan a changé depuis que vous l'avez lu : relisez-le avant de donner votre avis.", "The plan changed since you read it: read it again before giving your verdict.";
     AlreadyReviewed => "Vous avez déjà donné votre avis sur cette version du plan.", "You already gave your verdict on this version of the plan.";
     PlanNotAwaiting => "Ce plan n'attend plus d'approbation.", "This plan no longer awaits approval.";
+    PlanNotReady => "Le plan n'a pas ce qu'il lui faut : approbations manquantes, expirées ou rejet.", "The plan does not have what it needs: approvals missing, expired, or a rejection.";
+    EnvironmentBusy => "Une autre exécution occupe cet environnement : terminez-la ou abandonnez-la d'abord.", "Another execution holds this environment: finish or abort it first.";
+    NoExecution => "Il n'y a pas d'exécution pour cet incident.", "There is no execution for this incident.";
+    ExecutionNotInThisStatus => "Impossible dans l'état actuel de l'exécution ({n}).", "Not possible in the execution's current status ({n}).";
+    NoSuchStep => "Cette étape n'existe pas.", "There is no such step.";
+    CancelAlreadyAsked => "L'arrêt est déjà demandé : il aura lieu à la fin de l'étape en cours.", "Stopping is already asked: it happens when the running step ends.";
+    NotAManualStep => "L'exécution n'attend pas d'étape manuelle.", "The execution is not waiting for a manual step.";
     PlanTitle => "Plan de rollback", "Rollback plan";
     RollbackKind => "Type de rollback", "Rollback type";
     PreparePlan => "Préparer le plan", "Prepare the plan";

@@ -206,3 +206,36 @@ pub struct PlanPage {
     pub plan: Option<PlanRecord>,
     pub choices: PlanChoices,
 }
+
+/// One attempt at a step of an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepAttempt {
+    pub position: usize,
+    pub attempt: i32,
+    pub status: crate::domain::execution::StepStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub exit_code: Option<i32>,
+    /// The tail of stdout and stderr.
+    pub output: String,
+    /// Who ticked a manual step or recorded a decision on it.
+    pub done_by: Option<String>,
+    pub note: String,
+}
+
+/// An execution as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    pub id: i64,
+    pub status: crate::domain::execution::ExecutionStatus,
+    pub next_step: usize,
+    pub steps: Vec<crate::domain::runbook::Step>,
+    pub cancel_requested: bool,
+    pub fingerprint: String,
+    pub requested_by: String,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Every attempt, by step then attempt.
+    pub attempts: Vec<StepAttempt>,
+}

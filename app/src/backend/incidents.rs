@@ -85,6 +85,7 @@ impl From<Refusal> for AppError {
             Refusal::DecisionStepIsTheDecision => Text::plain(Msg::DecisionStepIsTheDecision),
             Refusal::PlanExists => Text::plain(Msg::PlanExists),
             Refusal::NoPlan => Text::plain(Msg::NoPlanYet),
+            Refusal::PlanNotReady => Text::plain(Msg::PlanNotReady),
         };
         AppError::Refused(text)
     }
@@ -119,6 +120,8 @@ pub(crate) async fn lock(
             .as_deref()
             .and_then(crate::domain::RollbackType::parse),
         has_plan,
+        // Counted where it matters, under the plan's lock (see executions::start).
+        plan_ready: false,
     };
     Ok((state, facts))
 }

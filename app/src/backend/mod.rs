@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod deployments;
 pub mod environments;
 pub mod error;
+pub mod executions;
 pub mod form;
 pub mod incidents;
 pub mod inventory;

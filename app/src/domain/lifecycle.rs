@@ -63,6 +63,12 @@ pub enum Action {
     RevisePlan,
     /// Approve or reject the plan (the approval rules are in [`crate::domain::plan`]).
     ReviewPlan,
+    /// Start executing the ready plan.
+    Execute,
+    /// Cancel, retry, resume, or tick a manual step of the running execution.
+    ControlExecution,
+    /// Give the execution up: back to the plan.
+    AbortExecution,
 }
 
 /// Why an action is refused; each has a message for the user.
@@ -83,6 +89,8 @@ pub enum Refusal {
     PlanExists,
     /// There is no plan yet.
     NoPlan,
+    /// The plan lacks approvals, or was rejected.
+    PlanNotReady,
 }
 
 /// The facts of the incident that rules depend on.
@@ -92,6 +100,8 @@ pub struct Facts {
     /// The rollback type decided, if the decision was a rollback.
     pub rollback: Option<RollbackType>,
     pub has_plan: bool,
+    /// The plan has what it needs (approvals valid now, for its current fingerprint).
+    pub plan_ready: bool,
 }
 
 /// Whether someone holding `roles` may take `action` on an incident in `state`, and the state
@@ -184,6 +194,35 @@ pub fn check(
             }
             Ok(state)
         }
+        Action::Execute => {
+            if !matches!(state, S::Decided | S::AwaitingApproval) || facts.rollback.is_none() {
+                return Err(Refusal::WrongState(state));
+            }
+            if !roles.may_decide_rollback() {
+                return Err(Refusal::NotADecider);
+            }
+            if !facts.has_plan {
+                return Err(Refusal::NoPlan);
+            }
+            if !facts.plan_ready {
+                return Err(Refusal::PlanNotReady);
+            }
+            Ok(S::Executing)
+        }
+        Action::ControlExecution | Action::AbortExecution => {
+            if state != S::Executing {
+                return Err(Refusal::WrongState(state));
+            }
+            if !roles.may_decide_rollback() {
+                return Err(Refusal::NotADecider);
+            }
+            Ok(match (action, facts.rollback) {
+                // Aborted: the plan waits again (approvals are checked anew at the next start).
+                (Action::AbortExecution, Some(kind)) if needs_approvals(kind) => S::AwaitingApproval,
+                (Action::AbortExecution, _) => S::Decided,
+                _ => S::Executing,
+            })
+        }
         Action::Cancel => {
             if !matches!(
                 state,
@@ -196,6 +235,29 @@ pub fn check(
             }
             Ok(S::Cancelled)
         }
+    }
+}
+
+/// The runner's own transition: the execution succeeded, verification (§6) begins.
+pub fn execution_succeeded(state: IncidentState) -> Result<IncidentState, Refusal> {
+    match state {
+        IncidentState::Executing => Ok(IncidentState::Verifying),
+        other => Err(Refusal::WrongState(other)),
+    }
+}
+
+/// The execution ended without success (aborted, cancelled): the incident goes back to its
+/// plan, which waits for approvals again when it needs them.
+pub fn execution_stopped(
+    state: IncidentState,
+    rollback: Option<RollbackType>,
+) -> Result<IncidentState, Refusal> {
+    match (state, rollback) {
+        (IncidentState::Executing, Some(kind)) if needs_approvals(kind) => {
+            Ok(IncidentState::AwaitingApproval)
+        }
+        (IncidentState::Executing, _) => Ok(IncidentState::Decided),
+        (other, _) => Err(Refusal::WrongState(other)),
     }
 }
 

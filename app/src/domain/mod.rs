@@ -46,6 +46,7 @@ macro_rules! named_enum {
 pub mod account;
 pub mod deployment;
 pub mod environment;
+pub mod execution;
 pub mod incident;
 pub mod lifecycle;
 pub mod plan;

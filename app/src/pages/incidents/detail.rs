@@ -86,6 +86,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             Decision::FixForward => None,
         }),
         has_plan: incident.plan.is_some(),
+        plan_ready: incident.plan == Some(crate::domain::plan::PlanStatus::Ready),
     };
     let roles = viewer
         .user

@@ -1,0 +1,190 @@
+//! The life of an execution (DESIGN.md "The runner"): queued, claimed and run step by step by a
+//! runner, stopped at the first failed step, and what a person may do then. The server checks
+//! every request against [`check_control`] inside the transaction that holds the row lock.
+use crate::domain::Roles;
+use serde::{Deserialize, Serialize};
+
+named_enum!(ExecutionStatus {
+    Queued => "queued",
+    Running => "running",
+    Waiting => "waiting",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Cancelled => "cancelled",
+    Interrupted => "interrupted",
+    Aborted => "aborted",
+});
+
+named_enum!(StepStatus {
+    Running => "running",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Interrupted => "interrupted",
+});
+
+impl ExecutionStatus {
+    /// The environment is held: no other execution may start on it.
+    pub fn holds_environment(self) -> bool {
+        matches!(
+            self,
+            Self::Queued | Self::Running | Self::Waiting | Self::Failed | Self::Interrupted
+        )
+    }
+
+    /// Nothing more will happen to it.
+    pub fn is_over(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Cancelled | Self::Aborted)
+    }
+}
+
+/// What a person asks of an execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Control {
+    /// Stop: at once when nothing runs, else after the running step ends.
+    Cancel,
+    /// Run the failed or interrupted step again, then go on.
+    Retry,
+    /// Go on from this step (from 0), e.g. after doing the failed one by hand.
+    ResumeFrom(usize),
+    /// Give up: the environment is released; the incident goes back to its plan.
+    Abort,
+    /// A manual step (§3.3) was done, or could not be done.
+    ManualDone,
+    ManualFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ControlRefusal {
+    NotADecider,
+    WrongStatus(ExecutionStatus),
+    NoSuchStep,
+    CancelAlreadyAsked,
+}
+
+/// The execution's facts that the rules depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutionFacts {
+    pub status: ExecutionStatus,
+    pub steps: usize,
+    pub cancel_requested: bool,
+}
+
+/// What follows `control`: the new status, and whether the runner must stop after its step.
+pub fn check_control(
+    facts: ExecutionFacts,
+    control: &Control,
+    roles: &Roles,
+) -> Result<ExecutionStatus, ControlRefusal> {
+    use ExecutionStatus as S;
+    if !roles.may_decide_rollback() {
+        return Err(ControlRefusal::NotADecider);
+    }
+    let wrong = Err(ControlRefusal::WrongStatus(facts.status));
+    match control {
+        Control::Cancel => match facts.status {
+            S::Running if facts.cancel_requested => Err(ControlRefusal::CancelAlreadyAsked),
+            // The runner stops after the running step and records it.
+            S::Running => Ok(S::Running),
+            S::Queued | S::Waiting => Ok(S::Cancelled),
+            _ => wrong,
+        },
+        Control::Retry => match facts.status {
+            S::Failed | S::Interrupted => Ok(S::Queued),
+            _ => wrong,
+        },
+        Control::ResumeFrom(step) => match facts.status {
+            S::Failed | S::Interrupted if *step < facts.steps => Ok(S::Queued),
+            S::Failed | S::Interrupted => Err(ControlRefusal::NoSuchStep),
+            _ => wrong,
+        },
+        Control::Abort => match facts.status {
+            S::Failed | S::Interrupted | S::Waiting => Ok(S::Aborted),
+            _ => wrong,
+        },
+        Control::ManualDone => match facts.status {
+            S::Waiting => Ok(S::Queued),
+            _ => wrong,
+        },
+        Control::ManualFailed => match facts.status {
+            S::Waiting => Ok(S::Failed),
+            _ => wrong,
+        },
+    }
+}
+
+/// The tail of a step's output that is kept: the last `max` bytes, cut on a character boundary.
+pub fn output_tail(output: &str, max: usize) -> &str {
+    if output.len() <= max {
+        return output;
+    }
+    let mut start = output.len() - max;
+    while !output.is_char_boundary(start) {
+        start += 1;
+    }
+    &output[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(status: ExecutionStatus) -> ExecutionFacts {
+        ExecutionFacts {
+            status,
+            steps: 7,
+            cancel_requested: false,
+        }
+    }
+
+    #[test]
+    fn what_a_person_may_do_with_an_execution() {
+        use ExecutionStatus as S;
+        let lead = Roles::parse(["sysadmin"]).unwrap();
+        let qa = Roles::parse(["qa"]).unwrap();
+        assert_eq!(
+            check_control(facts(S::Failed), &Control::Retry, &qa),
+            Err(ControlRefusal::NotADecider)
+        );
+        assert_eq!(check_control(facts(S::Failed), &Control::Retry, &lead), Ok(S::Queued));
+        assert_eq!(
+            check_control(facts(S::Interrupted), &Control::ResumeFrom(3), &lead),
+            Ok(S::Queued)
+        );
+        assert_eq!(
+            check_control(facts(S::Failed), &Control::ResumeFrom(7), &lead),
+            Err(ControlRefusal::NoSuchStep)
+        );
+        assert_eq!(
+            check_control(facts(S::Succeeded), &Control::Retry, &lead),
+            Err(ControlRefusal::WrongStatus(S::Succeeded))
+        );
+        assert_eq!(check_control(facts(S::Running), &Control::Cancel, &lead), Ok(S::Running));
+        let asked = ExecutionFacts {
+            cancel_requested: true,
+            ..facts(S::Running)
+        };
+        assert_eq!(
+            check_control(asked, &Control::Cancel, &lead),
+            Err(ControlRefusal::CancelAlreadyAsked)
+        );
+        assert_eq!(check_control(facts(S::Queued), &Control::Cancel, &lead), Ok(S::Cancelled));
+        assert_eq!(
+            check_control(facts(S::Running), &Control::Abort, &lead),
+            Err(ControlRefusal::WrongStatus(S::Running)),
+            "a running step is cancelled, not abandoned midway"
+        );
+        assert_eq!(check_control(facts(S::Waiting), &Control::ManualDone, &lead), Ok(S::Queued));
+        assert_eq!(
+            check_control(facts(S::Waiting), &Control::ManualFailed, &lead),
+            Ok(S::Failed)
+        );
+    }
+
+    #[test]
+    fn the_tail_keeps_the_end_on_a_character_boundary() {
+        assert_eq!(output_tail("abc", 10), "abc");
+        assert_eq!(output_tail("abcdef", 3), "def");
+        assert_eq!(output_tail("aé", 1), "");
+        assert_eq!(output_tail("aéb", 2), "b");
+    }
+}
