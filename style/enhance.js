@@ -22,3 +22,19 @@ document.documentElement.classList.add("js");
   }
   if (document.querySelector("[data-deadline]")) { tick(); setInterval(tick, 1000); }
 })();
+
+// A running execution's page refreshes itself every 2 seconds (without JavaScript: reload).
+(function () {
+  var live = document.querySelector("[data-live-execution]");
+  if (!live) return;
+  function refresh() {
+    // Not while someone is typing a note.
+    var active = document.activeElement;
+    if (active && (active.tagName === "TEXTAREA" || active.tagName === "INPUT")) {
+      setTimeout(refresh, 2000);
+      return;
+    }
+    location.reload();
+  }
+  setTimeout(refresh, 2000);
+})();

@@ -9,4 +9,5 @@ mod environments;
 mod helpers;
 mod incidents;
 mod plans;
+mod runner;
 mod security;

@@ -190,7 +190,7 @@ async fn a_database_plan_shows_its_defaults_steps_fingerprint_and_the_data_loss(
         "echo 'Application en maintenance. Retour prévu dans 15 minutes.' &gt; /var/www/taskflow/current/public/maintenance.html",
         "gzip -t /var/backups/taskflow/db_backup_20251017_103000.sql.gz",
         "gunzip -c /var/backups/taskflow/db_backup_20251017_103000.sql.gz | mariadb -h 127.0.0.1 -P 3306",
-        "ln -s /var/www/taskflow/releases/2025-10-16_153012 /var/www/taskflow/current.rollback-desk-next &amp;&amp; mv -T",
+        "ln -s releases/2025-10-16_153012 /var/www/taskflow/current.rollback-desk-next &amp;&amp; mv -T",
         "rm -f /var/www/taskflow/current/public/maintenance.html",
         &root,
     ] {

@@ -32,6 +32,9 @@ pub struct Settings {
     pub approvals_required: u32,
     /// Minutes an approval counts for.
     pub approval_expiry_minutes: u32,
+    /// Seconds a runner holds an execution without renewing its lease; past it, the execution
+    /// is declared interrupted.
+    pub runner_lease_seconds: u32,
     /// Run the periodic tasks (overdue watcher, inventories, session clean-up). Tests turn them
     /// off and call the same functions at the moments they choose.
     pub background_tasks: bool,
@@ -54,6 +57,7 @@ impl Default for Settings {
             deploy_api_token: None,
             approvals_required: 2,
             approval_expiry_minutes: 60,
+            runner_lease_seconds: 30,
             background_tasks: true,
         }
     }

@@ -4,5 +4,6 @@ pub mod config;
 pub mod demo;
 pub mod embedded_postgres;
 pub mod overdue;
+pub mod runner;
 pub mod startup;
 pub mod web;

@@ -46,6 +46,7 @@ pub struct Application {
     session_store: PostgresStore,
     pool: PgPool,
     background_tasks: bool,
+    runner_lease: std::time::Duration,
 }
 
 impl Application {
@@ -65,6 +66,7 @@ impl Application {
             session_store,
             pool,
             background_tasks: settings.background_tasks,
+            runner_lease: std::time::Duration::from_secs(u64::from(settings.runner_lease_seconds)),
         })
     }
 
@@ -102,7 +104,12 @@ impl Application {
                 }
             }
         });
-        vec![cleanup, overdue, inventory]
+        // The runner executes queued plans (one execution at a time per server process).
+        let runner = tokio::spawn(
+            crate::runner::Runner::new(self.pool.clone(), self.runner_lease)
+                .run(std::time::Duration::from_secs(1)),
+        );
+        vec![cleanup, overdue, inventory, runner]
     }
 
     /// Serves until `shutdown` completes, then lets running requests finish.

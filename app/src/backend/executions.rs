@@ -9,7 +9,7 @@ use crate::domain::execution::{
 use crate::domain::lifecycle;
 use crate::domain::plan::{status, ApprovalPolicy, PlanStatus, Review, Verdict};
 use crate::domain::runbook::{Operation, Step};
-use crate::domain::{Action, IncidentState, RollbackType};
+use crate::domain::{Action, RollbackType};
 use crate::i18n::{Msg, Text};
 use crate::records::{ExecutionRecord, StepAttempt};
 use crate::viewer::SignedInUser;
@@ -255,7 +255,11 @@ pub async fn control(
                     .await?;
             }
             (
-                if done { "step_succeeded" } else { "step_failed" },
+                if done {
+                    "step_succeeded"
+                } else {
+                    "step_failed"
+                },
                 json!({ "execution": id, "step": position + 1, "note": note, "manual": true }),
             )
         }
@@ -664,7 +668,17 @@ pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<ExecutionRecord
         attempts: attempts
             .into_iter()
             .map(
-                |(position, attempt, status, started_at, finished_at, exit_code, output, by, note)| {
+                |(
+                    position,
+                    attempt,
+                    status,
+                    started_at,
+                    finished_at,
+                    exit_code,
+                    output,
+                    by,
+                    note,
+                )| {
                     StepAttempt {
                         position: usize::try_from(position).unwrap_or(0),
                         attempt,
@@ -680,12 +694,4 @@ pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<ExecutionRecord
             )
             .collect(),
     }))
-}
-
-/// Whether the incident is in a state where its execution page matters.
-pub fn shows_execution(state: IncidentState) -> bool {
-    !matches!(
-        state,
-        IncidentState::Detected | IncidentState::Evaluating | IncidentState::FixForward
-    )
 }

@@ -39,14 +39,20 @@ impl SshTarget {
         format!("{}@{}", self.user, self.host)
     }
 
-    /// Runs `script` on the target and returns what it printed (blocking).
-    pub fn run(&self, script: &str, timeout_seconds: u32) -> Result<Output, SshError> {
+    /// The `ssh` command that runs `script` on the target, and the known-hosts file it reads
+    /// (keep it until the command has ended).
+    pub fn command(
+        &self,
+        script: &str,
+        timeout_seconds: u32,
+    ) -> Result<(Command, tempfile::NamedTempFile), SshError> {
         // The entry lives in a file of its own for the time of the call.
         let mut known_hosts = tempfile::NamedTempFile::new().map_err(SshError::Start)?;
         known_hosts
             .write_all(format!("{}\n", self.known_hosts.trim()).as_bytes())
             .map_err(SshError::Start)?;
-        let output = Command::new("ssh")
+        let mut command = Command::new("ssh");
+        command
             .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
             .arg("-o")
             .arg(format!(
@@ -67,7 +73,14 @@ impl SshTarget {
             .arg(self.port.to_string())
             .arg("--")
             .arg(self.destination())
-            .arg(script)
+            .arg(script);
+        Ok((command, known_hosts))
+    }
+
+    /// Runs `script` on the target and returns what it printed (blocking).
+    pub fn run(&self, script: &str, timeout_seconds: u32) -> Result<Output, SshError> {
+        let (mut command, _known_hosts) = self.command(script, timeout_seconds)?;
+        let output = command
             .stdin(Stdio::null())
             .output()
             .map_err(SshError::Start)?;

@@ -145,7 +145,10 @@ mod tests {
             check_control(facts(S::Failed), &Control::Retry, &qa),
             Err(ControlRefusal::NotADecider)
         );
-        assert_eq!(check_control(facts(S::Failed), &Control::Retry, &lead), Ok(S::Queued));
+        assert_eq!(
+            check_control(facts(S::Failed), &Control::Retry, &lead),
+            Ok(S::Queued)
+        );
         assert_eq!(
             check_control(facts(S::Interrupted), &Control::ResumeFrom(3), &lead),
             Ok(S::Queued)
@@ -158,7 +161,10 @@ mod tests {
             check_control(facts(S::Succeeded), &Control::Retry, &lead),
             Err(ControlRefusal::WrongStatus(S::Succeeded))
         );
-        assert_eq!(check_control(facts(S::Running), &Control::Cancel, &lead), Ok(S::Running));
+        assert_eq!(
+            check_control(facts(S::Running), &Control::Cancel, &lead),
+            Ok(S::Running)
+        );
         let asked = ExecutionFacts {
             cancel_requested: true,
             ..facts(S::Running)
@@ -167,13 +173,19 @@ mod tests {
             check_control(asked, &Control::Cancel, &lead),
             Err(ControlRefusal::CancelAlreadyAsked)
         );
-        assert_eq!(check_control(facts(S::Queued), &Control::Cancel, &lead), Ok(S::Cancelled));
+        assert_eq!(
+            check_control(facts(S::Queued), &Control::Cancel, &lead),
+            Ok(S::Cancelled)
+        );
         assert_eq!(
             check_control(facts(S::Running), &Control::Abort, &lead),
             Err(ControlRefusal::WrongStatus(S::Running)),
             "a running step is cancelled, not abandoned midway"
         );
-        assert_eq!(check_control(facts(S::Waiting), &Control::ManualDone, &lead), Ok(S::Queued));
+        assert_eq!(
+            check_control(facts(S::Waiting), &Control::ManualDone, &lead),
+            Ok(S::Queued)
+        );
         assert_eq!(
             check_control(facts(S::Waiting), &Control::ManualFailed, &lead),
             Ok(S::Failed)

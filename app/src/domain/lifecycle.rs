@@ -43,6 +43,18 @@ impl IncidentState {
         )
     }
 
+    /// The plan has been executed, or is being executed.
+    pub fn reached_execution(self) -> bool {
+        matches!(
+            self,
+            IncidentState::Executing
+                | IncidentState::Verifying
+                | IncidentState::Monitoring
+                | IncidentState::Resolved
+                | IncidentState::Closed
+        )
+    }
+
     /// The decision (§2.2 step 4) has been taken.
     pub fn is_decided(self) -> bool {
         !self.awaits_decision() && self != IncidentState::Cancelled
@@ -218,7 +230,9 @@ pub fn check(
             }
             Ok(match (action, facts.rollback) {
                 // Aborted: the plan waits again (approvals are checked anew at the next start).
-                (Action::AbortExecution, Some(kind)) if needs_approvals(kind) => S::AwaitingApproval,
+                (Action::AbortExecution, Some(kind)) if needs_approvals(kind) => {
+                    S::AwaitingApproval
+                }
                 (Action::AbortExecution, _) => S::Decided,
                 _ => S::Executing,
             })

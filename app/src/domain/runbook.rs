@@ -56,6 +56,33 @@ pub enum Operation {
     Manual { instruction: String },
 }
 
+/// What a link at `link` holds to point at `target` (both absolute): a path relative to the
+/// link's folder, so that the link means the same under a local target's root folder as on
+/// the server itself.
+pub fn relative_link(link: &str, target: &str) -> String {
+    use std::path::{Component, Path};
+    let normal = |p: &str| -> Vec<String> {
+        Path::new(p)
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut from = normal(link);
+    from.pop();
+    let to = normal(target);
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_owned(); from.len() - common];
+    parts.extend(to[common..].iter().cloned());
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    }
+}
+
 fn quote(arg: &str) -> String {
     shell_words::quote(arg).into_owned()
 }
@@ -89,7 +116,7 @@ impl Operation {
                 let next = format!("{link}.rollback-desk-next");
                 format!(
                     "ln -s {} {} && mv -T {} {}",
-                    quote(release_dir),
+                    quote(&relative_link(link, release_dir)),
                     quote(&next),
                     quote(&next),
                     quote(link)
@@ -385,6 +412,21 @@ mod tests {
 
     fn refs(steps: &[Step]) -> Vec<&str> {
         steps.iter().map(|s| s.procedure_ref.as_str()).collect()
+    }
+
+    #[test]
+    fn links_are_relative_to_their_folder() {
+        assert_eq!(
+            relative_link(
+                "/var/www/taskflow/current",
+                "/var/www/taskflow/releases/2025-10-16_153012"
+            ),
+            "releases/2025-10-16_153012"
+        );
+        assert_eq!(
+            relative_link("/srv/app/current", "/opt/rel/1"),
+            "../../opt/rel/1"
+        );
     }
 
     #[test]

@@ -17,8 +17,8 @@ pub use environment_view::RefreshInventory;
 pub use environments::AddEnvironment;
 pub use history::RecordDeployment;
 pub use incidents::{
-    CancelIncident, CommentIncident, DecideIncident, EditIncident, ListIncidents, OpenIncident,
-    RecordStep, ReviewPlan, SavePlan,
+    CancelIncident, CommentIncident, ControlExecution, DecideIncident, EditIncident, ExecutePlan,
+    ListIncidents, OpenIncident, RecordStep, ReviewPlan, SavePlan,
 };
 pub use sign_in::SignIn;
 
@@ -95,6 +95,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/incidents/:id/plan")
                         view=incidents::PlanPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/incidents/:id/execution")
+                        view=incidents::ExecutionPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/history") view=history::HistoryPage ssr=SsrMode::Async/>

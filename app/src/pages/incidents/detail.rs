@@ -155,6 +155,9 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
         Some(status) => Some(view! {
             <h3>{t(Msg::PlanSection)}</h3>
             <p><PlanStatusBadge status=status.clone()/>" "<a href=format!("/incidents/{id}/plan")>{t(Msg::OpenPlan)}</a></p>
+            {s.state.reached_execution().then(|| view! {
+                <p><a class="button" href=format!("/incidents/{id}/execution")>{t(Msg::OpenExecution)}</a></p>
+            })}
         }.into_any()),
         None if allowed(Action::PreparePlan) => Some(view! {
             <p><a class="button primary" href=format!("/incidents/{id}/plan")>{t(Msg::PreparePlan)}</a></p>

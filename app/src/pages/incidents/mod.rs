@@ -1,5 +1,6 @@
 //! Incident pages: the list, opening an incident, and the incident itself.
 mod detail;
+mod execution;
 mod list;
 mod new;
 mod plan;
@@ -7,6 +8,7 @@ mod plan;
 pub use detail::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, IncidentPage, RecordStep,
 };
+pub use execution::{ControlExecution, ExecutePlan, ExecutionPage};
 pub use list::{list_incidents, IncidentQuery, IncidentTable, IncidentsPage, ListIncidents};
 pub use new::{NewIncidentPage, OpenIncident};
 pub use plan::{PlanPage, ReviewPlan, SavePlan};

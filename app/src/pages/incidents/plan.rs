@@ -71,6 +71,10 @@ fn Plan(page: PlanPageData) -> impl IntoView {
     let facts = Facts {
         rollback: page.rollback,
         has_plan: page.plan.is_some(),
+        plan_ready: page
+            .plan
+            .as_ref()
+            .is_some_and(|p| p.status == crate::domain::plan::PlanStatus::Ready),
         ..Facts::default()
     };
     let allowed = |action: Action| lifecycle::check(s.state, action, &roles, &facts).is_ok();
@@ -87,7 +91,17 @@ fn Plan(page: PlanPageData) -> impl IntoView {
                     </section>
                 }
             });
+            let execute = allowed(Action::Execute).then(|| {
+                view! { <ExecuteForm incident=id fingerprint=plan.fingerprint.clone()/> }
+            });
+            let follow = s.state.reached_execution().then(|| {
+                view! {
+                    <p><a class="button" href=format!("/incidents/{id}/execution")>{t(Msg::OpenExecution)}</a></p>
+                }
+            });
             view! {
+                {execute}
+                {follow}
                 <PlanView incident=id plan=plan.clone() state=s.state/>
                 {revise}
             }
@@ -315,6 +329,22 @@ fn Approvals(incident: i64, plan: PlanRecord, state: IncidentState) -> impl Into
         </section>
     }
     .into_any()
+}
+
+#[component]
+fn ExecuteForm(incident: i64, fingerprint: String) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let action = ServerAction::<super::ExecutePlan>::new();
+    view! {
+        <section class="card attention" id="execute">
+            <ActionForm action=action>
+                <CsrfField/>
+                <input type="hidden" name="incident_id" value=incident/>
+                <input type="hidden" name="fingerprint" value=fingerprint/>
+                <button type="submit" class="primary" id="execute-plan">{viewer.t(Msg::Execute)}</button>
+            </ActionForm>
+        </section>
+    }
 }
 
 #[component]

@@ -1,0 +1,338 @@
+//! The execution of an incident's plan: each step with its status, times, exit code and the
+//! tail of its output, the same steps as the plan's dry run; and what a person may do when it
+//! runs, fails, stalls or waits for a manual step. Reloading shows the latest state; with
+//! JavaScript on, the page reloads itself while the execution runs.
+use super::StateBadge;
+use crate::domain::execution::{
+    check_control, Control, ExecutionFacts, ExecutionStatus, StepStatus,
+};
+use crate::i18n::{duration_text, Msg};
+use crate::pages::common::{Refusal, TextArea};
+use crate::pages::CsrfField;
+use crate::records::{ExecutionRecord, IncidentSummary};
+use crate::viewer::Viewer;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionPageData {
+    pub incident: IncidentSummary,
+    pub execution: Option<ExecutionRecord>,
+}
+
+#[server(endpoint = "load_execution_page")]
+pub async fn load_execution_page(
+    incident: i64,
+) -> Result<Option<ExecutionPageData>, ServerFnError> {
+    use crate::backend::{executions, incidents, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    ctx.user()?;
+    let pool = &ctx.state.pool;
+    let Some(summary) = incidents::summary(pool, incident).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ExecutionPageData {
+        incident: summary,
+        execution: executions::load(pool, incident).await?,
+    }))
+}
+
+#[component]
+pub fn ExecutionPage() -> impl IntoView {
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .and_then(|id| id.parse::<i64>().ok());
+    let page = Resource::new(
+        move || id,
+        |id| async move {
+            match id {
+                Some(id) => load_execution_page(id).await,
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Some(page)) => view! { <Execution page=page/> }.into_any(),
+                    Ok(None) => view! {
+                        <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
+                    }
+                    .into_any(),
+                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn status_text(status: ExecutionStatus) -> Msg {
+    use ExecutionStatus as S;
+    match status {
+        S::Queued => Msg::ExecQueued,
+        S::Running => Msg::ExecRunning,
+        S::Waiting => Msg::ExecWaiting,
+        S::Succeeded => Msg::ExecSucceeded,
+        S::Failed => Msg::ExecFailed,
+        S::Cancelled => Msg::ExecCancelled,
+        S::Interrupted => Msg::ExecInterrupted,
+        S::Aborted => Msg::ExecAborted,
+    }
+}
+
+fn step_text(status: StepStatus) -> Msg {
+    match status {
+        StepStatus::Running => Msg::StepRunning,
+        StepStatus::Succeeded => Msg::StepSucceeded,
+        StepStatus::Failed => Msg::StepFailed,
+        StepStatus::Interrupted => Msg::StepInterrupted,
+    }
+}
+
+#[component]
+fn Execution(page: ExecutionPageData) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let s = page.incident.clone();
+    let id = s.id;
+    let header = view! {
+        <p>
+            <a href=format!("/incidents/{id}")>"← "{t(Msg::BackToIncident)}</a>" · "
+            <a href=format!("/incidents/{id}/plan")>{t(Msg::PlanTitle)}</a>
+        </p>
+        <div class="title-row">
+            <h1>{t(Msg::ExecutionTitle)}" — #"{id}" "{s.title.clone()}</h1>
+            <StateBadge state=s.state/>
+        </div>
+    };
+    let Some(execution) = page.execution else {
+        return view! { {header} <p class="muted">{t(Msg::NoExecution)}</p> }.into_any();
+    };
+    let live = matches!(
+        execution.status,
+        ExecutionStatus::Queued | ExecutionStatus::Running
+    );
+    let roles = viewer
+        .user
+        .as_ref()
+        .map(|u| u.roles.clone())
+        .unwrap_or_default();
+    let facts = ExecutionFacts {
+        status: execution.status,
+        steps: execution.steps.len(),
+        cancel_requested: execution.cancel_requested,
+    };
+    let may = |control: Control| check_control(facts, &control, &roles).is_ok();
+    let now = chrono::Utc::now();
+    let steps = execution
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(position, step)| {
+            let attempts: Vec<_> = execution
+                .attempts
+                .iter()
+                .filter(|a| a.position == position)
+                .cloned()
+                .collect();
+            let last = attempts.last().cloned();
+            let (class, label) = match &last {
+                Some(a) => (a.status.as_str(), t(step_text(a.status)).to_owned()),
+                None if position == execution.next_step
+                    && execution.status == ExecutionStatus::Waiting =>
+                {
+                    ("waiting", t(Msg::ExecWaiting).to_owned())
+                }
+                None => ("pending", t(Msg::StepPending).to_owned()),
+            };
+            let detail = last.map(|a| {
+                let took = a
+                    .finished_at
+                    .unwrap_or(now)
+                    .signed_duration_since(a.started_at);
+                let took = if took.num_seconds() < 60 {
+                    format!("{:.1} s", took.num_milliseconds() as f64 / 1000.0)
+                } else {
+                    duration_text(lang, took.num_minutes())
+                };
+                view! {
+                    <p class="muted">
+                        {viewer.datetime(a.started_at)}" · "{took}
+                        {a.exit_code.map(|c| format!(" · {} {c}", t(Msg::ExitCode)))}
+                        {(a.attempt > 1).then(|| format!(" · {} {}", t(Msg::Attempt), a.attempt))}
+                        {a.done_by.clone().map(|by| format!(" · {by}"))}
+                    </p>
+                    {(!a.note.is_empty()).then(|| view! { <p class="note">{a.note.clone()}</p> })}
+                    {(!a.output.is_empty()).then(|| view! { <pre class="output"><samp>{a.output.clone()}</samp></pre> })}
+                }
+            });
+            view! {
+                <li class=format!("exec-step step-{class}") id=format!("exec-step-{}", position + 1)>
+                    <span class="ref">"§"{step.procedure_ref.clone()}</span>" "
+                    <strong>{t(Msg::operation(&step.operation))}</strong>" "
+                    <span class=format!("step-status {class}")>{label}</span>
+                    <pre><code>{step.operation.command_text()}</code></pre>
+                    {detail}
+                </li>
+            }
+        })
+        .collect_view();
+    let controls = {
+        let cancel = may(Control::Cancel).then(
+            || view! { <ControlForm incident=id action="cancel" label=Msg::CancelExecution/> },
+        );
+        let retry = may(Control::Retry)
+            .then(|| view! { <ControlForm incident=id action="retry" label=Msg::RetryStep/> });
+        let abort = may(Control::Abort)
+            .then(|| view! { <ControlForm incident=id action="abort" label=Msg::AbortExecution/> });
+        let resume = may(Control::ResumeFrom(0)).then(|| view! { <ResumeForm incident=id steps=execution.steps.len() next=execution.next_step/> });
+        let manual = may(Control::ManualDone).then(|| view! { <ManualForm incident=id/> });
+        view! { <div class="controls">{manual}{cancel}{retry}{resume}{abort}</div> }
+    };
+    view! {
+        {header}
+        <section class="card" id="execution" data-live-execution=live.then_some("1")>
+            <p>
+                <span class=format!("exec-status exec-{}", execution.status)>{t(status_text(execution.status))}</span>
+                {execution.cancel_requested.then(|| view! { " "<span class="muted">{t(Msg::CancelAsked)}</span> })}
+            </p>
+            <p class="muted">
+                {t(Msg::RequestedBy)}" "{execution.requested_by.clone()}", "{viewer.datetime(execution.created_at)}
+                {execution.finished_at.map(|at| format!(" · {} {}", t(Msg::FinishedAt), viewer.datetime(at)))}
+            </p>
+            <p class="muted">{t(Msg::Fingerprint)}" "<code class="fingerprint">{execution.fingerprint.clone()}</code></p>
+            {live.then(|| view! { <p><a href=format!("/incidents/{id}/execution")>{t(Msg::Refresh)}</a></p> })}
+            <ol class="plan-steps">{steps}</ol>
+            {controls}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn ControlForm(incident: i64, action: &'static str, label: Msg) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let server = ServerAction::<ControlExecution>::new();
+    view! {
+        <ActionForm action=server attr:class="inline">
+            <CsrfField/>
+            <input type="hidden" name="incident_id" value=incident/>
+            <input type="hidden" name="action" value=action/>
+            <button type="submit" id=format!("exec-{action}") class=if action == "abort" { "danger" } else { "" }>{viewer.t(label)}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn ResumeForm(incident: i64, steps: usize, next: usize) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let server = ServerAction::<ControlExecution>::new();
+    let options = (0..steps)
+        .map(|p| view! { <option value=p selected=p == next>{p + 1}</option> })
+        .collect_view();
+    view! {
+        <ActionForm action=server attr:class="inline">
+            <CsrfField/>
+            <input type="hidden" name="incident_id" value=incident/>
+            <input type="hidden" name="action" value="resume"/>
+            <label for="resume-step">{viewer.t(Msg::ResumeFrom)}</label>" "
+            <select id="resume-step" name="step">{options}</select>" "
+            <button type="submit" id="exec-resume">{viewer.t(Msg::Resume)}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn ManualForm(incident: i64) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let server = ServerAction::<ControlExecution>::new();
+    let key = format!("execution:{incident}");
+    let note = viewer.typed(&key, "note").unwrap_or_default();
+    view! {
+        <ActionForm action=server>
+            <CsrfField/>
+            <input type="hidden" name="incident_id" value=incident/>
+            <div class="field">
+                <label for="manual-note">{viewer.t(Msg::Note)}</label>
+                <TextArea id="manual-note".to_owned() name="note" rows=2 maxlength=5000 value=note/>
+            </div>
+            <button type="submit" name="action" value="manual_done" class="primary" id="exec-manual-done">{viewer.t(Msg::ManualDone)}</button>
+            " "
+            <button type="submit" name="action" value="manual_failed" class="danger" id="exec-manual-failed">{viewer.t(Msg::ManualFailed)}</button>
+        </ActionForm>
+    }
+}
+
+#[server(endpoint = "control_execution")]
+pub async fn control_execution(
+    incident_id: i64,
+    action: String,
+    #[server(default)] step: Option<usize>,
+    #[server(default)] note: String,
+) -> Result<(), ServerFnError> {
+    use crate::backend::{executions, AppError, Done, FormPost, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/incidents/{incident_id}/execution");
+    let outcome = async {
+        let user = ctx.user()?;
+        let control = match (action.as_str(), step) {
+            ("cancel", _) => Control::Cancel,
+            ("retry", _) => Control::Retry,
+            ("resume", Some(step)) => Control::ResumeFrom(step),
+            ("abort", _) => Control::Abort,
+            ("manual_done", _) => Control::ManualDone,
+            ("manual_failed", _) => Control::ManualFailed,
+            _ => return Err(AppError::Refused(Msg::InternalError.into())),
+        };
+        let note = note.trim();
+        if note.chars().count() > 5000 {
+            return Err(AppError::field("note", Msg::TextTooLong));
+        }
+        let status = executions::control(&ctx.state.pool, user, incident_id, control, note).await?;
+        tracing::info!(incident = incident_id, user = %user.id, %action, %status, "execution controlled");
+        Ok(Done::to(back.clone()).with_notice(Msg::ExecutionUpdated.into()))
+    }
+    .await;
+    let post = FormPost::new(format!("execution:{incident_id}"), back.clone()).keep("note", &note);
+    ctx.finish(post, outcome).await
+}
+
+#[server(endpoint = "execute_plan")]
+pub async fn execute_plan(incident_id: i64, fingerprint: String) -> Result<(), ServerFnError> {
+    use crate::backend::{executions, AppError, Done, FormPost, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/incidents/{incident_id}/plan");
+    let outcome = async {
+        let user = ctx.user()?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT fingerprint FROM plans WHERE incident_id = $1")
+                .bind(incident_id)
+                .fetch_optional(&ctx.state.pool)
+                .await?;
+        // What runs is what the person read.
+        if current.as_deref() != Some(fingerprint.as_str()) {
+            return Err(AppError::Refused(Msg::PlanChangedSinceRead.into()));
+        }
+        let execution = executions::start(
+            &ctx.state.pool,
+            ctx.state.approval_policy,
+            user,
+            incident_id,
+            chrono::Utc::now(),
+        )
+        .await?;
+        tracing::info!(incident = incident_id, user = %user.id, execution, "execution queued");
+        Ok(Done::to(format!("/incidents/{incident_id}/execution"))
+            .with_notice(Msg::ExecutionQueued.into()))
+    }
+    .await;
+    ctx.finish(
+        FormPost::new(format!("execute:{incident_id}"), back.clone()),
+        outcome,
+    )
+    .await
+}

@@ -1,0 +1,583 @@
+//! Runs one typed step on an environment's target. Nothing goes through a shell on a local
+//! target: commands are argument lists, files are written and links switched with system
+//! calls. On an SSH target each step is one `ssh` call whose script quotes every value.
+//! Database passwords reach the client through its environment (locally) or through the
+//! script's standard input (over SSH) — never argv, never the recorded output.
+use app::backend::executions::StepOutcome;
+use app::backend::inventory::local_path;
+use app::backend::ssh::{quote, SshTarget};
+use app::domain::environment::{DatabaseConfig, DatabaseKind, EnvironmentConfig, PasswordSource};
+use app::domain::runbook::{relative_link, Operation};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+
+/// A command step may run this long before it is stopped and failed (by default).
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+
+fn ok(output: impl Into<String>) -> StepOutcome {
+    StepOutcome {
+        succeeded: true,
+        exit_code: Some(0),
+        output: output.into(),
+    }
+}
+
+fn failed(output: impl Into<String>) -> StepOutcome {
+    StepOutcome {
+        succeeded: false,
+        exit_code: None,
+        output: output.into(),
+    }
+}
+
+/// Where a step runs.
+enum Place {
+    Local { root: String },
+    Ssh(SshTarget),
+}
+
+fn place(config: &EnvironmentConfig) -> Place {
+    use app::domain::environment::Target;
+    match &config.target {
+        Target::Local { root } => Place::Local { root: root.clone() },
+        Target::Ssh {
+            user,
+            host,
+            port,
+            key_path,
+            known_hosts,
+        } => Place::Ssh(SshTarget {
+            user: user.clone(),
+            host: host.clone(),
+            port: *port,
+            key_path: key_path.clone(),
+            known_hosts: known_hosts.clone(),
+        }),
+    }
+}
+
+/// The database password, from where the environment says it is. The error names the
+/// variable or file, never a value.
+fn password(db: &DatabaseConfig) -> Result<String, String> {
+    match db.password_source {
+        PasswordSource::Env => std::env::var(&db.password_ref).map_err(|_| {
+            format!(
+                "the database password variable {} is not set for the server",
+                db.password_ref
+            )
+        }),
+        PasswordSource::File => std::fs::read_to_string(&db.password_ref)
+            .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+            .map_err(|e| format!("the database password file {}: {e}", db.password_ref)),
+    }
+}
+
+/// The client's arguments for a database, and the variable that carries its password.
+fn client_args(
+    kind: DatabaseKind,
+    host: &str,
+    port: u16,
+    user: &str,
+    name: &str,
+) -> (Vec<String>, &'static str) {
+    let port = port.to_string();
+    match kind {
+        DatabaseKind::Postgresql => (
+            [
+                "psql",
+                "-X",
+                "-q",
+                "-h",
+                host,
+                "-p",
+                &port,
+                "-U",
+                user,
+                "-d",
+                name,
+                "-v",
+                "ON_ERROR_STOP=1",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            "PGPASSWORD",
+        ),
+        DatabaseKind::Mysql | DatabaseKind::Mariadb => (
+            [
+                kind.client_program(),
+                "-h",
+                host,
+                "-P",
+                &port,
+                "-u",
+                user,
+                name,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            "MYSQL_PWD",
+        ),
+    }
+}
+
+/// Runs a prepared process to its end (or the timeout), feeding it `stdin`, and returns its
+/// combined output.
+async fn run_process(
+    mut command: tokio::process::Command,
+    stdin: Option<Vec<u8>>,
+    timeout: Duration,
+) -> StepOutcome {
+    command
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => return failed(format!("could not start: {e}")),
+    };
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        tokio::spawn(async move {
+            let _ = pipe.write_all(&bytes).await;
+        });
+    }
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Err(_) => failed(format!("stopped after {} s (timeout)", timeout.as_secs())),
+        Ok(Err(e)) => failed(format!("could not run: {e}")),
+        Ok(Ok(out)) => {
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            StepOutcome {
+                succeeded: out.status.success(),
+                exit_code: out.status.code(),
+                output: text,
+            }
+        }
+    }
+}
+
+/// Runs `script` on an SSH target, feeding it `stdin`.
+async fn over_ssh(
+    target: &SshTarget,
+    script: &str,
+    stdin: Option<Vec<u8>>,
+    timeout: Duration,
+) -> StepOutcome {
+    let (command, known_hosts) = match target.command(script, 15) {
+        Ok(prepared) => prepared,
+        Err(e) => return failed(e.to_string()),
+    };
+    let outcome = run_process(command.into(), stdin, timeout).await;
+    drop(known_hosts);
+    outcome
+}
+
+/// Checks that `path` is a whole gzip file whose bytes hash to `sha256` (blocking).
+fn verify_gzip(path: &Path, sha256: Option<&str>) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let tee = TeeReader {
+        inner: std::io::BufReader::new(file),
+        hasher: &mut hasher,
+    };
+    let mut gz = flate2::read::MultiGzDecoder::new(tee);
+    let size = std::io::copy(&mut gz, &mut std::io::sink())
+        .map_err(|e| format!("{} is not a whole gzip file: {e}", path.display()))?;
+    drop(gz);
+    let sum: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match sha256 {
+        Some(expected) if expected != sum => Err(format!(
+            "sha256 {sum} differs from the inventoried {expected}"
+        )),
+        _ => Ok(format!("gzip OK ({size} bytes uncompressed), sha256 {sum}")),
+    }
+}
+
+struct TeeReader<'a, R> {
+    inner: R,
+    hasher: &'a mut Sha256,
+}
+
+impl<R: std::io::Read> std::io::Read for TeeReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Runs the operations of plans; holds the HTTP client of the health checks.
+#[derive(Clone)]
+pub struct Executor {
+    http: reqwest::Client,
+    timeout: Duration,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::new()
+    }
+}
+
+impl Executor {
+    pub fn new() -> Executor {
+        Executor {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            timeout: COMMAND_TIMEOUT,
+        }
+    }
+
+    /// Commands (and SSH steps) running longer than `timeout` are stopped and fail.
+    pub fn with_timeout(mut self, timeout: Duration) -> Executor {
+        self.timeout = timeout;
+        self
+    }
+
+    pub async fn run(&self, config: &EnvironmentConfig, operation: &Operation) -> StepOutcome {
+        match (place(config), operation) {
+            (
+                _,
+                Operation::HttpCheck {
+                    url,
+                    expect,
+                    timeout_seconds,
+                },
+            ) => self.http_check(url, expect, *timeout_seconds).await,
+            (_, Operation::Manual { .. }) => failed("a manual step is done by a person"),
+            (Place::Local { root }, op) => local(&root, config, op, self.timeout).await,
+            (Place::Ssh(target), op) => remote(&target, config, op, self.timeout).await,
+        }
+    }
+
+    async fn http_check(&self, url: &str, expect: &[u16], timeout_seconds: u32) -> StepOutcome {
+        let started = Instant::now();
+        let answer = self
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(u64::from(timeout_seconds.max(1))))
+            .send()
+            .await;
+        let ms = started.elapsed().as_millis();
+        match answer {
+            Ok(res) => {
+                let status = res.status().as_u16();
+                let line = format!("GET {url} → {status} in {ms} ms");
+                StepOutcome {
+                    succeeded: expect.contains(&status),
+                    exit_code: Some(i32::from(status)),
+                    output: line,
+                }
+            }
+            Err(e) => failed(format!("GET {url}: {e} (after {ms} ms)")),
+        }
+    }
+}
+
+/// A step on the runner's own machine, every path taken under `root`.
+async fn local(
+    root: &str,
+    config: &EnvironmentConfig,
+    operation: &Operation,
+    timeout: Duration,
+) -> StepOutcome {
+    let at = |path: &str| local_path(root, path);
+    match operation {
+        Operation::ReadCurrent { link } => match std::fs::read_link(at(link)) {
+            Ok(target) => ok(format!("{link} -> {}", target.display())),
+            Err(e) => failed(format!("readlink {link}: {e}")),
+        },
+        Operation::SwitchRelease { link, release_dir } => switch_release(
+            &at(link),
+            &at(release_dir),
+            &relative_link(link, release_dir),
+        ),
+        Operation::RunCommand { argv, cwd, .. } => {
+            let Some((program, args)) = argv.split_first() else {
+                return failed("empty command");
+            };
+            let mut command = tokio::process::Command::new(program);
+            command.args(args).current_dir(at(cwd));
+            run_process(command, None, timeout).await
+        }
+        Operation::MaintenanceOn { path, text } => {
+            match std::fs::write(at(path), format!("{text}\n")) {
+                Ok(()) => ok(format!("wrote {path}")),
+                Err(e) => failed(format!("{path}: {e}")),
+            }
+        }
+        Operation::MaintenanceOff { path } => match std::fs::remove_file(at(path)) {
+            Ok(()) => ok(format!("removed {path}")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ok(format!("{path} was absent")),
+            Err(e) => failed(format!("{path}: {e}")),
+        },
+        Operation::VerifyBackup { path, sha256 } => {
+            let (file, sha) = (at(path), sha256.clone());
+            match tokio::task::spawn_blocking(move || verify_gzip(&file, Some(&sha))).await {
+                Ok(Ok(text)) => ok(text),
+                Ok(Err(text)) => failed(text),
+                Err(e) => failed(e.to_string()),
+            }
+        }
+        Operation::RestoreDatabase {
+            path,
+            kind,
+            host,
+            port,
+            name,
+            user,
+        } => {
+            let secret = match password(&config.database) {
+                Ok(secret) => secret,
+                Err(message) => return failed(message),
+            };
+            let (argv, variable) = client_args(*kind, host, *port, user, name);
+            restore_local(at(path), argv, variable, secret).await
+        }
+        Operation::VerifyDatabase {
+            kind,
+            host,
+            port,
+            name,
+            user,
+            queries,
+        } => {
+            let secret = match password(&config.database) {
+                Ok(secret) => secret,
+                Err(message) => return failed(message),
+            };
+            let (argv, variable) = client_args(*kind, host, *port, user, name);
+            let mut all = String::new();
+            for query in queries {
+                let mut command = tokio::process::Command::new(&argv[0]);
+                command.args(&argv[1..]).env(variable, &secret);
+                match kind {
+                    DatabaseKind::Postgresql => command.args(["-A", "-t", "-c", query]),
+                    _ => command.args(["-N", "-B", "-e", query]),
+                };
+                let outcome = run_process(command, None, timeout).await;
+                all.push_str(&format!("{query}\n{}\n", outcome.output.trim_end()));
+                if !outcome.succeeded {
+                    return StepOutcome {
+                        output: all,
+                        ..outcome
+                    };
+                }
+            }
+            ok(all)
+        }
+        Operation::HttpCheck { .. } | Operation::Manual { .. } => failed("not a target step"),
+    }
+}
+
+/// Points `link` at the release atomically: a new link under a temporary name, then a rename
+/// over the old one (rename(2) replaces it in one step), so that `link` always exists.
+fn switch_release(link: &Path, release: &Path, holds: &str) -> StepOutcome {
+    if !release.is_dir() {
+        return failed(format!("{} is not a release folder", release.display()));
+    }
+    let before = std::fs::read_link(link)
+        .map(|t| t.display().to_string())
+        .unwrap_or_else(|_| "(none)".into());
+    let mut next = link.as_os_str().to_owned();
+    next.push(".rollback-desk-next");
+    let next = PathBuf::from(next);
+    let _ = std::fs::remove_file(&next);
+    if let Err(e) = std::os::unix::fs::symlink(holds, &next) {
+        return failed(format!("symlink {}: {e}", next.display()));
+    }
+    match std::fs::rename(&next, link) {
+        Ok(()) => ok(format!("{} -> {holds} (was {before})", link.display())),
+        Err(e) => {
+            let _ = std::fs::remove_file(&next);
+            failed(format!("rename over {}: {e}", link.display()))
+        }
+    }
+}
+
+/// Streams the decompressed dump into the database client: the gzip is checked whole first,
+/// and no uncompressed file is ever written.
+async fn restore_local(
+    dump: PathBuf,
+    argv: Vec<String>,
+    variable: &'static str,
+    secret: String,
+) -> StepOutcome {
+    let checked = {
+        let dump = dump.clone();
+        tokio::task::spawn_blocking(move || verify_gzip(&dump, None)).await
+    };
+    match checked {
+        Ok(Ok(_)) => {}
+        Ok(Err(message)) => return failed(format!("nothing restored: {message}")),
+        Err(e) => return failed(e.to_string()),
+    }
+    let mut command = std::process::Command::new(&argv[0]);
+    command
+        .args(&argv[1..])
+        .env(variable, &secret)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let work = tokio::task::spawn_blocking(move || -> Result<StepOutcome, String> {
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("could not start: {e}"))?;
+        let mut stdin = child.stdin.take().ok_or("no stdin")?;
+        let pump = std::thread::spawn(move || -> std::io::Result<u64> {
+            let file = std::fs::File::open(&dump)?;
+            let mut gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
+            let copied = std::io::copy(&mut gz, &mut stdin)?;
+            drop(stdin);
+            Ok(copied)
+        });
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let pumped = pump
+            .join()
+            .map_err(|_| "the dump reader stopped".to_owned())?;
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        match &pumped {
+            Ok(bytes) => text.push_str(&format!("{bytes} bytes of SQL streamed\n")),
+            Err(e) => text.push_str(&format!("streaming stopped: {e}\n")),
+        }
+        Ok(StepOutcome {
+            succeeded: out.status.success() && pumped.is_ok(),
+            exit_code: out.status.code(),
+            output: text,
+        })
+    });
+    match work.await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(message)) => failed(message),
+        Err(e) => failed(e.to_string()),
+    }
+}
+
+/// A step on an SSH target: one `ssh` call each.
+async fn remote(
+    target: &SshTarget,
+    config: &EnvironmentConfig,
+    operation: &Operation,
+    timeout: Duration,
+) -> StepOutcome {
+    let password_line = || password(&config.database).map(|p| format!("{p}\n").into_bytes());
+    match operation {
+        Operation::ReadCurrent { link } => {
+            over_ssh(
+                target,
+                &format!("readlink -- {}", quote(link)),
+                None,
+                timeout,
+            )
+            .await
+        }
+        Operation::SwitchRelease { link, release_dir } => {
+            let next = format!("{link}.rollback-desk-next");
+            // GNU mv -T renames over the old link (rename(2)): `current` always exists.
+            let script = format!(
+                "test -d {dir} || {{ echo \"{dir_shown} is not a release folder\" >&2; exit 1; }}\n\
+                 rm -f -- {next} && ln -s -- {holds} {next} && mv -T -- {next} {link} && readlink -- {link}",
+                dir = quote(release_dir),
+                dir_shown = release_dir.replace(['"', '\\', '$', '`'], "_"),
+                next = quote(&next),
+                holds = quote(&relative_link(link, release_dir)),
+                link = quote(link),
+            );
+            over_ssh(target, &script, None, timeout).await
+        }
+        Operation::RunCommand { argv, cwd, .. } => {
+            let command: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+            let script = format!("cd -- {} && {}", quote(cwd), command.join(" "));
+            over_ssh(target, &script, None, timeout).await
+        }
+        Operation::MaintenanceOn { path, text } => {
+            let script = format!("printf '%s\\n' {} > {}", quote(text), quote(path));
+            over_ssh(target, &script, None, timeout).await
+        }
+        Operation::MaintenanceOff { path } => {
+            over_ssh(target, &format!("rm -f -- {}", quote(path)), None, timeout).await
+        }
+        Operation::VerifyBackup { path, sha256 } => {
+            let script = format!(
+                "gzip -t -- {p} && sha256sum < {p} | cut -d' ' -f1",
+                p = quote(path)
+            );
+            let outcome = over_ssh(target, &script, None, timeout).await;
+            if outcome.succeeded && outcome.output.trim() != sha256 {
+                return failed(format!(
+                    "sha256 {} differs from the inventoried {sha256}",
+                    outcome.output.trim()
+                ));
+            }
+            outcome
+        }
+        Operation::RestoreDatabase {
+            path,
+            kind,
+            host,
+            port,
+            name,
+            user,
+        } => {
+            let stdin = match password_line() {
+                Ok(line) => line,
+                Err(message) => return failed(message),
+            };
+            let (argv, variable) = client_args(*kind, host, *port, user, name);
+            let client: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+            // The password is the script's first line of input; the dump streams from the
+            // target's own file into the client there.
+            let script = format!(
+                "IFS= read -r RBD_SECRET; export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n\
+                 gzip -t -- {p} || {{ echo 'nothing restored: not a whole gzip file' >&2; exit 1; }}\n\
+                 gunzip -c -- {p} | {client}",
+                p = quote(path),
+                client = client.join(" "),
+            );
+            over_ssh(target, &script, Some(stdin), timeout).await
+        }
+        Operation::VerifyDatabase {
+            kind,
+            host,
+            port,
+            name,
+            user,
+            queries,
+        } => {
+            let stdin = match password_line() {
+                Ok(line) => line,
+                Err(message) => return failed(message),
+            };
+            let (argv, variable) = client_args(*kind, host, *port, user, name);
+            let client: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+            let flag = match kind {
+                DatabaseKind::Postgresql => "-A -t -c",
+                _ => "-N -B -e",
+            };
+            let runs: Vec<String> = queries
+                .iter()
+                .map(|q| format!("{} {flag} {}", client.join(" "), quote(q)))
+                .collect();
+            let script = format!(
+                "IFS= read -r RBD_SECRET; export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n{}",
+                runs.join(" && \\\n")
+            );
+            over_ssh(target, &script, Some(stdin), timeout).await
+        }
+        Operation::HttpCheck { .. } | Operation::Manual { .. } => failed("not a target step"),
+    }
+}

@@ -1,0 +1,128 @@
+//! The runner: a background worker of the server that claims queued executions (several
+//! server processes may share one database: `FOR UPDATE SKIP LOCKED` and a lease make each
+//! execution run in one place) and runs their steps in order, renewing its lease while a
+//! step runs. It stops at the first failed step. If it dies, the lease expires and another
+//! runner marks the execution `interrupted`; nothing is run again until a person says so.
+pub mod executor;
+
+use app::backend::executions::{self, Claimed, Next};
+use app::backend::{environments, AppError};
+use executor::Executor;
+use std::time::Duration;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct Runner {
+    pool: sqlx::PgPool,
+    /// This runner's identity in leases.
+    owner: Uuid,
+    lease: Duration,
+    executor: Executor,
+}
+
+impl Runner {
+    pub fn new(pool: sqlx::PgPool, lease: Duration) -> Runner {
+        Runner {
+            pool,
+            owner: Uuid::new_v4(),
+            lease: lease.max(Duration::from_secs(1)),
+            executor: Executor::new(),
+        }
+    }
+
+    /// The same runner with another executor (e.g. a shorter command timeout).
+    pub fn with_executor(mut self, executor: Executor) -> Runner {
+        self.executor = executor;
+        self
+    }
+
+    /// Works forever: expired leases, then the next queued execution; sleeps `idle` when
+    /// there is nothing to do.
+    pub async fn run(self, idle: Duration) {
+        loop {
+            match self.tick().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(err) => tracing::warn!(error = %err, "runner"),
+            }
+            tokio::time::sleep(idle).await;
+        }
+    }
+
+    /// One round: marks executions whose lease expired as interrupted, then runs the oldest
+    /// queued one as far as it goes. Returns whether it ran one.
+    pub async fn tick(&self) -> Result<bool, AppError> {
+        let expired = executions::expire_leases(&self.pool).await?;
+        if expired > 0 {
+            tracing::warn!(expired, "executions interrupted (their runner stopped)");
+        }
+        let Some(claimed) = executions::claim(&self.pool, self.owner, self.lease).await? else {
+            return Ok(false);
+        };
+        tracing::info!(
+            execution = claimed.id,
+            incident = claimed.incident,
+            "execution claimed"
+        );
+        self.execute(claimed).await?;
+        Ok(true)
+    }
+
+    async fn execute(&self, claimed: Claimed) -> Result<(), AppError> {
+        let Some(config) = environments::config(&self.pool, claimed.environment).await? else {
+            return Err(AppError::Internal(
+                "execution of an unknown environment".into(),
+            ));
+        };
+        loop {
+            let next = executions::advance(&self.pool, claimed.id, self.owner).await?;
+            let Next::Run { position, attempt } = next else {
+                tracing::info!(execution = claimed.id, ?next, "execution stops");
+                return Ok(());
+            };
+            let Some(step) = claimed.steps.get(position) else {
+                return Err(AppError::Internal("step out of range".into()));
+            };
+            tracing::info!(
+                execution = claimed.id,
+                step = position + 1,
+                attempt,
+                "step starts"
+            );
+            let work = self.executor.run(&config, &step.operation);
+            tokio::pin!(work);
+            let mut renewal = tokio::time::interval(self.lease / 3);
+            renewal.tick().await;
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut work => break Some(outcome),
+                    _ = renewal.tick() => {
+                        if !executions::renew(&self.pool, claimed.id, self.owner, self.lease).await? {
+                            break None;
+                        }
+                    }
+                }
+            };
+            let Some(outcome) = outcome else {
+                // The lease is gone (another runner declared us dead): drop the step, which
+                // kills its process, and leave the execution to people.
+                tracing::warn!(execution = claimed.id, "lease lost during a step");
+                return Ok(());
+            };
+            tracing::info!(
+                execution = claimed.id,
+                step = position + 1,
+                succeeded = outcome.succeeded,
+                exit_code = ?outcome.exit_code,
+                "step ends"
+            );
+            let recorded = executions::end_step(
+                &self.pool, claimed.id, self.owner, position, attempt, &outcome,
+            )
+            .await?;
+            if !recorded || !outcome.succeeded {
+                return Ok(());
+            }
+        }
+    }
+}
