@@ -117,6 +117,19 @@ impl Chromium {
         panic!("{css} never showed {needle:?}; last text: {last:?}");
     }
 
+    /// Waits (up to 10 s) until the browser is at `expected` after a click.
+    async fn wait_path(&self, expected: &str) {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = self.path().await;
+            if last == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never reached {expected}; still at {last}");
+    }
+
     async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }
@@ -176,11 +189,8 @@ async fn sign_in_and_switch_language_with_javascript_off() {
 
     browser.fill("#password", PASSWORD).await;
     browser.click("button.primary").await;
-    assert_eq!(
-        browser.path().await,
-        "/admin/users",
-        "back where they wanted to go"
-    );
+    // Back where they wanted to go.
+    browser.wait_path("/admin/users").await;
     browser.click("nav a[href='/']").await;
     browser.wait_text("h1", "Tableau de bord").await;
     assert_eq!(browser.path().await, "/");
@@ -267,7 +277,7 @@ async fn open_an_incident_record_the_steps_and_decide_with_javascript_off() {
         .text("#decision")
         .await
         .contains("Rollback applicatif (sans base de données)"));
-    assert_eq!(browser.text(".title-row .state").await, "Décidé");
+    browser.wait_text(".title-row .state", "Décidé").await;
     let timeline = browser.text("#timeline").await;
     for entry in [
         "Décision prise",
