@@ -889,3 +889,112 @@ fn switching_current_is_atomic_for_a_reader() {
     let failures = switch_under_a_reader(dir.path(), 3000, false);
     assert!(failures > 0, "the non-atomic switch was never caught");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_executes_its_seeded_plans_for_real() {
+    use crate::plans::SOPHIE;
+    let sandbox_dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox_dir.path().canonicalize().unwrap();
+    let settings = server::config::Settings {
+        demo_sandbox: Some(sandbox.clone()),
+        ..test_settings()
+    };
+    let app = spawn_app_with(test_database().await, settings).await;
+    server::demo::seed(&app.pool).await.unwrap();
+    server::demo::build_sandbox(&sandbox).unwrap();
+    server::demo::seed_scenario(&app.pool, &sandbox)
+        .await
+        .unwrap();
+    server::demo::point_health_check(&app.pool, &app.url("/demo/taskflow/"))
+        .await
+        .unwrap();
+    // A database of this test's own on MariaDB, in place of the demo's.
+    let db = format!("rbd_demo_{}", uuid::Uuid::new_v4().simple());
+    server::demo::prepare_database(&sandbox, &db).unwrap();
+    sqlx::query("UPDATE environments SET db_name = $1")
+        .bind(&db)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert!(server::demo::seed_plans(&app.pool).await.unwrap());
+    assert!(!server::demo::seed_plans(&app.pool).await.unwrap(), "once");
+    let site = app.url("/demo/taskflow/");
+    assert_eq!(reqwest::get(&site).await.unwrap().status(), 500);
+    assert_eq!(mariadb(&format!("SELECT COUNT(*) FROM {db}.users")), "5");
+
+    let person = |email: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            app::backend::accounts::find(&pool, id)
+                .await
+                .unwrap()
+                .unwrap()
+                .signed_in()
+        }
+    };
+    let claire = person(CLAIRE).await;
+    let now = chrono::Utc::now();
+    // Incident #1: the procedure's application rollback, ready at once.
+    executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, now)
+        .await
+        .unwrap();
+    runner(&app).tick().await.unwrap();
+    let page = reqwest::get(&site).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("v1.1.8"));
+
+    // Incident #3: the database restore, approved a second time, then executed.
+    let restore: i64 = sqlx::query_scalar(
+        "SELECT incident_id FROM plans WHERE rollback_type = 'application_database'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let fingerprint: String =
+        sqlx::query_scalar("SELECT fingerprint FROM plans WHERE incident_id = $1")
+            .bind(restore)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let sophie = person(SOPHIE).await;
+    app::backend::plans::review(
+        &app.pool,
+        ApprovalPolicy::default(),
+        &sophie,
+        restore,
+        app::domain::plan::Verdict::Approved,
+        &fingerprint,
+        "",
+        now,
+    )
+    .await
+    .unwrap();
+    executions::start(&app.pool, ApprovalPolicy::default(), &claire, restore, now)
+        .await
+        .unwrap();
+    runner(&app).tick().await.unwrap();
+    let execution: (i64, String) =
+        sqlx::query_as("SELECT id, status FROM executions WHERE incident_id = $1")
+            .bind(restore)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let done = attempts(&app, execution.0).await;
+    assert_eq!(execution.1, "succeeded", "{done:?}");
+    assert_eq!(done.len(), 13);
+    assert_eq!(
+        mariadb(&format!("SELECT COUNT(*) FROM {db}.users")),
+        "4",
+        "the 10:30 backup"
+    );
+    assert_eq!(reqwest::get(&site).await.unwrap().status(), 200);
+    assert!(!sandbox
+        .join("var/www/taskflow/releases/2025-10-16_153012/public/maintenance.html")
+        .exists());
+    mariadb(&format!("DROP DATABASE {db}"));
+}

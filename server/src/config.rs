@@ -32,6 +32,10 @@ pub struct Settings {
     pub approvals_required: u32,
     /// Minutes an approval counts for.
     pub approval_expiry_minutes: u32,
+    /// The demo's sandbox target (set by `serve --demo`, not configurable): the server then
+    /// serves the demo's TaskFlow page at `/demo/taskflow/`.
+    #[serde(skip)]
+    pub demo_sandbox: Option<PathBuf>,
     /// Seconds a runner holds an execution without renewing its lease; past it, the execution
     /// is declared interrupted.
     pub runner_lease_seconds: u32,
@@ -58,6 +62,7 @@ impl Default for Settings {
             approvals_required: 2,
             approval_expiry_minutes: 60,
             runner_lease_seconds: 30,
+            demo_sandbox: None,
             background_tasks: true,
         }
     }

@@ -76,6 +76,187 @@ pub fn taskflow_dump(users: usize) -> String {
     sql
 }
 
+/// The demo's MariaDB database, restored by the demo's database rollback.
+pub const DEMO_DATABASE: &str = "taskflow_demo";
+
+/// The demo's database on this machine's MariaDB (127.0.0.1:3306, root): created if missing
+/// and loaded with today's data (5 users), so that restoring the backup visibly goes back to 4.
+/// Without MariaDB the demo still runs; its restore step then fails and says why.
+pub fn prepare_database(sandbox: &std::path::Path, database: &str) -> Result<(), String> {
+    use std::io::Write;
+    std::fs::write(sandbox.join("db-password"), "").map_err(|e| e.to_string())?;
+    let mariadb = |args: &[&str], stdin: Option<String>| -> Result<(), String> {
+        let mut child = std::process::Command::new("mariadb")
+            .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("mariadb client: {e}"))?;
+        if let (Some(mut pipe), Some(text)) = (child.stdin.take(), stdin) {
+            pipe.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+        }
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        }
+    };
+    mariadb(
+        &["-e", &format!("CREATE DATABASE IF NOT EXISTS `{database}`")],
+        None,
+    )?;
+    mariadb(&[database], Some(taskflow_dump(5)))
+}
+
+/// TaskFlow's home page in the demo, served through the sandbox's `current` link: 500 for
+/// the defective v1.2.0 (the billing errors), the maintenance text while it is up, 200 else.
+pub fn taskflow_page(sandbox: &std::path::Path) -> (u16, String) {
+    use app::backend::inventory::local_path;
+    let current = sandbox.join("var/www/taskflow/current");
+    // An absolute link means a path of the server: under the sandbox here.
+    let release = match std::fs::read_link(&current) {
+        Ok(target) if target.is_absolute() => {
+            local_path(&sandbox.to_string_lossy(), &target.to_string_lossy())
+        }
+        Ok(target) => sandbox.join("var/www/taskflow").join(target),
+        Err(_) => return (500, "current is missing".into()),
+    };
+    if let Ok(text) = std::fs::read_to_string(release.join("public/maintenance.html")) {
+        return (503, text);
+    }
+    match std::fs::read_to_string(release.join("VERSION")) {
+        Ok(v) if v.trim() == "v1.2.0" => (
+            500,
+            "TaskFlow v1.2.0 — Erreur 500 : le module de facturation ne répond pas.".into(),
+        ),
+        Ok(v) => (200, format!("TaskFlow {} — OK", v.trim())),
+        Err(e) => (500, e.to_string()),
+    }
+}
+
+/// Points the demo environment's health check at the demo's TaskFlow page on this server.
+pub async fn point_health_check(pool: &PgPool, url: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE environments SET health_url = $1 WHERE name = 'TaskFlow production'")
+        .bind(url)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The demo's plans, once: incident #1's application rollback, ready to execute, and a third
+/// incident decided for a database restore whose plan has one approval of two.
+pub async fn seed_plans(pool: &PgPool) -> Result<bool, AppError> {
+    use app::backend::plans::{self, PlanChange, PlanInput};
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM plans")
+        .fetch_one(pool)
+        .await?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    let environment: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM environments WHERE name = 'TaskFlow production'")
+            .fetch_one(pool)
+            .await?;
+    app::backend::inventory::refresh(pool, environment).await?;
+    let person = |email: &'static str| async move {
+        let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(pool)
+            .await?;
+        app::backend::accounts::find(pool, id)
+            .await?
+            .map(|a| a.signed_in())
+            .ok_or_else(|| AppError::Internal("demo account".into()))
+    };
+    let claire = person("claire.dubois@taskflow.example").await?;
+    let julien = person("julien.moreau@taskflow.example").await?;
+    let marc = person("marc.lefevre@taskflow.example").await?;
+    let decided: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM incidents WHERE state = 'decided' ORDER BY id LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+    let input = PlanInput {
+        target_release: SANDBOX_RELEASES[1].to_owned(),
+        backup: "db_backup_20251017_103000.sql.gz".to_owned(),
+        manual_steps: String::new(),
+    };
+    if let Some(id) = decided {
+        plans::save(pool, &claire, id, PlanChange::Prepare, &input).await?;
+    }
+    // A database restore decided ten minutes ago, waiting for a second approval.
+    use app::backend::incidents::{self, IncidentFields, NewIncident, Perform};
+    use app::domain::{Criterion, Decision, RollbackType, Severity, ValidationStep};
+    let id = incidents::open(
+        pool,
+        &julien,
+        &NewIncident {
+            fields: IncidentFields {
+                title: "Données de factures corrompues par la migration v1.2.0".into(),
+                description: "La migration de la v1.2.0 a réécrit les montants des factures en                               double ; les nouvelles factures sont fausses."
+                    .into(),
+                severity: Severity::Critical,
+                suspect_release: "2025-10-17_104523 (v1.2.0)".into(),
+                criteria: vec![Criterion::UserDataLoss, Criterion::IrreversibleMigration],
+                criteria_other: String::new(),
+            },
+            detected_at: chrono::Utc::now() - chrono::Duration::minutes(12),
+            environment_id: environment,
+        },
+    )
+    .await?;
+    for (step, note) in [
+        (
+            ValidationStep::Identification,
+            "Montants doublés depuis la migration 2025_10_17.",
+        ),
+        (
+            ValidationStep::ImpactEvaluation,
+            "Toutes les factures créées depuis 10h45.",
+        ),
+        (
+            ValidationStep::NoQuickFix,
+            "Migration irréversible : pas de correctif sûr.",
+        ),
+    ] {
+        incidents::perform(
+            pool,
+            &julien,
+            id,
+            Perform::RecordStep {
+                step,
+                note: note.into(),
+            },
+        )
+        .await?;
+    }
+    incidents::perform(
+        pool,
+        &julien,
+        id,
+        Perform::Decide {
+            decision: Decision::Rollback(RollbackType::ApplicationDatabase),
+            reason: "Restauration de la sauvegarde de 10h30 et retour à la v1.1.8.".into(),
+        },
+    )
+    .await?;
+    let fingerprint = plans::save(pool, &claire, id, PlanChange::Prepare, &input).await?;
+    plans::review(
+        pool,
+        app::domain::plan::ApprovalPolicy::default(),
+        &marc,
+        id,
+        app::domain::plan::Verdict::Approved,
+        &fingerprint,
+        "Sauvegarde de 10h30 vérifiée.",
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(true)
+}
+
 /// (email, name, role) of the demo accounts.
 pub const DEMO_ACCOUNTS: [(&str, &str, &str); 9] = [
     (
@@ -154,12 +335,23 @@ pub async fn seed_scenario(pool: &PgPool, sandbox: &std::path::Path) -> Result<b
         return Ok(false);
     }
     // The environment is the sandbox target: a folder standing for the server's `/`.
+    // Commands that do real work in the sandbox instead of php and systemctl, and the demo's
+    // own MariaDB database (root, the empty password of this machine's MariaDB, in a file).
     let environment: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO environments (name, target, local_root, db_kind, db_port)
-         VALUES ('TaskFlow production', 'local', $1, 'mariadb', 3306)
-         ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+        r#"INSERT INTO environments (name, target, local_root, db_kind, db_port, db_name, db_user,
+               db_password_source, db_password_ref, commands)
+         VALUES ('TaskFlow production', 'local', $1, 'mariadb', 3306, $2, 'root', 'file', $3, '{
+             "cache_clear": ["rm", "-rf", "var/cache/prod"],
+             "cache_warmup": ["mkdir", "-p", "var/cache/prod"],
+             "php_fpm_reload": ["echo", "demo: systemctl reload php8.3-fpm"],
+             "php_fpm_stop": ["echo", "demo: systemctl stop php8.3-fpm"],
+             "php_fpm_start": ["echo", "demo: systemctl start php8.3-fpm"],
+             "apache_reload": ["echo", "demo: systemctl reload apache2"]}')
+         ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id"#,
     )
     .bind(sandbox.to_string_lossy().as_ref())
+    .bind(DEMO_DATABASE)
+    .bind(sandbox.join("db-password").to_string_lossy().as_ref())
     .fetch_one(&mut *tx)
     .await?;
     let user = |email: &'static str| {

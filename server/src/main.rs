@@ -185,6 +185,7 @@ async fn connect(settings: &Settings) -> anyhow::Result<(PgPool, Option<Embedded
 
 async fn serve(settings: &Settings, pool: PgPool, demo: bool) -> anyhow::Result<()> {
     startup::migrate(&pool).await?;
+    let mut settings = settings.clone();
     if demo {
         let created = server::demo::seed(&pool).await?;
         let sandbox = settings.data_dir.join("sandbox");
@@ -192,10 +193,21 @@ async fn serve(settings: &Settings, pool: PgPool, demo: bool) -> anyhow::Result<
             .with_context(|| format!("building the demo target in {}", sandbox.display()))?;
         let sandbox = sandbox.canonicalize().context("locating the demo target")?;
         let scenario = server::demo::seed_scenario(&pool, &sandbox).await?;
+        if let Err(message) = server::demo::prepare_database(&sandbox, server::demo::DEMO_DATABASE)
+        {
+            tracing::warn!(%message, "no demo database on MariaDB: the demo's restore will fail");
+        }
         tracing::info!(created, scenario, "demo data ready");
+        settings.demo_sandbox = Some(sandbox);
     }
-    let app = Application::build(settings, pool).await?;
+    let app = Application::build(&settings, pool.clone()).await?;
     let addr = app.local_addr();
+    if demo {
+        // The plans' health checks ask this server's demo TaskFlow page.
+        server::demo::point_health_check(&pool, &format!("http://{addr}/demo/taskflow/")).await?;
+        let plans = server::demo::seed_plans(&pool).await?;
+        tracing::info!(plans, "demo plans ready");
+    }
     println!("Rollback Desk is running at http://{addr}/  (Ctrl-C to stop)");
     if demo {
         println!(

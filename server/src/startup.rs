@@ -133,6 +133,28 @@ impl Application {
     }
 }
 
+/// The demo's TaskFlow page (only with `serve --demo`): what the health check of the demo's
+/// environment asks, served through the sandbox's `current` link.
+fn demo_site(settings: &Settings) -> Router {
+    let Some(sandbox) = settings.demo_sandbox.clone() else {
+        return Router::new();
+    };
+    Router::new().route(
+        "/demo/taskflow/",
+        get(move || {
+            let sandbox = sandbox.clone();
+            async move {
+                let (status, text) = crate::demo::taskflow_page(&sandbox);
+                (
+                    http::StatusCode::from_u16(status)
+                        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                    text,
+                )
+            }
+        }),
+    )
+}
+
 pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -> Router {
     let state = AppState {
         pool: pool.clone(),
@@ -191,6 +213,7 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(pool)
+        .merge(demo_site(settings))
         .route("/style/main.css", get(assets::stylesheet))
         .route("/style/enhance.js", get(assets::script))
         .merge(pages)
