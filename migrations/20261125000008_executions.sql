@@ -14,6 +14,8 @@ CREATE TABLE executions (
     -- The position (from 0) of the step to run next.
     next_step        integer NOT NULL DEFAULT 0,
     cancel_requested boolean NOT NULL DEFAULT false,
+    -- Someone insisted: the running step's process is killed (the step fails, recorded so).
+    kill_requested   boolean NOT NULL DEFAULT false,
     -- The runner that holds the execution, until when; renewed while it works.
     lease_owner      uuid,
     lease_until      timestamptz,

@@ -283,8 +283,21 @@ async fn a_failing_step_stops_the_execution_and_people_decide_what_next() {
     assert!(done[1].4.contains("boom"));
     assert!(root.path().join("first").exists());
     assert!(!root.path().join("after").exists());
-    // The runner does not pick it up again by itself.
+    // The runner does not pick it up again by itself; the incident page says what happened.
     assert!(!runner(&app).tick().await.unwrap());
+    let reader = app
+        .signed_in_browser("lea@taskflow.example", "Léa", &["qa"])
+        .await;
+    let (_, html) = reader.page(&app, &format!("/incidents/{incident}")).await;
+    assert!(html.contains("a échoué à l'étape 2"), "{html}");
+    let (_, html) = reader
+        .page(&app, &format!("/incidents/{incident}/execution"))
+        .await;
+    assert!(html.contains("boom"), "{html}");
+    assert!(
+        !html.contains("/api/control_execution"),
+        "no controls for QA"
+    );
 
     // A developer may not decide; a sysadmin retries (fails again), then resumes after it.
     let dev = app
@@ -362,6 +375,51 @@ async fn cancel_stops_after_the_running_step_and_a_timeout_fails_the_step() {
         .await
         .unwrap();
     assert_eq!(state, "decided", "back to the plan");
+
+    // Insisting kills the running step: it fails, recorded so, and nothing after it runs.
+    let (incident, execution) = queue(
+        &app,
+        root.path(),
+        vec![
+            command(&["sleep", "60"], "/"),
+            command(&["touch", "never"], "/"),
+        ],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let running = tokio::spawn({
+        let runner = runner(&app);
+        async move { runner.tick().await }
+    });
+    for _ in 0..100 {
+        if !attempts(&app, execution).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    executions::control(&app.pool, &admin, incident, Control::Cancel, "")
+        .await
+        .unwrap();
+    executions::control(&app.pool, &admin, incident, Control::Kill, "")
+        .await
+        .unwrap();
+    running.await.unwrap().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "killed, not waited for"
+    );
+    assert_eq!(status(&app, execution).await, "failed");
+    let done = attempts(&app, execution).await;
+    assert_eq!(done.len(), 1);
+    assert!(
+        done[0].4.contains("killed at the request of user"),
+        "{done:?}"
+    );
+    assert!(!root.path().join("never").exists());
+    executions::control(&app.pool, &admin, incident, Control::Abort, "")
+        .await
+        .unwrap();
+    assert_eq!(status(&app, execution).await, "aborted");
 
     // A command past its time is stopped and fails the step.
     let (_, execution) = queue(&app, root.path(), vec![command(&["sleep", "30"], "/")]).await;

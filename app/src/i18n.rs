@@ -283,6 +283,11 @@ messages! {
     ExitCode => "code de sortie", "exit code";
     Attempt => "tentative", "attempt";
     CancelExecution => "Arrêter", "Cancel";
+    ExecutionFailedAt => "L'exécution a échoué à l'étape {n} : rien après n'a été exécuté. Un rôle du §2.2 relance l'étape, reprend plus loin ou abandonne.", "The execution failed at step {n}: nothing after it ran. A §2.2 role retries the step, resumes further on, or aborts.";
+    ExecutionInterruptedAt => "L'exécution a été interrompue à l'étape {n} (le runner s'est arrêté). Un rôle du §2.2 la reprend ou l'abandonne.", "The execution was interrupted at step {n} (the runner stopped). A §2.2 role resumes or aborts it.";
+    ExecutionWaitingAt => "L'exécution attend une personne à l'étape {n} (étape manuelle).", "The execution waits for a person at step {n} (manual step).";
+    KillStep => "Tuer l'étape en cours maintenant", "Kill the running step now";
+    EventExecutionKillRequested => "Arrêt immédiat de l'étape demandé", "Kill of the running step asked";
     CancelAsked => "(arrêt demandé : après l'étape en cours)", "(stop asked: after the running step)";
     RetryStep => "Relancer l'étape", "Retry the step";
     AbortExecution => "Abandonner", "Abort";
@@ -554,6 +559,7 @@ impl Msg {
             "execution_cancelled" => Msg::EventExecutionCancelled,
             "execution_cancel_requested" => Msg::EventExecutionCancelRequested,
             "execution_interrupted" => Msg::EventExecutionInterrupted,
+            "execution_kill_requested" => Msg::EventExecutionKillRequested,
             "execution_retried" => Msg::EventExecutionRetried,
             "execution_resumed" => Msg::EventExecutionResumed,
             "execution_aborted" => Msg::EventExecutionAborted,

@@ -78,6 +78,8 @@ pub struct IncidentDetail {
     pub decision: Option<DecisionRecord>,
     /// The rollback plan's status, once there is one.
     pub plan: Option<crate::domain::plan::PlanStatus>,
+    /// The latest execution's status and the step it is at (from 0).
+    pub execution: Option<(crate::domain::execution::ExecutionStatus, usize)>,
     /// Newest first.
     pub events: Vec<EventRecord>,
 }

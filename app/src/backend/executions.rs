@@ -213,6 +213,18 @@ pub async fn control(
             ("execution_cancel_requested", json!({ "execution": id }))
         }
         Control::Cancel => ("execution_cancelled", json!({ "execution": id })),
+        Control::Kill => {
+            sqlx::query(
+                "UPDATE executions SET cancel_requested = true, kill_requested = true WHERE id = $1",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            (
+                "execution_kill_requested",
+                json!({ "execution": id, "step": position + 1 }),
+            )
+        }
         Control::Retry => (
             "execution_retried",
             json!({ "execution": id, "step": position + 1 }),
@@ -269,7 +281,8 @@ pub async fn control(
     };
     if next != execution.status {
         sqlx::query(
-            "UPDATE executions SET status = $2,
+            "UPDATE executions SET status = $2, kill_requested = kill_requested AND $2 = 'running',
+                 cancel_requested = cancel_requested AND $2 = 'running',
                  finished_at = CASE WHEN $2 IN ('cancelled', 'aborted') THEN now() END
              WHERE id = $1",
         )
@@ -393,6 +406,20 @@ pub async fn renew(
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether someone asked to kill the running step (checked by the runner every second).
+pub async fn kill_requested(pool: &PgPool, id: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT e.actor_id::text FROM incident_events e
+                 WHERE e.incident_id = x.incident_id AND e.kind = 'execution_kill_requested'
+                 ORDER BY e.id DESC LIMIT 1)
+         FROM executions x WHERE x.id = $1 AND x.kill_requested",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(|who: Option<String>| who.unwrap_or_default()))
 }
 
 /// What the runner does next with a claimed execution.

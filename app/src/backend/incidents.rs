@@ -558,6 +558,7 @@ pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<IncidentDetail>, Ap
             .collect(),
         decision,
         plan: None,
+        execution: None,
         events: events
             .into_iter()
             .map(|(at, actor, kind, details)| {

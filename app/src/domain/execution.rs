@@ -42,6 +42,8 @@ impl ExecutionStatus {
 pub enum Control {
     /// Stop: at once when nothing runs, else after the running step ends.
     Cancel,
+    /// Insist: kill the running step's process now (the step fails; people decide next).
+    Kill,
     /// Run the failed or interrupted step again, then go on.
     Retry,
     /// Go on from this step (from 0), e.g. after doing the failed one by hand.
@@ -86,6 +88,10 @@ pub fn check_control(
             // The runner stops after the running step and records it.
             S::Running => Ok(S::Running),
             S::Queued | S::Waiting => Ok(S::Cancelled),
+            _ => wrong,
+        },
+        Control::Kill => match facts.status {
+            S::Running => Ok(S::Running),
             _ => wrong,
         },
         Control::Retry => match facts.status {

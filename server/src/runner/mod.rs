@@ -93,12 +93,23 @@ impl Runner {
             tokio::pin!(work);
             let mut renewal = tokio::time::interval(self.lease / 3);
             renewal.tick().await;
+            let mut kill_check = tokio::time::interval(Duration::from_secs(1));
             let outcome = loop {
                 tokio::select! {
                     outcome = &mut work => break Some(outcome),
                     _ = renewal.tick() => {
                         if !executions::renew(&self.pool, claimed.id, self.owner, self.lease).await? {
                             break None;
+                        }
+                    }
+                    _ = kill_check.tick() => {
+                        if let Some(who) = executions::kill_requested(&self.pool, claimed.id).await? {
+                            // Dropping the step's future kills its process.
+                            break Some(executions::StepOutcome {
+                                succeeded: false,
+                                exit_code: None,
+                                output: format!("killed at the request of user {who}"),
+                            });
                         }
                     }
                 }

@@ -24,6 +24,9 @@ pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnEr
     detail.plan = plans::load(pool, ctx.state.approval_policy, id, chrono::Utc::now())
         .await?
         .map(|p| p.status);
+    detail.execution = crate::backend::executions::load(pool, id)
+        .await?
+        .map(|e| (e.status, e.next_step));
     Ok(Some(detail))
 }
 
@@ -164,6 +167,22 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
         }.into_any()),
         None => None,
     };
+    // A stopped execution needs people: say so where everyone looks.
+    let stalled = incident.execution.and_then(|(status, step)| {
+        use crate::domain::execution::ExecutionStatus as E;
+        let msg = match status {
+            E::Failed => Msg::ExecutionFailedAt,
+            E::Interrupted => Msg::ExecutionInterruptedAt,
+            E::Waiting => Msg::ExecutionWaitingAt,
+            _ => return None,
+        };
+        Some(view! {
+            <p class="flash alert" role="alert" id="execution-alert">
+                {msg.fill(lang, step + 1)}" "
+                <a href=format!("/incidents/{id}/execution")>{t(Msg::OpenExecution)}</a>
+            </p>
+        })
+    });
     let cancel = allowed(Action::Cancel).then(|| view! { <CancelForm incident=id/> });
     let edit = allowed(Action::Edit).then(|| view! { <EditForm incident=incident.clone()/> });
     let comment = allowed(Action::Comment).then(|| view! { <CommentForm incident=id/> });
@@ -206,6 +225,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
         </section>
         <section class="card" id="decision">
             <h2>{t(Msg::TheDecision)}</h2>
+            {stalled}
             {decision}
             {plan}
             {cancel}

@@ -185,13 +185,15 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
         let cancel = may(Control::Cancel).then(
             || view! { <ControlForm incident=id action="cancel" label=Msg::CancelExecution/> },
         );
+        let kill = (execution.cancel_requested && may(Control::Kill))
+            .then(|| view! { <ControlForm incident=id action="kill" label=Msg::KillStep/> });
         let retry = may(Control::Retry)
             .then(|| view! { <ControlForm incident=id action="retry" label=Msg::RetryStep/> });
         let abort = may(Control::Abort)
             .then(|| view! { <ControlForm incident=id action="abort" label=Msg::AbortExecution/> });
         let resume = may(Control::ResumeFrom(0)).then(|| view! { <ResumeForm incident=id steps=execution.steps.len() next=execution.next_step/> });
         let manual = may(Control::ManualDone).then(|| view! { <ManualForm incident=id/> });
-        view! { <div class="controls">{manual}{cancel}{retry}{resume}{abort}</div> }
+        view! { <div class="controls">{manual}{cancel}{kill}{retry}{resume}{abort}</div> }
     };
     view! {
         {header}
@@ -281,6 +283,7 @@ pub async fn control_execution(
         let user = ctx.user()?;
         let control = match (action.as_str(), step) {
             ("cancel", _) => Control::Cancel,
+            ("kill", _) => Control::Kill,
             ("retry", _) => Control::Retry,
             ("resume", Some(step)) => Control::ResumeFrom(step),
             ("abort", _) => Control::Abort,
