@@ -16,13 +16,18 @@ use std::time::{Duration, Instant};
 
 fn mariadb(args: &[&str]) -> Command {
     let mut c = Command::new("mariadb");
-    c.args(["-h", "127.0.0.1", "-P", "3306", "-u", "root"]).args(args);
+    c.args(["-h", "127.0.0.1", "-P", "3306", "-u", "root"])
+        .args(args);
     c
 }
 
 fn run(mut c: Command) {
     let out = c.output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn config(root: &str, db: &str, password_file: &str) -> EnvironmentConfig {
@@ -68,7 +73,9 @@ fn restore(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
                 if i > 0 {
                     line.push(',');
                 }
-                line.push_str(&format!("({id},'user{id}@taskflow.example','Utilisateur numéro {id}')"));
+                line.push_str(&format!(
+                    "({id},'user{id}@taskflow.example','Utilisateur numéro {id}')"
+                ));
             }
             line.push_str(";\n");
             written += line.len();
@@ -114,10 +121,23 @@ fn restore(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
     assert!(outcome.succeeded, "{}", outcome.output);
     run(mariadb(&["-e", &format!("DROP DATABASE {db}")]));
 
-    println!("restore of {mb} MB of SQL ({} MB gzipped)", std::fs::metadata(&dump).unwrap().len() / 1_048_576);
-    println!("  procedure (gunzip to file, then mariadb) {:>8.2} s, {} MB written to disk", baseline.as_secs_f64(), temp_size / 1_048_576);
-    println!("  runner (verify gzip, then stream)        {:>8.2} s, 0 MB written to disk", ours.as_secs_f64());
-    println!("  ratio runner / procedure                 {:>8.3}", ours.as_secs_f64() / baseline.as_secs_f64());
+    println!(
+        "restore of {mb} MB of SQL ({} MB gzipped)",
+        std::fs::metadata(&dump).unwrap().len() / 1_048_576
+    );
+    println!(
+        "  procedure (gunzip to file, then mariadb) {:>8.2} s, {} MB written to disk",
+        baseline.as_secs_f64(),
+        temp_size / 1_048_576
+    );
+    println!(
+        "  runner (verify gzip, then stream)        {:>8.2} s, 0 MB written to disk",
+        ours.as_secs_f64()
+    );
+    println!(
+        "  ratio runner / procedure                 {:>8.3}",
+        ours.as_secs_f64() / baseline.as_secs_f64()
+    );
 }
 
 fn overhead(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
@@ -130,7 +150,11 @@ fn overhead(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
     // Baseline: the bare processes.
     let started = Instant::now();
     for _ in 0..steps {
-        assert!(Command::new("true").stdout(Stdio::null()).status().unwrap().success());
+        assert!(Command::new("true")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success());
     }
     let bare = started.elapsed();
 
