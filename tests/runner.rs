@@ -1056,3 +1056,97 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
         .exists());
     mariadb(&format!("DROP DATABASE {db}"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_rollback_is_steps_that_people_tick_in_order() {
+    use crate::plans::{MARC, SOPHIE, THOMAS};
+    let s = scenario("system").await;
+    let claire = s.user(CLAIRE).await;
+    let fingerprint = app::backend::plans::save(
+        &s.app.pool,
+        &claire,
+        s.incident,
+        app::backend::plans::PlanChange::Prepare,
+        &app::backend::plans::PlanInput {
+            manual_steps: "Restaurer /etc/php/8.3/fpm/php.ini depuis la sauvegarde\n\n\
+                           Redémarrer php8.3-fpm\n"
+                .into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let now = chrono::Utc::now();
+    for approver in [MARC, SOPHIE] {
+        app::backend::plans::review(
+            &s.app.pool,
+            ApprovalPolicy::default(),
+            &s.user(approver).await,
+            s.incident,
+            app::domain::plan::Verdict::Approved,
+            &fingerprint,
+            "",
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    let execution = executions::start(&s.app.pool, ApprovalPolicy::default(), &claire, s.incident, now)
+        .await
+        .unwrap();
+    runner(&s.app).tick().await.unwrap();
+    assert_eq!(status(&s.app, execution).await, "waiting");
+    let browser = s.browser(SOPHIE).await;
+    let page = format!("/incidents/{}/execution", s.incident);
+    let (_, html) = browser.page(&s.app, &page).await;
+    assert!(html.contains("Restaurer /etc/php/8.3/fpm/php.ini depuis la sauvegarde"), "{html}");
+    assert!(html.contains(r#"id="exec-manual-done""#), "{html}");
+    // A developer can't tick it; Sophie does, with a note.
+    let dev = s.user(THOMAS).await;
+    assert!(executions::control(&s.app.pool, &dev, s.incident, Control::ManualDone, "")
+        .await
+        .is_err());
+    let (_, html) = browser
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/control_execution",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("action", "manual_done"),
+                ("note", "php.ini restauré, diff vérifié"),
+            ],
+        )
+        .await;
+    assert!(html.contains("php.ini restauré, diff vérifié"), "{html}");
+    assert!(html.contains("Sophie Martin"), "{html}");
+    runner(&s.app).tick().await.unwrap();
+    assert_eq!(status(&s.app, execution).await, "waiting", "the second step");
+    // The second one fails: the execution stops there, like an automatic step.
+    executions::control(
+        &s.app.pool,
+        &s.user(SOPHIE).await,
+        s.incident,
+        Control::ManualFailed,
+        "le service ne redémarre pas",
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(&s.app, execution).await, "failed");
+    let done = attempts(&s.app, execution).await;
+    assert_eq!(
+        done.iter().map(|a| (a.0, a.2.as_str())).collect::<Vec<_>>(),
+        [(0, "succeeded"), (1, "failed")]
+    );
+    // Retried and done this time: the execution succeeds, the incident is verified next.
+    executions::control(&s.app.pool, &claire, s.incident, Control::Retry, "")
+        .await
+        .unwrap();
+    runner(&s.app).tick().await.unwrap();
+    executions::control(&s.app.pool, &claire, s.incident, Control::ManualDone, "redémarré")
+        .await
+        .unwrap();
+    runner(&s.app).tick().await.unwrap();
+    assert_eq!(status(&s.app, execution).await, "succeeded");
+    assert_eq!(s.state().await, "verifying");
+}
