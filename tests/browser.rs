@@ -414,3 +414,58 @@ async fn two_people_approve_a_database_restore_with_javascript_off() {
         .unwrap();
     assert_eq!(reviews, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_a_plan_and_handle_its_failure_with_javascript_off() {
+    use crate::plans::{scenario, CLAIRE, PREVIOUS};
+    use server::demo::DEMO_PASSWORD;
+    let s = scenario("application").await;
+    let claire = s.user(CLAIRE).await;
+    s.prepare(&claire, PREVIOUS).await;
+
+    let browser = Chromium::start(false).await;
+    browser.sign_in(&s.app, CLAIRE, DEMO_PASSWORD).await;
+    browser
+        .client
+        .goto(&s.app.url(&s.plan_page()))
+        .await
+        .unwrap();
+    browser.click("#execute-plan").await;
+    let execution_page = format!("/incidents/{}/execution", s.incident);
+    browser.wait_path(&execution_page).await;
+    browser.wait_text(".exec-status", "En file d'attente").await;
+
+    // The runner works; the health check asks https://taskflow.app, which this machine can't
+    // reach, so the last step (§4.2 step 7) fails.
+    server::runner::Runner::new(s.app.pool.clone(), Duration::from_secs(30))
+        .tick()
+        .await
+        .unwrap();
+    browser.click("#execution a[href$='/execution']").await;
+    browser.wait_text(".exec-status", "Échouée").await;
+    assert!(browser.text("#exec-step-2").await.contains("réussie"));
+    let check = browser.text("#exec-step-7").await;
+    assert!(
+        check.contains("échouée"),
+        "{}",
+        browser.text("#execution").await
+    );
+    assert!(check.contains("GET https://taskflow.app"), "{check}");
+    browser.screenshot("execution-failed").await;
+
+    // The incident page says so; Claire aborts from the execution page: back to the plan.
+    browser
+        .client
+        .goto(&s.app.url(&format!("/incidents/{}", s.incident)))
+        .await
+        .unwrap();
+    browser
+        .wait_text("#execution-alert", "a échoué à l'étape 7")
+        .await;
+    browser.click("#execution-alert a").await;
+    browser.wait_path(&execution_page).await;
+    browser.click("#exec-abort").await;
+    browser.wait_text(".exec-status", "Abandonnée").await;
+    browser.wait_text(".title-row .state", "Décidé").await;
+    browser.quit().await;
+}

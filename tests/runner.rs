@@ -1091,21 +1091,32 @@ async fn a_system_rollback_is_steps_that_people_tick_in_order() {
         .await
         .unwrap();
     }
-    let execution = executions::start(&s.app.pool, ApprovalPolicy::default(), &claire, s.incident, now)
-        .await
-        .unwrap();
+    let execution = executions::start(
+        &s.app.pool,
+        ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        now,
+    )
+    .await
+    .unwrap();
     runner(&s.app).tick().await.unwrap();
     assert_eq!(status(&s.app, execution).await, "waiting");
     let browser = s.browser(SOPHIE).await;
     let page = format!("/incidents/{}/execution", s.incident);
     let (_, html) = browser.page(&s.app, &page).await;
-    assert!(html.contains("Restaurer /etc/php/8.3/fpm/php.ini depuis la sauvegarde"), "{html}");
+    assert!(
+        html.contains("Restaurer /etc/php/8.3/fpm/php.ini depuis la sauvegarde"),
+        "{html}"
+    );
     assert!(html.contains(r#"id="exec-manual-done""#), "{html}");
     // A developer can't tick it; Sophie does, with a note.
     let dev = s.user(THOMAS).await;
-    assert!(executions::control(&s.app.pool, &dev, s.incident, Control::ManualDone, "")
-        .await
-        .is_err());
+    assert!(
+        executions::control(&s.app.pool, &dev, s.incident, Control::ManualDone, "")
+            .await
+            .is_err()
+    );
     let (_, html) = browser
         .submit_and_follow(
             &s.app,
@@ -1121,7 +1132,11 @@ async fn a_system_rollback_is_steps_that_people_tick_in_order() {
     assert!(html.contains("php.ini restauré, diff vérifié"), "{html}");
     assert!(html.contains("Sophie Martin"), "{html}");
     runner(&s.app).tick().await.unwrap();
-    assert_eq!(status(&s.app, execution).await, "waiting", "the second step");
+    assert_eq!(
+        status(&s.app, execution).await,
+        "waiting",
+        "the second step"
+    );
     // The second one fails: the execution stops there, like an automatic step.
     executions::control(
         &s.app.pool,
@@ -1143,9 +1158,15 @@ async fn a_system_rollback_is_steps_that_people_tick_in_order() {
         .await
         .unwrap();
     runner(&s.app).tick().await.unwrap();
-    executions::control(&s.app.pool, &claire, s.incident, Control::ManualDone, "redémarré")
-        .await
-        .unwrap();
+    executions::control(
+        &s.app.pool,
+        &claire,
+        s.incident,
+        Control::ManualDone,
+        "redémarré",
+    )
+    .await
+    .unwrap();
     runner(&s.app).tick().await.unwrap();
     assert_eq!(status(&s.app, execution).await, "succeeded");
     assert_eq!(s.state().await, "verifying");
