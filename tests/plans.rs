@@ -197,7 +197,7 @@ async fn a_database_plan_shows_its_defaults_steps_fingerprint_and_the_data_loss(
         assert!(html.contains(expected), "{expected} in {html}");
     }
     let steps = html.matches("<pre><code>").count();
-    assert_eq!(steps, 13, "the 13 steps of §5.2 around §4.2");
+    assert_eq!(steps, 14, "the 14 steps of §5.2 around §4.2");
     let fingerprint: String = sqlx::query_scalar("SELECT fingerprint FROM plans")
         .fetch_one(&s.app.pool)
         .await

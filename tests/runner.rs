@@ -1019,6 +1019,9 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
             .fetch_one(&app.pool)
             .await
             .unwrap();
+    // A dump decompressed by hand earlier (§5.2 step 4): step 11 removes it.
+    let leftover = sandbox.join("var/backups/taskflow/restore_temp.sql");
+    std::fs::write(&leftover, "INSERT INTO users VALUES (1, 'secret');").unwrap();
     let sophie = person(SOPHIE).await;
     app::backend::plans::review(
         &app.pool,
@@ -1044,7 +1047,15 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
             .unwrap();
     let done = attempts(&app, execution.0).await;
     assert_eq!(execution.1, "succeeded", "{done:?}");
-    assert_eq!(done.len(), 13);
+    assert_eq!(done.len(), 14);
+    assert!(!leftover.exists(), "§5.2 step 11 cleaned up");
+    assert!(
+        done[12]
+            .4
+            .contains("removed /var/backups/taskflow/restore_temp.sql"),
+        "{:?}",
+        done[12]
+    );
     assert_eq!(
         mariadb(&format!("SELECT COUNT(*) FROM {db}.users")),
         "4",
@@ -1170,4 +1181,70 @@ async fn a_system_rollback_is_steps_that_people_tick_in_order() {
     runner(&s.app).tick().await.unwrap();
     assert_eq!(status(&s.app, execution).await, "succeeded");
     assert_eq!(s.state().await, "verifying");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_one_database_run_each_execution_once() {
+    let app = spawn_app(test_database().await).await;
+    let root = tempfile::tempdir().unwrap();
+    let mut queued = Vec::new();
+    for n in 0..6 {
+        let log = format!("log-{n}");
+        // Each step writes the pid of the server process that ran it.
+        let (_, execution) = queue(
+            &app,
+            root.path(),
+            vec![command(
+                &["sh", "-c", "echo $PPID >> \"$1\"; sleep 0.2", "sh", &log],
+                "/",
+            )],
+        )
+        .await;
+        queued.push((execution, log));
+    }
+    let url: String = {
+        let db: String = sqlx::query_scalar("SELECT current_database()")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        format!("{}/{db}", database_server_url().rsplit_once('/').unwrap().0)
+    };
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rollback-desk"))
+            .args(["serve"])
+            .env("DATABASE_URL", &url)
+            .env("RBD_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut servers = [start(), start()];
+    let mut finished = false;
+    for _ in 0..300 {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM executions WHERE status <> 'succeeded'")
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if left == 0 {
+            finished = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for server in &mut servers {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+    assert!(finished, "the servers ran every execution");
+    let pids: Vec<String> = servers.iter().map(|s| s.id().to_string()).collect();
+    for (execution, log) in queued {
+        let lines = std::fs::read_to_string(root.path().join(&log)).unwrap();
+        let ran: Vec<&str> = lines.lines().collect();
+        assert_eq!(ran.len(), 1, "execution {execution} ran once: {ran:?}");
+        assert!(pids.iter().any(|p| p == ran[0]), "by one of the servers");
+        assert_eq!(attempts(&app, execution).await.len(), 1);
+    }
 }

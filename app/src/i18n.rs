@@ -366,6 +366,7 @@ messages! {
     OpVerifyBackup => "Vérifier la sauvegarde (gzip entier, somme sha256)", "Verify the backup (whole gzip, sha256 sum)";
     OpRestoreDatabase => "Restaurer la base (flux décompressé, sans fichier temporaire)", "Restore the database (decompressed stream, no temporary file)";
     OpVerifyDatabase => "Vérifier la base", "Verify the database";
+    OpCleanUp => "Nettoyer les fichiers temporaires", "Clean up temporary files";
     OpManual => "Étape manuelle", "Manual step";
     PlanNeedsDecision => "Le plan se prépare après une décision de rollback.", "The plan is prepared after a rollback decision.";
     EventPlanPrepared => "Plan préparé", "Plan prepared";
@@ -582,6 +583,7 @@ impl Msg {
             O::RestoreDatabase { .. } => Msg::OpRestoreDatabase,
             O::VerifyDatabase { .. } => Msg::OpVerifyDatabase,
             O::Manual { .. } => Msg::OpManual,
+            O::CleanUp { .. } => Msg::OpCleanUp,
         }
     }
 

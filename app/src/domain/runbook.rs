@@ -54,6 +54,8 @@ pub enum Operation {
     },
     /// A step of a system rollback (§3.3) that a person does and ticks.
     Manual { instruction: String },
+    /// Remove temporary files if they are there (§5.2 step 11).
+    CleanUp { paths: Vec<String> },
 }
 
 /// What a link at `link` holds to point at `target` (both absolute): a path relative to the
@@ -184,6 +186,10 @@ impl Operation {
                 .collect::<Vec<_>>()
                 .join("\n"),
             Operation::Manual { instruction } => instruction.clone(),
+            Operation::CleanUp { paths } => format!(
+                "rm -f -- {}",
+                paths.iter().map(|p| quote(p)).collect::<Vec<_>>().join(" ")
+            ),
         }
     }
 }
@@ -207,15 +213,30 @@ fn join(dir: &str, name: &str) -> String {
     format!("{}/{}", dir.trim_end_matches('/'), name)
 }
 
-fn command(config: &EnvironmentConfig, name: CommandName, cwd: &str) -> Operation {
+/// The placeholders a configured command may use, each standing for a whole argument (an
+/// argument that is exactly `{release}` becomes the path; nothing is spliced into text, so no
+/// value can turn into several arguments).
+pub const PLACEHOLDERS: [&str; 3] = ["{release}", "{current}", "{releases}"];
+
+fn command(config: &EnvironmentConfig, name: CommandName, cwd: &str, release: &str) -> Operation {
     let argv = config
         .commands
         .get(&name)
         .cloned()
         .unwrap_or_else(|| name.procedure_default());
+    let argv = argv
+        .argv()
+        .iter()
+        .map(|arg| match arg.as_str() {
+            "{release}" => release.to_owned(),
+            "{current}" => config.current_link.clone(),
+            "{releases}" => config.releases_dir.clone(),
+            _ => arg.clone(),
+        })
+        .collect();
     Operation::RunCommand {
         name,
-        argv: argv.argv().to_vec(),
+        argv,
         cwd: cwd.to_owned(),
     }
 }
@@ -231,6 +252,7 @@ fn step(procedure_ref: &str, operation: Operation) -> Step {
 /// check the site answers.
 pub fn application(config: &EnvironmentConfig, target_release: &str) -> Vec<Step> {
     let current = config.current_link.clone();
+    let release = join(&config.releases_dir, target_release);
     vec![
         step(
             "4.2/3",
@@ -245,15 +267,21 @@ pub fn application(config: &EnvironmentConfig, target_release: &str) -> Vec<Step
                 release_dir: join(&config.releases_dir, target_release),
             },
         ),
-        step("4.2/5", command(config, CommandName::CacheClear, &current)),
-        step("4.2/5", command(config, CommandName::CacheWarmup, &current)),
         step(
-            "4.2/6",
-            command(config, CommandName::PhpFpmReload, &current),
+            "4.2/5",
+            command(config, CommandName::CacheClear, &current, &release),
+        ),
+        step(
+            "4.2/5",
+            command(config, CommandName::CacheWarmup, &current, &release),
         ),
         step(
             "4.2/6",
-            command(config, CommandName::ApacheReload, &current),
+            command(config, CommandName::PhpFpmReload, &current, &release),
+        ),
+        step(
+            "4.2/6",
+            command(config, CommandName::ApacheReload, &current, &release),
         ),
         step(
             "4.2/7",
@@ -277,6 +305,7 @@ pub fn application_database(
     let maintenance = join(&config.public_dir, "maintenance.html");
     let backup_path = join(&config.backups_dir, &backup.file_name);
     let current = config.current_link.clone();
+    let release = join(&config.releases_dir, target_release);
     let mut steps = vec![
         step(
             "5.2/1",
@@ -292,7 +321,10 @@ pub fn application_database(
                 sha256: backup.sha256.clone(),
             },
         ),
-        step("5.2/5", command(config, CommandName::PhpFpmStop, &current)),
+        step(
+            "5.2/5",
+            command(config, CommandName::PhpFpmStop, &current, &release),
+        ),
         step(
             "5.2/6",
             Operation::RestoreDatabase {
@@ -344,12 +376,26 @@ pub fn application_database(
             }),
     );
     steps.extend([
-        step("5.2/9", command(config, CommandName::PhpFpmStart, &current)),
         step(
             "5.2/9",
-            command(config, CommandName::ApacheReload, &current),
+            command(config, CommandName::PhpFpmStart, &current, &release),
+        ),
+        step(
+            "5.2/9",
+            command(config, CommandName::ApacheReload, &current, &release),
         ),
         step("5.2/10", Operation::MaintenanceOff { path: maintenance }),
+        // §5.2 step 11: the runner writes no uncompressed dump, but one left by a restore done
+        // by hand holds the customers' data in clear; and a switch cut short leaves its link.
+        step(
+            "5.2/11",
+            Operation::CleanUp {
+                paths: vec![
+                    join(&config.backups_dir, "restore_temp.sql"),
+                    format!("{}.rollback-desk-next", config.current_link),
+                ],
+            },
+        ),
         step(
             "4.2/7",
             Operation::HttpCheck {
@@ -412,6 +458,39 @@ mod tests {
 
     fn refs(steps: &[Step]) -> Vec<&str> {
         steps.iter().map(|s| s.procedure_ref.as_str()).collect()
+    }
+
+    #[test]
+    fn placeholders_stand_for_whole_arguments() {
+        let mut config = taskflow();
+        config.commands.insert(
+            CommandName::CacheClear,
+            CommandLine::parse("rm -rf {release}/var/cache x{release}").unwrap(),
+        );
+        config.commands.insert(
+            CommandName::CacheWarmup,
+            CommandLine::parse("php {current}/bin/console {release}").unwrap(),
+        );
+        let steps = application(&config, "2025-10-16_153012");
+        let Operation::RunCommand { argv, .. } = &steps[2].operation else {
+            panic!()
+        };
+        assert_eq!(
+            argv,
+            &["rm", "-rf", "{release}/var/cache", "x{release}"],
+            "only whole arguments"
+        );
+        let Operation::RunCommand { argv, .. } = &steps[3].operation else {
+            panic!()
+        };
+        assert_eq!(
+            argv,
+            &[
+                "php",
+                "{current}/bin/console",
+                "/var/www/taskflow/releases/2025-10-16_153012"
+            ]
+        );
     }
 
     #[test]
@@ -494,6 +573,7 @@ mod tests {
                 "5.2/9",
                 "5.2/9",
                 "5.2/10",
+                "5.2/11",
                 "4.2/7"
             ]
         );

@@ -379,6 +379,21 @@ async fn local(
             }
             ok(all)
         }
+        Operation::CleanUp { paths } => {
+            let mut report = String::new();
+            for path in paths {
+                match std::fs::remove_file(at(path)) {
+                    Ok(()) => report.push_str(&format!("removed {path}\n")),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return failed(format!("{report}{path}: {e}")),
+                }
+            }
+            ok(if report.is_empty() {
+                "nothing to clean up".to_owned()
+            } else {
+                report
+            })
+        }
         Operation::HttpCheck { .. } | Operation::Manual { .. } => failed("not a target step"),
     }
 }
@@ -577,6 +592,16 @@ async fn remote(
                 runs.join(" && \\\n")
             );
             over_ssh(target, &script, Some(stdin), timeout).await
+        }
+        Operation::CleanUp { paths } => {
+            let quoted: Vec<String> = paths.iter().map(|p| quote(p)).collect();
+            over_ssh(
+                target,
+                &format!("rm -f -- {}", quoted.join(" ")),
+                None,
+                timeout,
+            )
+            .await
         }
         Operation::HttpCheck { .. } | Operation::Manual { .. } => failed("not a target step"),
     }
