@@ -345,7 +345,7 @@ async fn local(
                 Err(message) => return failed(message),
             };
             let (argv, variable) = client_args(*kind, host, *port, user, name);
-            restore_local(at(path), argv, variable, secret).await
+            restore_local(at(path), argv, variable, secret, timeout).await
         }
         Operation::VerifyDatabase {
             kind,
@@ -430,6 +430,7 @@ async fn restore_local(
     argv: Vec<String>,
     variable: &'static str,
     secret: String,
+    timeout: Duration,
 ) -> StepOutcome {
     let checked = {
         let dump = dump.clone();
@@ -440,45 +441,71 @@ async fn restore_local(
         Ok(Err(message)) => return failed(format!("nothing restored: {message}")),
         Err(e) => return failed(e.to_string()),
     }
-    let mut command = std::process::Command::new(&argv[0]);
+    // A thread decompresses into a bounded channel; the client's stdin is written from it.
+    // The client is a tokio process: a kill or timeout (dropping this future) stops it.
+    let (chunks, mut incoming) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
+    let reader = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+        use std::io::Read;
+        let file = std::fs::File::open(&dump)?;
+        let mut gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
+        let mut total = 0u64;
+        loop {
+            let mut buf = vec![0u8; 256 * 1024];
+            let n = gz.read(&mut buf)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            buf.truncate(n);
+            total += n as u64;
+            if chunks.blocking_send(buf).is_err() {
+                return Err(std::io::Error::other("the database client stopped reading"));
+            }
+        }
+    });
+    let mut command = tokio::process::Command::new(&argv[0]);
     command
         .args(&argv[1..])
         .env(variable, &secret)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let work = tokio::task::spawn_blocking(move || -> Result<StepOutcome, String> {
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("could not start: {e}"))?;
-        let mut stdin = child.stdin.take().ok_or("no stdin")?;
-        let pump = std::thread::spawn(move || -> std::io::Result<u64> {
-            let file = std::fs::File::open(&dump)?;
-            let mut gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
-            let copied = std::io::copy(&mut gz, &mut stdin)?;
-            drop(stdin);
-            Ok(copied)
-        });
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        let pumped = pump
-            .join()
-            .map_err(|_| "the dump reader stopped".to_owned())?;
-        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&out.stderr));
-        match &pumped {
-            Ok(bytes) => text.push_str(&format!("{bytes} bytes of SQL streamed\n")),
-            Err(e) => text.push_str(&format!("streaming stopped: {e}\n")),
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => return failed(format!("could not start: {e}")),
+    };
+    let Some(mut stdin) = child.stdin.take() else {
+        return failed("the database client has no input");
+    };
+    let writer = tokio::spawn(async move {
+        while let Some(chunk) = incoming.recv().await {
+            if stdin.write_all(&chunk).await.is_err() {
+                break;
+            }
         }
-        Ok(StepOutcome {
-            succeeded: out.status.success() && pumped.is_ok(),
-            exit_code: out.status.code(),
-            output: text,
-        })
+        // Closing stdin ends the client's input.
+        drop(stdin);
     });
-    match work.await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(message)) => failed(message),
-        Err(e) => failed(e.to_string()),
+    let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Err(_) => return failed(format!("stopped after {} s (timeout)", timeout.as_secs())),
+        Ok(Err(e)) => return failed(format!("could not run: {e}")),
+        Ok(Ok(out)) => out,
+    };
+    let _ = writer.await;
+    let pumped = match reader.await {
+        Ok(result) => result,
+        Err(e) => Err(std::io::Error::other(e.to_string())),
+    };
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    match &pumped {
+        Ok(bytes) => text.push_str(&format!("{bytes} bytes of SQL streamed\n")),
+        Err(e) => text.push_str(&format!("streaming stopped: {e}\n")),
+    }
+    StepOutcome {
+        succeeded: out.status.success() && pumped.is_ok(),
+        exit_code: out.status.code(),
+        output: text,
     }
 }
 
