@@ -4,6 +4,7 @@ mod accounts;
 mod browser;
 mod cli;
 mod deployments;
+mod emails;
 mod embedded_postgres;
 mod environments;
 mod helpers;

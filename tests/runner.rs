@@ -120,7 +120,7 @@ async fn sysadmin(app: &TestApp) -> app::viewer::SignedInUser {
 
 /// A web server standing for TaskFlow: it answers with the VERSION of the release `current`
 /// points to, 500 for the defective v1.2.0 (or when `current` can't be followed).
-async fn taskflow_site(root: std::path::PathBuf) -> String {
+pub async fn taskflow_site(root: std::path::PathBuf) -> String {
     use axum::http::StatusCode;
     let app = axum::Router::new().route(
         "/",

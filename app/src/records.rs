@@ -241,3 +241,17 @@ pub struct ExecutionRecord {
     /// Every attempt, by step then attempt.
     pub attempts: Vec<StepAttempt>,
 }
+
+/// One email send and how far its delivery is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailSendRecord {
+    pub id: i64,
+    pub template: String,
+    pub subject: String,
+    pub at: DateTime<Utc>,
+    pub by: Option<String>,
+    pub sent: i64,
+    pub failed: i64,
+    pub bounced: i64,
+    pub pending: i64,
+}

@@ -36,6 +36,13 @@ pub struct Settings {
     /// serves the demo's TaskFlow page at `/demo/taskflow/`.
     #[serde(skip)]
     pub demo_sandbox: Option<PathBuf>,
+    /// The SMTP server (`smtp://host:port`, STARTTLS when offered; `smtps://host:port`). Unset:
+    /// emails are written as `.eml` files into `data_dir/mail`.
+    pub smtp_url: Option<String>,
+    /// The sender of the emails.
+    pub mail_from: String,
+    /// At most this many messages per second.
+    pub mail_per_second: u32,
     /// Seconds a runner holds an execution without renewing its lease; past it, the execution
     /// is declared interrupted.
     pub runner_lease_seconds: u32,
@@ -63,6 +70,9 @@ impl Default for Settings {
             approval_expiry_minutes: 60,
             runner_lease_seconds: 30,
             demo_sandbox: None,
+            smtp_url: None,
+            mail_from: "Rollback Desk <rollback-desk@localhost>".to_owned(),
+            mail_per_second: 50,
             background_tasks: true,
         }
     }

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod demo;
 pub mod embedded_postgres;
+pub mod mailer;
 pub mod overdue;
 pub mod runner;
 pub mod startup;

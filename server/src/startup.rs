@@ -30,6 +30,8 @@ pub enum StartupError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("mail settings: {0}")]
+    Mailer(crate::mailer::MailerError),
 }
 
 /// Runs the app's migrations and the session store's.
@@ -37,6 +39,22 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StartupError> {
     sqlx::migrate!("../migrations").run(pool).await?;
     PostgresStore::new(pool.clone()).migrate().await?;
     Ok(())
+}
+
+/// The mailer of these settings: SMTP, or `.eml` files in `data_dir/mail`.
+pub fn mailer(settings: &Settings, pool: PgPool) -> Result<crate::mailer::Mailer, StartupError> {
+    let delivery = crate::mailer::Delivery::from_settings(
+        settings.smtp_url.as_deref(),
+        settings.data_dir.join("mail"),
+    )
+    .map_err(StartupError::Mailer)?;
+    crate::mailer::Mailer::new(
+        pool,
+        delivery,
+        &settings.mail_from,
+        settings.mail_per_second,
+    )
+    .map_err(StartupError::Mailer)
 }
 
 /// The web application on an open listener.
@@ -47,6 +65,7 @@ pub struct Application {
     pool: PgPool,
     background_tasks: bool,
     runner_lease: std::time::Duration,
+    mailer: Option<crate::mailer::Mailer>,
 }
 
 impl Application {
@@ -58,6 +77,7 @@ impl Application {
                     addr: settings.bind,
                     source,
                 })?;
+        let pool_for_mailer = pool.clone();
         let session_store = PostgresStore::new(pool.clone());
         let router = router(settings, pool.clone(), session_store.clone());
         Ok(Application {
@@ -67,6 +87,7 @@ impl Application {
             pool,
             background_tasks: settings.background_tasks,
             runner_lease: std::time::Duration::from_secs(u64::from(settings.runner_lease_seconds)),
+            mailer: Some(mailer(settings, pool_for_mailer)?),
         })
     }
 
@@ -78,7 +99,7 @@ impl Application {
 
     /// Expired sessions are deleted hourly, overdue incidents marked every 30 s, the targets'
     /// inventories read every 10 minutes.
-    fn spawn_background_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
+    fn spawn_background_tasks(&mut self) -> Vec<tokio::task::JoinHandle<()>> {
         // Expired sessions are deleted hourly so that the table does not grow forever.
         let store = self.session_store.clone();
         let cleanup = tokio::spawn(async move {
@@ -109,12 +130,17 @@ impl Application {
             crate::runner::Runner::new(self.pool.clone(), self.runner_lease)
                 .run(std::time::Duration::from_secs(1)),
         );
-        vec![cleanup, overdue, inventory, runner]
+        let mut tasks = vec![cleanup, overdue, inventory, runner];
+        // The mailer delivers the outbox.
+        if let Some(mailer) = self.mailer.take() {
+            tasks.push(tokio::spawn(mailer.run(std::time::Duration::from_secs(2))));
+        }
+        tasks
     }
 
     /// Serves until `shutdown` completes, then lets running requests finish.
     pub async fn run_until(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let tasks = if self.background_tasks {

@@ -2,6 +2,7 @@
 //! errors become what a user sees.
 pub mod accounts;
 pub mod deployments;
+pub mod emails;
 pub mod environments;
 pub mod error;
 pub mod executions;

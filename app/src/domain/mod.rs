@@ -45,6 +45,7 @@ macro_rules! named_enum {
 
 pub mod account;
 pub mod deployment;
+pub mod email;
 pub mod environment;
 pub mod execution;
 pub mod incident;

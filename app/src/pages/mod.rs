@@ -18,7 +18,7 @@ pub use environments::AddEnvironment;
 pub use history::RecordDeployment;
 pub use incidents::{
     CancelIncident, CommentIncident, ControlExecution, DecideIncident, EditIncident, ExecutePlan,
-    ListIncidents, OpenIncident, RecordStep, ReviewPlan, SavePlan,
+    ListIncidents, OpenIncident, RecordStep, ReviewPlan, SavePlan, SendEmail,
 };
 pub use sign_in::SignIn;
 
@@ -100,6 +100,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/incidents/:id/execution")
                         view=incidents::ExecutionPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/incidents/:id/emails")
+                        view=incidents::EmailsPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/history") view=history::HistoryPage ssr=SsrMode::Async/>

@@ -226,6 +226,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
         <section class="card" id="decision">
             <h2>{t(Msg::TheDecision)}</h2>
             {stalled}
+            <p><a href=format!("/incidents/{id}/emails")>{t(Msg::OpenEmails)}</a></p>
             {decision}
             {plan}
             {cancel}

@@ -1,5 +1,6 @@
 //! Incident pages: the list, opening an incident, and the incident itself.
 mod detail;
+mod emails;
 mod execution;
 mod list;
 mod new;
@@ -8,6 +9,7 @@ mod plan;
 pub use detail::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, IncidentPage, RecordStep,
 };
+pub use emails::{EmailsPage, SendEmail};
 pub use execution::{ControlExecution, ExecutePlan, ExecutionPage};
 pub use list::{list_incidents, IncidentQuery, IncidentTable, IncidentsPage, ListIncidents};
 pub use new::{NewIncidentPage, OpenIncident};

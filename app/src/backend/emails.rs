@@ -1,0 +1,495 @@
+//! The §7 emails: filled in from the incident's facts with the Tera templates of
+//! `templates/email/`, edited by the sender, then queued in the outbox — one row per recipient,
+//! in the same transaction as the send — for the mailer (`server/src/mailer.rs`) to deliver.
+use crate::backend::{incidents, AppError};
+use crate::domain::email::{EmailTemplate, RecipientList};
+use crate::domain::{Role, RollbackType};
+use crate::i18n::{duration_text, Lang, Msg};
+use crate::records::EmailSendRecord;
+use crate::viewer::SignedInUser;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+use std::sync::OnceLock;
+
+fn tera() -> &'static tera::Tera {
+    static TERA: OnceLock<tera::Tera> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = tera::Tera::default();
+        let templates = [
+            (
+                "internal.fr.txt",
+                include_str!("../../../templates/email/internal.fr.txt"),
+            ),
+            (
+                "internal.en.txt",
+                include_str!("../../../templates/email/internal.en.txt"),
+            ),
+            (
+                "users.fr.txt",
+                include_str!("../../../templates/email/users.fr.txt"),
+            ),
+            (
+                "users.en.txt",
+                include_str!("../../../templates/email/users.en.txt"),
+            ),
+            (
+                "layout.html",
+                include_str!("../../../templates/email/layout.html"),
+            ),
+        ];
+        if let Err(e) = tera.add_raw_templates(templates) {
+            // The templates are compiled in and tested: this is a programming error.
+            tracing::error!(error = %e, "email templates");
+        }
+        tera
+    })
+}
+
+/// What the templates are filled with; `None`: not known (shown as missing).
+#[derive(Debug, Clone, Default)]
+pub struct EmailFacts {
+    pub application: String,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub restored_at: Option<DateTime<Utc>>,
+    pub defective_version: Option<String>,
+    pub defective_release: Option<String>,
+    pub restored_version: Option<String>,
+    pub restored_release: Option<String>,
+    pub reason: Option<String>,
+    pub database_restored: Option<bool>,
+    pub backup_taken_at: Option<DateTime<Utc>>,
+    pub state: Option<crate::domain::IncidentState>,
+}
+
+/// The incident's facts, from its decision, plan, execution and deployments.
+pub async fn facts(pool: &PgPool, incident: i64) -> Result<EmailFacts, AppError> {
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        String,
+        DateTime<Utc>,
+        Option<String>,
+        Option<String>,
+        String,
+    )> = sqlx::query_as(
+        "SELECT e.name, i.detected_at, i.decision_reason, i.rollback_type, i.state
+             FROM incidents i JOIN environments e ON e.id = i.environment_id WHERE i.id = $1",
+    )
+    .bind(incident)
+    .fetch_optional(pool)
+    .await?;
+    let Some((environment, detected_at, reason, rollback, state)) = row else {
+        return Err(AppError::Refused(Msg::UnknownIncident.into()));
+    };
+    let mut facts = EmailFacts {
+        application: environment
+            .split_whitespace()
+            .next()
+            .unwrap_or("TaskFlow")
+            .to_owned(),
+        detected_at: Some(detected_at),
+        reason: reason.filter(|r| !r.trim().is_empty()),
+        state: crate::domain::IncidentState::parse(&state),
+        database_restored: rollback
+            .as_deref()
+            .and_then(RollbackType::parse)
+            .map(|t| t == RollbackType::ApplicationDatabase),
+        ..EmailFacts::default()
+    };
+    #[allow(clippy::type_complexity)]
+    let plan: Option<(
+        Option<String>,
+        Option<String>,
+        Option<DateTime<Utc>>,
+        uuid::Uuid,
+    )> = sqlx::query_as(
+        "SELECT from_release, target_release, backup_taken_at, environment_id FROM plans
+             WHERE incident_id = $1",
+    )
+    .bind(incident)
+    .fetch_optional(pool)
+    .await?;
+    if let Some((from, to, backup_taken_at, environment)) = plan {
+        facts.backup_taken_at = backup_taken_at;
+        let version = |release: Option<String>| async move {
+            match release {
+                Some(r) => sqlx::query_scalar::<_, String>(
+                    "SELECT version FROM deployments WHERE environment_id = $1 AND release = $2",
+                )
+                .bind(environment)
+                .bind(r)
+                .fetch_optional(pool)
+                .await,
+                None => Ok(None),
+            }
+        };
+        facts.defective_version = version(from.clone()).await?;
+        facts.restored_version = version(to.clone()).await?;
+        facts.defective_release = from;
+        facts.restored_release = to;
+    }
+    facts.restored_at = sqlx::query_scalar(
+        "SELECT finished_at FROM executions WHERE incident_id = $1 AND status = 'succeeded'
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(incident)
+    .fetch_optional(pool)
+    .await?
+    .flatten();
+    Ok(facts)
+}
+
+fn missing(lang: Lang, what: &str) -> String {
+    match lang {
+        Lang::Fr => format!("[manquant : {what}]"),
+        Lang::En => format!("[missing: {what}]"),
+    }
+}
+
+fn local(at: DateTime<Utc>, tz: chrono_tz::Tz, lang: Lang) -> String {
+    let local = at.with_timezone(&tz);
+    match lang {
+        Lang::Fr => local.format("%d/%m/%Y à %Hh%M").to_string(),
+        Lang::En => local.format("%Y-%m-%d at %H:%M").to_string(),
+    }
+}
+
+fn version_and_release(
+    lang: Lang,
+    version: &Option<String>,
+    release: &Option<String>,
+    what: &str,
+) -> String {
+    match (version, release) {
+        (Some(v), Some(r)) => format!("{v} (release {r})"),
+        (None, Some(r)) => format!("release {r}"),
+        _ => missing(lang, what),
+    }
+}
+
+/// Renders `template` in `lang` for the incident: (subject, text body).
+pub fn render(
+    template: EmailTemplate,
+    lang: Lang,
+    facts: &EmailFacts,
+    tz: chrono_tz::Tz,
+    signer: &str,
+) -> Result<(String, String), AppError> {
+    let fr = lang == Lang::Fr;
+    let mut context = tera::Context::new();
+    context.insert("application", &facts.application);
+    context.insert(
+        "restored_at",
+        &facts
+            .restored_at
+            .map(|at| local(at, tz, lang))
+            .unwrap_or_else(|| {
+                missing(
+                    lang,
+                    if fr {
+                        "heure du rollback"
+                    } else {
+                        "rollback time"
+                    },
+                )
+            }),
+    );
+    context.insert(
+        "defective",
+        &version_and_release(
+            lang,
+            &facts.defective_version,
+            &facts.defective_release,
+            if fr {
+                "version défectueuse"
+            } else {
+                "defective version"
+            },
+        ),
+    );
+    context.insert(
+        "restored",
+        &version_and_release(
+            lang,
+            &facts.restored_version,
+            &facts.restored_release,
+            if fr {
+                "version restaurée"
+            } else {
+                "restored version"
+            },
+        ),
+    );
+    context.insert(
+        "reason",
+        &facts
+            .reason
+            .clone()
+            .unwrap_or_else(|| missing(lang, if fr { "raison" } else { "reason" })),
+    );
+    let since = facts.backup_taken_at.map(|at| local(at, tz, lang));
+    let (impact, data_loss, data_statement) = match (facts.database_restored, fr) {
+        (Some(false), true) => (
+            "Aucune perte de données (rollback applicatif uniquement)".to_owned(),
+            "Non".to_owned(),
+            "Aucune donnée n'a été perdue.".to_owned(),
+        ),
+        (Some(false), false) => (
+            "No data lost (application rollback only)".to_owned(),
+            "No".to_owned(),
+            "No data was lost.".to_owned(),
+        ),
+        (Some(true), true) => {
+            let since = since
+                .clone()
+                .unwrap_or_else(|| missing(lang, "heure de la sauvegarde"));
+            (
+                format!("Base de données restaurée : les données modifiées depuis le {since} sont perdues"),
+                format!("Oui, depuis le {since}"),
+                format!("Les données enregistrées depuis le {since} ont été perdues."),
+            )
+        }
+        (Some(true), false) => {
+            let since = since
+                .clone()
+                .unwrap_or_else(|| missing(lang, "backup time"));
+            (
+                format!("Database restored: data changed since {since} is lost"),
+                format!("Yes, since {since}"),
+                format!("Data recorded since {since} was lost."),
+            )
+        }
+        (None, _) => {
+            let m = missing(
+                lang,
+                if fr {
+                    "type de rollback"
+                } else {
+                    "rollback type"
+                },
+            );
+            (m.clone(), m.clone(), m)
+        }
+    };
+    context.insert("impact", &impact);
+    context.insert("data_loss", &data_loss);
+    context.insert("data_statement", &data_statement);
+    let downtime = match (facts.detected_at, facts.restored_at) {
+        (Some(from), Some(to)) => duration_text(lang, (to - from).num_minutes().max(0)),
+        _ => missing(
+            lang,
+            if fr {
+                "durée d'indisponibilité"
+            } else {
+                "downtime"
+            },
+        ),
+    };
+    context.insert("downtime", &downtime);
+    context.insert(
+        "status",
+        &facts
+            .state
+            .map(|s| Msg::state(s).text(lang).to_owned())
+            .unwrap_or_else(|| missing(lang, "statut")),
+    );
+    context.insert("signer", signer);
+    let window = match (facts.detected_at, facts.restored_at) {
+        (Some(from), Some(to)) => {
+            let (from, to) = (from.with_timezone(&tz), to.with_timezone(&tz));
+            match lang {
+                Lang::Fr => format!(
+                    "le {} entre {} et {}",
+                    from.format("%d/%m/%Y"),
+                    from.format("%Hh%M"),
+                    to.format("%Hh%M")
+                ),
+                Lang::En => format!(
+                    "on {} between {} and {}",
+                    from.format("%Y-%m-%d"),
+                    from.format("%H:%M"),
+                    to.format("%H:%M")
+                ),
+            }
+        }
+        _ => missing(
+            lang,
+            if fr {
+                "période de l'incident"
+            } else {
+                "incident window"
+            },
+        ),
+    };
+    context.insert("window", &window);
+    let name = format!("{}.{}.txt", template.as_str(), lang.code());
+    let text = tera()
+        .render(&name, &context)
+        .map_err(|e| AppError::Internal(format!("template {name}: {e}")))?;
+    let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
+    Ok((
+        subject.trim().to_owned(),
+        body.trim_start_matches('\n').to_owned(),
+    ))
+}
+
+/// The HTML part of a text body: its paragraphs and lines, every value escaped.
+pub fn html(lang: Lang, subject: &str, body: &str) -> Result<String, AppError> {
+    let paragraphs: Vec<Vec<&str>> = body
+        .split("\n\n")
+        .map(|p| p.lines().collect::<Vec<_>>())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut context = tera::Context::new();
+    context.insert("lang", lang.code());
+    context.insert("subject", subject);
+    context.insert("paragraphs", &paragraphs);
+    tera()
+        .render("layout.html", &context)
+        .map_err(|e| AppError::Internal(format!("template layout.html: {e}")))
+}
+
+/// What a send asks for, as typed.
+pub struct NewSend<'a> {
+    pub template: EmailTemplate,
+    pub lang: Lang,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// The team: active users holding one of these roles.
+    pub roles: Vec<Role>,
+    /// Affected users: pasted addresses (or CSV).
+    pub users: &'a str,
+}
+
+/// What a send queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub id: i64,
+    pub recipients: usize,
+    pub list: RecipientList,
+}
+
+/// Queues the email for every recipient, in one transaction with its event.
+pub async fn send(
+    pool: &PgPool,
+    actor: &SignedInUser,
+    incident: i64,
+    new: &NewSend<'_>,
+) -> Result<Queued, AppError> {
+    if !actor.roles.may_decide_rollback() {
+        return Err(AppError::Refused(Msg::OnlyDecidersMaySend.into()));
+    }
+    let subject = new.subject.trim();
+    let mut errors = crate::backend::error::FieldErrors::default();
+    errors.check(
+        "subject",
+        (!subject.is_empty() && subject.chars().count() <= 300).then_some(()),
+        Msg::SubjectRequired,
+    );
+    errors.check(
+        "body",
+        (!new.body.trim().is_empty() && new.body.len() <= 100_000).then_some(()),
+        Msg::BodyRequired,
+    );
+    let list = RecipientList::parse(new.users);
+    errors.into_result()?;
+    let mut tx = pool.begin().await?;
+    incidents::lock(&mut tx, incident).await?;
+    let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
+    let team: Vec<String> = sqlx::query_scalar(
+        "SELECT email FROM users WHERE active AND roles && $1::text[] ORDER BY email",
+    )
+    .bind(&roles)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut seen = std::collections::BTreeSet::new();
+    let recipients: Vec<String> = team
+        .into_iter()
+        .chain(list.valid.iter().cloned())
+        .filter(|a| seen.insert(a.to_lowercase()))
+        .collect();
+    if recipients.is_empty() {
+        return Err(AppError::field("users", Msg::NoRecipients));
+    }
+    let html = html(new.lang, subject, new.body)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO email_sends (incident_id, template, lang, subject, body_text, body_html, sent_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(incident)
+    .bind(new.template.as_str())
+    .bind(new.lang.code())
+    .bind(subject)
+    .bind(new.body)
+    .bind(&html)
+    .bind(actor.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO outbox (send_id, recipient, message_id)
+         SELECT $1, r, gen_random_uuid()::text || '@rollback-desk' FROM unnest($2::text[]) AS r",
+    )
+    .bind(id)
+    .bind(&recipients)
+    .execute(&mut *tx)
+    .await?;
+    incidents::append_event(
+        &mut tx,
+        incident,
+        Some(actor.id),
+        "email_queued",
+        json!({ "send": id, "template": new.template, "lang": new.lang.code(),
+                "subject": subject, "recipients": recipients.len() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Queued {
+        id,
+        recipients: recipients.len(),
+        list,
+    })
+}
+
+/// The incident's sends with their delivery progress, newest first.
+pub async fn progress(pool: &PgPool, incident: i64) -> Result<Vec<EmailSendRecord>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        DateTime<Utc>,
+        Option<String>,
+        i64,
+        i64,
+        i64,
+        i64,
+    )> = sqlx::query_as(
+        "SELECT s.id, s.template, s.subject, s.created_at, u.name,
+                    count(*) FILTER (WHERE o.status = 'sent'),
+                    count(*) FILTER (WHERE o.status = 'failed'),
+                    count(*) FILTER (WHERE o.status = 'bounced'),
+                    count(*) FILTER (WHERE o.status = 'pending')
+             FROM email_sends s LEFT JOIN users u ON u.id = s.sent_by
+             JOIN outbox o ON o.send_id = s.id
+             WHERE s.incident_id = $1 GROUP BY s.id, u.name ORDER BY s.id DESC",
+    )
+    .bind(incident)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, template, subject, at, by, sent, failed, bounced, pending)| EmailSendRecord {
+                id,
+                template,
+                subject,
+                at,
+                by,
+                sent,
+                failed,
+                bounced,
+                pending,
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,304 @@
+//! The §7 emails of an incident: pick the template and language, read the email exactly as
+//! it will arrive (text and HTML parts, filled in from the incident's facts, missing ones
+//! marked), edit it, choose the audiences, send; then follow the delivery.
+use super::StateBadge;
+use crate::domain::email::EmailTemplate;
+use crate::domain::Role;
+use crate::i18n::{Lang, Msg};
+use crate::pages::common::{Refusal, TextArea};
+use crate::pages::CsrfField;
+use crate::records::{EmailSendRecord, IncidentSummary};
+use crate::viewer::Viewer;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailPageData {
+    pub incident: IncidentSummary,
+    pub template: EmailTemplate,
+    pub lang: Lang,
+    pub subject: String,
+    pub body: String,
+    pub html: String,
+    pub sends: Vec<EmailSendRecord>,
+}
+
+#[server(endpoint = "load_email_page")]
+pub async fn load_email_page(
+    incident: i64,
+    template: EmailTemplate,
+    lang: Lang,
+) -> Result<Option<EmailPageData>, ServerFnError> {
+    use crate::backend::{emails, incidents, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let user = ctx.user()?;
+    let pool = &ctx.state.pool;
+    let Some(summary) = incidents::summary(pool, incident).await? else {
+        return Ok(None);
+    };
+    let facts = emails::facts(pool, incident).await?;
+    let (subject, body) = emails::render(template, lang, &facts, ctx.viewer.tz(), &user.name)?;
+    let html = emails::html(lang, &subject, &body)?;
+    Ok(Some(EmailPageData {
+        incident: summary,
+        template,
+        lang,
+        subject,
+        body,
+        html,
+        sends: emails::progress(pool, incident).await?,
+    }))
+}
+
+#[component]
+pub fn EmailsPage() -> impl IntoView {
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .and_then(|id| id.parse::<i64>().ok());
+    let query = use_query_map().get_untracked();
+    let template = query
+        .get("template")
+        .and_then(|t| EmailTemplate::parse(&t))
+        .unwrap_or(EmailTemplate::Internal);
+    let viewer = expect_context::<Viewer>();
+    let lang = query
+        .get("lang")
+        .and_then(|l| Lang::parse(&l))
+        .unwrap_or(viewer.lang);
+    let page = Resource::new(
+        move || id,
+        move |id| async move {
+            match id {
+                Some(id) => load_email_page(id, template, lang).await,
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Some(page)) => view! { <Emails page=page/> }.into_any(),
+                    Ok(None) => view! {
+                        <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
+                    }
+                    .into_any(),
+                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Emails(page: EmailPageData) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let t = move |m: Msg| m.text(viewer.lang);
+    let id = page.incident.id;
+    let key = format!("email:{id}");
+    let may_send = viewer
+        .user
+        .as_ref()
+        .is_some_and(|u| u.roles.may_decide_rollback());
+    let subject = viewer
+        .typed(&key, "subject")
+        .unwrap_or(page.subject.clone());
+    let body = viewer.typed(&key, "body").unwrap_or(page.body.clone());
+    let users = viewer.typed(&key, "users").unwrap_or_default();
+    let error = |name: &str| {
+        viewer
+            .field_error(&key, name)
+            .map(|e| view! { <p class="error">{e}</p> })
+    };
+    let (subject_error, body_error, users_error) =
+        (error("subject"), error("body"), error("users"));
+    let choose = {
+        let templates = EmailTemplate::ALL
+            .iter()
+            .map(|tpl| {
+                let label = match tpl {
+                    EmailTemplate::Internal => t(Msg::TemplateInternal),
+                    EmailTemplate::Users => t(Msg::TemplateUsers),
+                };
+                view! { <option value=tpl.as_str() selected=*tpl == page.template>{label}</option> }
+            })
+            .collect_view();
+        view! {
+            <form method="get" class="inline" id="choose-template">
+                <label for="template">{t(Msg::Template)}</label>
+                <select id="template" name="template">{templates}</select>
+                <label for="lang">{t(Msg::Language)}</label>
+                <select id="lang" name="lang">
+                    <option value="fr" selected=page.lang == Lang::Fr>"Français"</option>
+                    <option value="en" selected=page.lang == Lang::En>"English"</option>
+                </select>
+                <button type="submit">{t(Msg::ShowEmail)}</button>
+            </form>
+        }
+    };
+    let roles = Role::ROLLBACK_DECIDERS
+        .iter()
+        .chain([Role::Developer, Role::Qa, Role::Dba].iter())
+        .map(|role| {
+            let name = format!("roles[{}]", role.as_str());
+            let input_id = format!("role-{}", role.as_str());
+            let checked = viewer.typed(&key, &name).is_some()
+                || (page.template == EmailTemplate::Internal
+                    && viewer.flash.is_none()
+                    && Role::ROLLBACK_DECIDERS.contains(role));
+            let label_for = input_id.clone();
+            view! {
+                <label class="check" for=label_for>
+                    <input type="checkbox" id=input_id name=name value="on" checked=checked/>
+                    {t(Msg::role(*role))}
+                </label>
+            }
+        })
+        .collect_view();
+    let sends = page
+        .sends
+        .iter()
+        .map(|s| {
+            view! {
+                <tr>
+                    <td>{viewer.datetime(s.at)}</td>
+                    <td>{s.subject.clone()}</td>
+                    <td>{s.by.clone().unwrap_or_default()}</td>
+                    <td class="num">{s.sent}</td>
+                    <td class="num">{s.pending}</td>
+                    <td class="num">{s.failed + s.bounced}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let action = ServerAction::<SendEmail>::new();
+    view! {
+        <p><a href=format!("/incidents/{id}")>"← "{t(Msg::BackToIncident)}</a></p>
+        <div class="title-row">
+            <h1>{t(Msg::EmailsTitle)}" — #"{id}" "{page.incident.title.clone()}</h1>
+            <StateBadge state=page.incident.state/>
+        </div>
+        <section class="card">{choose}</section>
+        <section class="card" id="preview">
+            <h2>{t(Msg::AsItWillArrive)}</h2>
+            <p><strong>{t(Msg::Subject)}" : "</strong><span id="preview-subject">{page.subject.clone()}</span></p>
+            <pre class="email-text" id="preview-text">{page.body.clone()}</pre>
+            <iframe class="email-html" title=t(Msg::HtmlPart) sandbox="" srcdoc=page.html.clone()></iframe>
+        </section>
+        {may_send.then(|| view! {
+            <section class="card" id="send">
+                <h2>{t(Msg::EditAndSend)}</h2>
+                <ActionForm action=action>
+                    <CsrfField/>
+                    <input type="hidden" name="incident_id" value=id/>
+                    <input type="hidden" name="template" value=page.template.as_str()/>
+                    <input type="hidden" name="lang" value=page.lang.code()/>
+                    <div class="field">
+                        <label for="email-subject">{t(Msg::Subject)}</label>
+                        <input id="email-subject" name="subject" type="text" required maxlength="300" value=subject/>
+                        {subject_error}
+                    </div>
+                    <div class="field">
+                        <label for="email-body">{t(Msg::Message)}</label>
+                        <TextArea id="email-body".to_owned() name="body" rows=18 required=true value=body/>
+                        {body_error}
+                    </div>
+                    <fieldset class="choices">
+                        <legend>{t(Msg::TeamAudience)}</legend>
+                        {roles}
+                    </fieldset>
+                    <div class="field">
+                        <label for="email-users">{t(Msg::UsersAudience)}</label>
+                        <TextArea id="email-users".to_owned() name="users" rows=5 value=users/>
+                        {users_error}
+                    </div>
+                    <button type="submit" class="primary" id="send-email">{t(Msg::SendEmail)}</button>
+                </ActionForm>
+            </section>
+        })}
+        <section class="card" id="deliveries">
+            <h2>{t(Msg::Deliveries)}</h2>
+            <table>
+                <thead><tr>
+                    <th>{t(Msg::SentAt)}</th><th>{t(Msg::Subject)}</th><th>{t(Msg::SentBy)}</th>
+                    <th>{t(Msg::Delivered)}</th><th>{t(Msg::Pending)}</th><th>{t(Msg::NotDelivered)}</th>
+                </tr></thead>
+                <tbody>{sends}</tbody>
+            </table>
+        </section>
+    }
+}
+
+#[server(endpoint = "send_email")]
+pub async fn send_email(
+    incident_id: i64,
+    template: String,
+    lang: String,
+    subject: String,
+    body: String,
+    #[server(default)] roles: Option<std::collections::HashMap<String, String>>,
+    #[server(default)] users: String,
+) -> Result<(), ServerFnError> {
+    use crate::backend::emails::{self, NewSend};
+    use crate::backend::{AppError, Done, FormPost, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/incidents/{incident_id}/emails?template={template}&lang={lang}");
+    let chosen: Vec<Role> = roles
+        .iter()
+        .flat_map(|m| m.keys())
+        .filter_map(|r| Role::parse(r))
+        .collect();
+    let outcome = async {
+        let user = ctx.user()?;
+        let template = EmailTemplate::parse(&template)
+            .ok_or(AppError::Refused(Msg::InternalError.into()))?;
+        let lang = Lang::parse(&lang).ok_or(AppError::Refused(Msg::InternalError.into()))?;
+        let queued = emails::send(
+            &ctx.state.pool,
+            user,
+            incident_id,
+            &NewSend {
+                template,
+                lang,
+                subject: &subject,
+                body: &body,
+                roles: chosen.clone(),
+                users: &users,
+            },
+        )
+        .await?;
+        tracing::info!(incident = incident_id, user = %user.id, send = queued.id, recipients = queued.recipients, "email queued");
+        let skipped: Vec<String> = queued
+            .list
+            .bad
+            .iter()
+            .take(20)
+            .map(|(line, text)| format!("{line} ({text})"))
+            .collect();
+        let summary = format!(
+            "{} · {} {} · {} {}{}",
+            queued.recipients,
+            queued.list.duplicates,
+            ctx.viewer.t(Msg::DuplicatesRemoved),
+            queued.list.bad.len(),
+            ctx.viewer.t(Msg::LinesSkipped),
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" : {}", skipped.join(", "))
+            }
+        );
+        Ok(Done::to(back.clone()).with_notice(crate::i18n::Text::with(Msg::EmailQueued, summary)))
+    }
+    .await;
+    let mut post = FormPost::new(format!("email:{incident_id}"), back.clone())
+        .keep("subject", &subject)
+        .keep("body", &body)
+        .keep("users", &users);
+    for role in &chosen {
+        post = post.keep(&format!("roles[{}]", role.as_str()), "on");
+    }
+    ctx.finish(post, outcome).await
+}

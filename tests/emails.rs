@@ -1,0 +1,410 @@
+//! The §7 emails (issue 6): composed from the incident's facts, queued in the outbox, and
+//! delivered to a real SMTP server process on loopback (aiosmtpd, from PyPI).
+use crate::helpers::*;
+use crate::plans::{scenario, CLAIRE, PREVIOUS};
+use app::domain::email::RecipientList;
+use server::mailer::{Delivery, Mailer};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A real SMTP server that keeps what it receives in a maildir.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    fn start_on(port: u16, dir: &Path) -> SmtpServer {
+        // The handler makes the maildir itself (it must not exist yet).
+        let maildir = dir.join("inbox");
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+            ])
+            .arg("aiosmtpd.handlers.Mailbox")
+            .arg(&maildir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (scripts/test installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// The messages received, parsed by Python's email package: subject, to, message-id,
+    /// text part, HTML part.
+    fn received(&self) -> Vec<serde_json::Value> {
+        let new = self.maildir.join("new");
+        let Ok(entries) = std::fs::read_dir(&new) else {
+            return Vec::new();
+        };
+        let mut all = Vec::new();
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let out = std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import email, email.policy, json, sys\n\
+                     m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n\
+                     print(json.dumps({'subject': m['subject'], 'to': m['to'], 'from': m['from'],\n\
+                       'message_id': m['message-id'],\n\
+                       'text': m.get_body(('plain',)).get_content(), 'html': m.get_body(('html',)).get_content()}))",
+                ])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            all.push(serde_json::from_slice(&out.stdout).unwrap());
+        }
+        all
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn mailer(app: &TestApp, port: u16) -> Mailer {
+    let delivery = Delivery::from_settings(
+        Some(&format!("smtp://127.0.0.1:{port}")),
+        PathBuf::from("/nonexistent"),
+    )
+    .unwrap();
+    Mailer::new(
+        app.pool.clone(),
+        delivery,
+        "Rollback Desk <desk@taskflow.example>",
+        1000,
+    )
+    .unwrap()
+}
+
+/// The procedure's incident, rolled back for real (the health check on a local site).
+async fn rolled_back() -> crate::plans::Scenario {
+    let s = scenario("application").await;
+    let site = crate::runner::taskflow_site(s.sandbox.path().to_path_buf()).await;
+    sqlx::query("UPDATE environments SET health_url = $1")
+        .bind(&site)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE incidents SET decision_reason = 'Erreurs <script>alert(1)</script> dans la facturation' WHERE id = $1")
+        .bind(s.incident)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    let claire = s.user(CLAIRE).await;
+    s.prepare(&claire, PREVIOUS).await;
+    app::backend::executions::start(
+        &s.app.pool,
+        app::domain::plan::ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    server::runner::Runner::new(s.app.pool.clone(), Duration::from_secs(30))
+        .tick()
+        .await
+        .unwrap();
+    assert_eq!(s.state().await, "verifying");
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_internal_email_is_filled_in_and_delivered_over_smtp() {
+    let s = rolled_back().await;
+    let claire = s.browser(CLAIRE).await;
+    let page = format!("/incidents/{}/emails?template=internal&lang=fr", s.incident);
+    let (_, html) = claire.page(&s.app, &page).await;
+    for expected in [
+        "[URGENT] Rollback effectué - Application TaskFlow",
+        "Version déployée (défectueuse) : v1.2.0 (release 2025-10-17_104523)",
+        "Version restaurée : v1.1.8 (release 2025-10-16_153012)",
+        "Perte de données : Non",
+        "Aucune perte de données (rollback applicatif uniquement)",
+        "Claire Dubois",
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "escaped everywhere: {html}"
+    );
+    let (_, english) = claire
+        .page(
+            &s.app,
+            &format!("/incidents/{}/emails?template=internal&lang=en", s.incident),
+        )
+        .await;
+    assert!(english.contains("[URGENT] Rollback done - TaskFlow application"));
+    assert!(english.contains("Data loss: No"));
+    // Users' email: the window, and what is not known is said missing, not invented.
+    let (_, users) = claire
+        .page(
+            &s.app,
+            &format!("/incidents/{}/emails?template=users&lang=fr", s.incident),
+        )
+        .await;
+    assert!(
+        users.contains("Incident technique résolu - TaskFlow"),
+        "{users}"
+    );
+    assert!(
+        users.contains("Aucune donnée n&#x27;a été perdue.")
+            || users.contains("Aucune donnée n'a été perdue.")
+    );
+
+    let facts = app::backend::emails::facts(&s.app.pool, s.incident)
+        .await
+        .unwrap();
+    let (subject, body) = app::backend::emails::render(
+        app::domain::email::EmailTemplate::Internal,
+        app::i18n::Lang::Fr,
+        &facts,
+        chrono_tz::Europe::Paris,
+        "Claire Dubois",
+    )
+    .unwrap();
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/send_email",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("template", "internal"),
+                ("lang", "fr"),
+                ("subject", &subject),
+                ("body", &body),
+                ("roles[tech_lead]", "on"),
+                (
+                    "users",
+                    "a@example.com\nnot an address\nA@example.com\nb@example.com\n",
+                ),
+            ],
+        )
+        .await;
+    assert!(html.contains("E-mail mis en file pour 3"), "{html}");
+    assert!(html.contains("1 doublons retirés"), "{html}");
+    assert!(html.contains("2 (not an address)"), "{html}");
+
+    let maildir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start_on(free_port(), maildir.path());
+    assert_eq!(mailer(&s.app, smtp.port).tick().await.unwrap(), 3);
+    let received = smtp.received();
+    assert_eq!(received.len(), 3);
+    let mut to: Vec<String> = received
+        .iter()
+        .map(|m| m["to"].as_str().unwrap().to_owned())
+        .collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "a@example.com",
+            "b@example.com",
+            "claire.dubois@taskflow.example"
+        ]
+    );
+    let one = &received[0];
+    assert_eq!(
+        one["subject"],
+        "[URGENT] Rollback effectué - Application TaskFlow"
+    );
+    assert!(one["from"]
+        .as_str()
+        .unwrap()
+        .contains("desk@taskflow.example"));
+    assert!(one["message_id"]
+        .as_str()
+        .unwrap()
+        .ends_with("@rollback-desk>"));
+    let text = one["text"].as_str().unwrap();
+    assert!(
+        text.contains("Raison : Erreurs <script>alert(1)</script> dans la facturation"),
+        "{text}"
+    );
+    let html_part = one["html"].as_str().unwrap();
+    assert!(
+        html_part.contains("Erreurs &lt;script&gt;alert(1)&lt;"),
+        "{html_part}"
+    );
+    assert!(!html_part.contains("<script>"));
+
+    let (_, html) = claire.page(&s.app, &page).await;
+    assert!(
+        html.contains(r#"<td class="num">3</td><td class="num">0</td><td class="num">0</td>"#),
+        "progress: {html}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_smtp_down_nothing_is_lost_and_each_message_arrives_once() {
+    let s = rolled_back().await;
+    let claire = s.user(CLAIRE).await;
+    let users: String = (0..20).map(|n| format!("user{n}@example.com\n")).collect();
+    let queued = app::backend::emails::send(
+        &s.app.pool,
+        &claire,
+        s.incident,
+        &app::backend::emails::NewSend {
+            template: app::domain::email::EmailTemplate::Users,
+            lang: app::i18n::Lang::Fr,
+            subject: "Incident technique résolu - TaskFlow",
+            body: "Chers utilisateurs,\n\nLe service est rétabli.",
+            roles: vec![],
+            users: &users,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(queued.recipients, 20);
+    // The SMTP server is down: every message stays pending, with the error.
+    let port = free_port();
+    let down = mailer(&s.app, port);
+    assert_eq!(down.tick().await.unwrap(), 20);
+    let (pending, errors): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'pending'), count(last_error) FROM outbox",
+    )
+    .fetch_one(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!((pending, errors), (20, 20));
+    assert_eq!(down.tick().await.unwrap(), 0, "not before the retry delay");
+
+    // A mailer that died holding 5 rows: they wait for its lease; the others go.
+    let maildir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start_on(port, maildir.path());
+    sqlx::query("UPDATE outbox SET next_attempt_at = now()")
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE outbox SET locked_until = now() + interval '1 hour'
+         WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 5)",
+    )
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    let up = mailer(&s.app, smtp.port);
+    assert_eq!(up.tick().await.unwrap(), 15);
+    sqlx::query(
+        "UPDATE outbox SET locked_until = now() - interval '1 second' WHERE status = 'pending'",
+    )
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(up.tick().await.unwrap(), 5);
+    assert_eq!(up.tick().await.unwrap(), 0);
+    let received = smtp.received();
+    assert_eq!(received.len(), 20);
+    let mut to: Vec<String> = received
+        .iter()
+        .map(|m| m["to"].as_str().unwrap().to_owned())
+        .collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 20, "each once");
+    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(sent, 20);
+}
+
+#[test]
+fn a_five_megabyte_list_keeps_the_first_hundred_thousand() {
+    let mut text = String::from("email,name\n");
+    let mut n = 0;
+    while text.len() < 5 * 1024 * 1024 {
+        text.push_str(&format!("person{n}@example.com,Person {n}\n"));
+        if n % 1000 == 0 {
+            text.push_str("garbage line\n");
+            text.push_str(&format!("PERSON{n}@example.com\n"));
+        }
+        n += 1;
+    }
+    let list = RecipientList::parse(&text);
+    assert_eq!(list.valid.len(), 100_000);
+    assert!(list.truncated);
+    assert!(list.bad.iter().all(|(_, l)| l == "garbage line"));
+    assert!(list.duplicates > 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_smtp_messages_become_eml_files() {
+    let s = rolled_back().await;
+    let claire = s.user(CLAIRE).await;
+    app::backend::emails::send(
+        &s.app.pool,
+        &claire,
+        s.incident,
+        &app::backend::emails::NewSend {
+            template: app::domain::email::EmailTemplate::Internal,
+            lang: app::i18n::Lang::En,
+            subject: "[URGENT] Rollback done - TaskFlow application",
+            body: "Hello,\n\nA rollback was done.",
+            roles: vec![app::domain::Role::TechLead, app::domain::Role::Sysadmin],
+            users: "",
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = Mailer::new(
+        s.app.pool.clone(),
+        Delivery::from_settings(None, dir.path().join("mail")).unwrap(),
+        "Rollback Desk <desk@taskflow.example>",
+        1000,
+    )
+    .unwrap();
+    assert_eq!(files.tick().await.unwrap(), 2);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("mail"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2);
+    assert!(
+        names[0].ends_with("-claire.dubois@taskflow.example.eml"),
+        "{names:?}"
+    );
+    let eml = std::fs::read_to_string(dir.path().join("mail").join(&names[0])).unwrap();
+    assert!(
+        eml.contains("Subject: [URGENT] Rollback done - TaskFlow application"),
+        "{eml}"
+    );
+    assert!(eml.contains("Content-Type: text/html"));
+}
