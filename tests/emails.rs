@@ -408,3 +408,99 @@ async fn without_smtp_messages_become_eml_files() {
     );
     assert!(eml.contains("Content-Type: text/html"));
 }
+
+async fn queued_for(app: &TestApp, template: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT o.recipient FROM outbox o JOIN email_sends s ON s.id = o.send_id
+         WHERE s.template = $1 ORDER BY o.recipient",
+    )
+    .bind(template)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_emails_reach_the_people_who_act() {
+    use crate::plans::{JULIEN, MARC, SOPHIE};
+    let s = scenario("application").await;
+    // An execution that fails (the health check can't reach https://taskflow.app).
+    let claire = s.user(CLAIRE).await;
+    s.prepare(&claire, PREVIOUS).await;
+    assert!(
+        queued_for(&s.app, "approval_requested").await.is_empty(),
+        "an application plan needs no approval"
+    );
+    app::backend::executions::start(
+        &s.app.pool,
+        app::domain::plan::ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    server::runner::Runner::new(s.app.pool.clone(), Duration::from_secs(30))
+        .tick()
+        .await
+        .unwrap();
+    let deciders = {
+        let mut all = vec![CLAIRE, MARC, SOPHIE, JULIEN];
+        all.sort();
+        all
+    };
+    assert_eq!(queued_for(&s.app, "execution_failed").await, deciders);
+    let (subject, body): (String, String) = sqlx::query_as(
+        "SELECT subject, body_text FROM email_sends WHERE template = 'execution_failed'",
+    )
+    .fetch_one(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        subject,
+        format!(
+            "[ÉCHEC] Le rollback de l'incident #{} a échoué à l'étape 7",
+            s.incident
+        )
+    );
+    assert!(body.contains("relancer l'étape"));
+
+    // The decision deadline of the open incident passes: escalated once.
+    let later = chrono::Utc::now() + chrono::Duration::minutes(40);
+    app::backend::incidents::mark_overdue(&s.app.pool, later)
+        .await
+        .unwrap();
+    app::backend::incidents::mark_overdue(&s.app.pool, later)
+        .await
+        .unwrap();
+    assert_eq!(queued_for(&s.app, "deadline_passed").await, deciders);
+
+    // A database plan asks the others for approval, never its requester; in their language.
+    sqlx::query("UPDATE users SET language = 'en' WHERE email = $1")
+        .bind(MARC)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    let s2 = scenario("application_database").await;
+    sqlx::query("UPDATE users SET language = 'en' WHERE email = $1")
+        .bind(MARC)
+        .execute(&s2.app.pool)
+        .await
+        .unwrap();
+    s2.prepare(&s2.user(CLAIRE).await, PREVIOUS).await;
+    let mut others = vec![MARC, SOPHIE, JULIEN];
+    others.sort();
+    assert_eq!(queued_for(&s2.app, "approval_requested").await, others);
+    let english: String = sqlx::query_scalar(
+        "SELECT s.subject FROM email_sends s JOIN outbox o ON o.send_id = s.id
+         WHERE s.template = 'approval_requested' AND o.recipient = $1",
+    )
+    .bind(MARC)
+    .fetch_one(&s2.app.pool)
+    .await
+    .unwrap();
+    assert!(
+        english.starts_with("[APPROVAL] Rollback plan of incident #"),
+        "{english}"
+    );
+}

@@ -16,8 +16,7 @@ pub async fn watch(pool: PgPool, every: Duration) {
     }
 }
 
-/// Hook for the escalation of §2.2: the Notifications issue emails the escalation contacts
-/// here, once per incident (the marking above happens once).
+/// The escalation email of §2.2 is queued with the marking (once per incident); this logs it.
 fn escalate(ids: &[i64]) {
     for id in ids {
         tracing::warn!(incident = id, "decision deadline passed without a decision");

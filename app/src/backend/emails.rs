@@ -493,3 +493,116 @@ pub async fn progress(pool: &PgPool, incident: i64) -> Result<Vec<EmailSendRecor
         )
         .collect())
 }
+
+/// The automatic emails (issue 6 §6): each is written in every recipient's own language and
+/// time zone, and queued in the transaction of the action that causes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Automatic {
+    /// A plan waits for approvals: to the §2.2 roles, the requester excepted.
+    ApprovalRequested { requester: uuid::Uuid },
+    /// The decision deadline passed (§2.2): to the §2.2 roles, who escalate.
+    DeadlinePassed,
+    /// An execution stopped at a failed step (from 1).
+    ExecutionFailed { step: usize },
+}
+
+impl Automatic {
+    fn name(self) -> &'static str {
+        match self {
+            Automatic::ApprovalRequested { .. } => "approval_requested",
+            Automatic::DeadlinePassed => "deadline_passed",
+            Automatic::ExecutionFailed { .. } => "execution_failed",
+        }
+    }
+
+    fn texts(self, lang: Lang, id: i64, title: &str, detected: &str) -> (String, String) {
+        let fr = lang == Lang::Fr;
+        match (self, fr) {
+            (Automatic::ApprovalRequested { .. }, true) => (
+                format!("[APPROBATION] Plan de rollback de l'incident #{id} à approuver"),
+                format!("Bonjour,\n\nLe plan de rollback de l'incident #{id} « {title} » attend votre approbation (§5.1 : deux personnes).\n\nLisez-le dans Rollback Desk (Incidents › #{id} › Plan de rollback) avant d'approuver ou de rejeter.\n\nRollback Desk"),
+            ),
+            (Automatic::ApprovalRequested { .. }, false) => (
+                format!("[APPROVAL] Rollback plan of incident #{id} to approve"),
+                format!("Hello,\n\nThe rollback plan of incident #{id} \"{title}\" waits for your approval (§5.1: two people).\n\nRead it in Rollback Desk (Incidents › #{id} › Rollback plan) before approving or rejecting it.\n\nRollback Desk"),
+            ),
+            (Automatic::DeadlinePassed, true) => (
+                format!("[RETARD] Incident #{id} : pas de décision dans les 30 minutes"),
+                format!("Bonjour,\n\nL'incident #{id} « {title} », détecté le {detected}, n'a pas de décision 30 minutes après sa détection (§2.2).\n\nMerci de décider sans attendre : rollback ou correctif.\n\nRollback Desk"),
+            ),
+            (Automatic::DeadlinePassed, false) => (
+                format!("[OVERDUE] Incident #{id}: no decision within 30 minutes"),
+                format!("Hello,\n\nIncident #{id} \"{title}\", detected on {detected}, has no decision 30 minutes after its detection (§2.2).\n\nPlease decide now: rollback or fix forward.\n\nRollback Desk"),
+            ),
+            (Automatic::ExecutionFailed { step }, true) => (
+                format!("[ÉCHEC] Le rollback de l'incident #{id} a échoué à l'étape {step}"),
+                format!("Bonjour,\n\nL'exécution du plan de rollback de l'incident #{id} « {title} » s'est arrêtée à l'étape {step} : rien après elle n'a été exécuté.\n\nDans Rollback Desk (Incidents › #{id} › Exécution) : relancer l'étape, reprendre plus loin ou abandonner.\n\nRollback Desk"),
+            ),
+            (Automatic::ExecutionFailed { step }, false) => (
+                format!("[FAILED] The rollback of incident #{id} failed at step {step}"),
+                format!("Hello,\n\nThe execution of the rollback plan of incident #{id} \"{title}\" stopped at step {step}: nothing after it ran.\n\nIn Rollback Desk (Incidents › #{id} › Execution): retry the step, resume further on, or abort.\n\nRollback Desk"),
+            ),
+        }
+    }
+}
+
+/// Queues an automatic email about `incident` to the active accounts holding a §2.2 role, in
+/// the caller's transaction. Returns how many recipients.
+pub async fn notify(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    incident: i64,
+    what: Automatic,
+) -> Result<usize, AppError> {
+    let (title, detected_at): (String, DateTime<Utc>) =
+        sqlx::query_as("SELECT title, detected_at FROM incidents WHERE id = $1")
+            .bind(incident)
+            .fetch_one(&mut **tx)
+            .await?;
+    let except = match what {
+        Automatic::ApprovalRequested { requester } => Some(requester),
+        _ => None,
+    };
+    let deciders: Vec<&str> = Role::ROLLBACK_DECIDERS.iter().map(|r| r.as_str()).collect();
+    let people: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT email, language, time_zone FROM users
+         WHERE active AND roles && $1::text[] AND id IS DISTINCT FROM $2 ORDER BY email",
+    )
+    .bind(&deciders)
+    .bind(except)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for (email, language, tz) in people {
+        groups.entry((language, tz)).or_default().push(email);
+    }
+    let mut total = 0;
+    for ((language, tz), recipients) in groups {
+        let lang = Lang::parse(&language).unwrap_or_default();
+        let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Paris);
+        let detected = local(detected_at, tz, lang);
+        let (subject, body) = what.texts(lang, incident, &title, &detected);
+        let html = html(lang, &subject, &body)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO email_sends (incident_id, template, lang, subject, body_text, body_html)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(incident)
+        .bind(what.name())
+        .bind(lang.code())
+        .bind(&subject)
+        .bind(&body)
+        .bind(&html)
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox (send_id, recipient, message_id)
+             SELECT $1, r, gen_random_uuid()::text || '@rollback-desk' FROM unnest($2::text[]) AS r",
+        )
+        .bind(id)
+        .bind(&recipients)
+        .execute(&mut **tx)
+        .await?;
+        total += recipients.len();
+    }
+    Ok(total)
+}

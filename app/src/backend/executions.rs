@@ -585,6 +585,12 @@ pub async fn end_step(
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        crate::backend::emails::notify(
+            &mut tx,
+            incident,
+            crate::backend::emails::Automatic::ExecutionFailed { step: position + 1 },
+        )
+        .await?;
     }
     incidents::append_event(
         &mut tx,

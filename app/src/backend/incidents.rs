@@ -603,6 +603,13 @@ pub async fn mark_overdue(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<i64>,
             json!({ "deadline_minutes": DECISION_DELAY_MINUTES }),
         )
         .await?;
+        // §2.2 escalation: once, with the marking.
+        crate::backend::emails::notify(
+            &mut tx,
+            *id,
+            crate::backend::emails::Automatic::DeadlinePassed,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(ids)

@@ -427,6 +427,16 @@ pub async fn save(
     )
     .await?;
     incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
+    if crate::domain::plan::needs_approvals(kind) {
+        crate::backend::emails::notify(
+            &mut tx,
+            incident,
+            crate::backend::emails::Automatic::ApprovalRequested {
+                requester: actor.id,
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(fingerprint)
 }
