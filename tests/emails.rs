@@ -504,3 +504,38 @@ async fn automatic_emails_reach_the_people_who_act() {
         "{english}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mail_files_page_lists_and_shows_the_eml_files() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = server::config::Settings {
+        data_dir: data.path().to_owned(),
+        ..test_settings()
+    };
+    let app = spawn_app_with(test_database().await, settings).await;
+    std::fs::create_dir_all(data.path().join("mail")).unwrap();
+    std::fs::write(
+        data.path().join("mail/00000001-a@example.com.eml"),
+        "Subject: <b>hello</b>\r\n\r\nbody",
+    )
+    .unwrap();
+    std::fs::write(data.path().join("secret.txt"), "secret").unwrap();
+    let sophie = app
+        .signed_in_browser("sophie@taskflow.example", "Sophie", &["sysadmin"])
+        .await;
+    let (_, html) = sophie.page(&app, "/mail").await;
+    assert!(
+        html.contains(r#"href="/mail/00000001-a@example.com.eml""#),
+        "{html}"
+    );
+    let (_, html) = sophie.page(&app, "/mail/00000001-a@example.com.eml").await;
+    assert!(html.contains("Subject: &lt;b&gt;hello&lt;/b&gt;"), "{html}");
+    let (status, html) = sophie.page(&app, "/mail/..%2Fsecret.txt").await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    assert!(!html.contains("secret\n") && !html.contains(">secret<"));
+    let dev = app
+        .signed_in_browser("thomas@taskflow.example", "Thomas", &["developer"])
+        .await;
+    let (status, _) = dev.page(&app, "/mail").await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+}

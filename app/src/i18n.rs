@@ -338,6 +338,9 @@ messages! {
     Delivered => "Remis", "Delivered";
     Pending => "En attente", "Pending";
     NotDelivered => "Échecs", "Failed";
+    MailTitle => "E-mails envoyés (fichiers)", "Sent emails (files)";
+    MailIntro => "Aucun serveur SMTP n'est configuré : chaque e-mail est écrit dans un fichier .eml du dossier de données.", "No SMTP server is configured: each email is written to an .eml file in the data folder.";
+    SmtpConfigured => "Un serveur SMTP est configuré : les e-mails partent par SMTP, pas dans des fichiers.", "An SMTP server is configured: emails go out over SMTP, not into files.";
     PlanTitle => "Plan de rollback", "Rollback plan";
     RollbackKind => "Type de rollback", "Rollback type";
     PreparePlan => "Préparer le plan", "Prepare the plan";

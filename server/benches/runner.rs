@@ -6,7 +6,11 @@
 //! 2. Overhead: an execution of `RBD_BENCH_STEPS` (100) `true` commands through the queue and
 //!    the runner (PostgreSQL at `DATABASE_URL`), against running `true` that many times.
 //!
-//! Run with `./scripts/bench runner` (or `cargo bench -p server --bench runner`).
+//! 3. Mailer: `RBD_BENCH_MAILS` (10,000) messages from the outbox to a local SMTP sink
+//!    (aiosmtpd) through the pooled mailer, against one SMTP connection per message.
+//!
+//! Run with `./scripts/bench runner [overhead|restore|mailer]` (or `cargo bench -p server --bench
+//! runner`).
 use app::domain::environment::*;
 use app::domain::runbook::{Operation, Step};
 use server::runner::executor::Executor;
@@ -249,14 +253,129 @@ fn overhead(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
     });
 }
 
+fn mailer(rt: &tokio::runtime::Runtime) {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let count: usize = std::env::var("RBD_BENCH_MAILS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut sink = Command::new("python3")
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    rt.block_on(async {
+        use sqlx::Executor as _;
+        // Baseline: a new connection for every message.
+        let baseline_count = (count / 10).max(100);
+        let started = Instant::now();
+        for n in 0..baseline_count {
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+                .port(port)
+                .build();
+            let message = Message::builder()
+                .from("Rollback Desk <desk@taskflow.example>".parse().unwrap())
+                .to(format!("user{n}@example.com").parse().unwrap())
+                .subject("Incident technique résolu - TaskFlow")
+                .body("Le service est rétabli.".to_owned())
+                .unwrap();
+            transport.send(message).await.unwrap();
+        }
+        let baseline = baseline_count as f64 / started.elapsed().as_secs_f64();
+
+        let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL at DATABASE_URL");
+        let db = format!("rbd_bench_mail_{}", std::process::id());
+        admin.execute(format!("DROP DATABASE IF EXISTS {db}").as_str()).await.unwrap();
+        admin.execute(format!("CREATE DATABASE {db}").as_str()).await.unwrap();
+        let (base, _) = url.rsplit_once('/').unwrap();
+        let pool = sqlx::PgPool::connect(&format!("{base}/{db}")).await.unwrap();
+        server::startup::migrate(&pool).await.unwrap();
+        let send: i64 = sqlx::query_scalar(
+            "INSERT INTO email_sends (template, lang, subject, body_text, body_html)
+             VALUES ('users', 'fr', 'Incident technique résolu - TaskFlow', 'Le service est rétabli.', '<p>Le service est rétabli.</p>')
+             RETURNING id",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO outbox (send_id, recipient, message_id)
+             SELECT $1, 'user' || n || '@example.com', gen_random_uuid()::text || '@bench'
+             FROM generate_series(1, $2) AS n",
+        )
+        .bind(send)
+        .bind(count as i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let delivery = server::mailer::Delivery::from_settings(
+            Some(&format!("smtp://127.0.0.1:{port}")),
+            std::path::PathBuf::from("/nonexistent"),
+        )
+        .unwrap();
+        let mailer = server::mailer::Mailer::new(
+            pool.clone(),
+            delivery,
+            "Rollback Desk <desk@taskflow.example>",
+            1_000_000,
+        )
+        .unwrap();
+        let started = Instant::now();
+        while mailer.tick().await.unwrap() > 0 {}
+        let ours = count as f64 / started.elapsed().as_secs_f64();
+        let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(sent as usize, count);
+        println!("mailer: {count} messages to a local SMTP sink");
+        println!("  one connection per message (baseline) {:>8.0} messages/s", baseline);
+        println!("  outbox + pooled mailer                {:>8.0} messages/s", ours);
+        println!("  ratio mailer / baseline               {:>8.2}", ours / baseline);
+        pool.close().await;
+        admin.execute(format!("DROP DATABASE {db}").as_str()).await.unwrap();
+    });
+    let _ = sink.kill();
+    let _ = sink.wait();
+}
+
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let only = std::env::args().nth(1).unwrap_or_default();
-    if only.is_empty() || only == "overhead" || only == "--bench" {
+    // `cargo bench` adds flags such as `--bench`; the first other argument picks one part.
+    let only = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .unwrap_or_default();
+    if only.is_empty() || only == "overhead" {
         overhead(&rt, dir.path());
     }
-    if only.is_empty() || only == "restore" || only == "--bench" {
+    if only.is_empty() || only == "restore" {
         restore(&rt, dir.path());
+    }
+    if only.is_empty() || only == "mailer" {
+        mailer(&rt);
     }
 }

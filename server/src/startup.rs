@@ -186,6 +186,10 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
         pool: pool.clone(),
         sign_in_policy: settings.sign_in_policy(),
         approval_policy: settings.approval_policy(),
+        mail_dir: settings
+            .smtp_url
+            .is_none()
+            .then(|| settings.data_dir.join("mail")),
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("rollback-desk")

@@ -6,6 +6,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub sign_in_policy: SignInPolicy,
     pub approval_policy: crate::domain::plan::ApprovalPolicy,
+    /// Where emails are written when no SMTP server is configured.
+    pub mail_dir: Option<std::path::PathBuf>,
 }
 
 /// How repeated failed sign-ins for one account are slowed, then refused for a while.

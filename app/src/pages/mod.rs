@@ -7,6 +7,7 @@ mod environment_view;
 mod environments;
 mod history;
 mod incidents;
+mod mail;
 mod placeholder;
 mod sign_in;
 
@@ -107,6 +108,8 @@ pub fn App() -> impl IntoView {
                         view=incidents::EmailsPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/mail") view=mail::MailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/mail/:name") view=mail::MailFilePage ssr=SsrMode::Async/>
                     <Route path=path!("/history") view=history::HistoryPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/post-mortems")

@@ -220,6 +220,7 @@ fn Emails(page: EmailPageData) -> impl IntoView {
         })}
         <section class="card" id="deliveries">
             <h2>{t(Msg::Deliveries)}</h2>
+            <p><a href="/mail">{t(Msg::MailTitle)}</a></p>
             <table>
                 <thead><tr>
                     <th>{t(Msg::SentAt)}</th><th>{t(Msg::Subject)}</th><th>{t(Msg::SentBy)}</th>
