@@ -30,3 +30,18 @@ CREATE TABLE outbox (
     UNIQUE (send_id, recipient)
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE status = 'pending';
+
+-- An uploaded recipient list (CSV), checked once; a send then uses it by id.
+CREATE TABLE recipient_lists (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    incident_id bigint NOT NULL REFERENCES incidents (id),
+    file_name   text NOT NULL DEFAULT '',
+    addresses   text[] NOT NULL,
+    -- The lines that are not addresses: [[line number, text], …] (the first 1,000).
+    bad_lines   jsonb NOT NULL DEFAULT '[]',
+    bad_count   integer NOT NULL DEFAULT 0,
+    duplicates  integer NOT NULL DEFAULT 0,
+    truncated   boolean NOT NULL DEFAULT false,
+    uploaded_by uuid NOT NULL REFERENCES users (id),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);

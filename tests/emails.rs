@@ -286,6 +286,7 @@ async fn with_smtp_down_nothing_is_lost_and_each_message_arrives_once() {
             body: "Chers utilisateurs,\n\nLe service est rétabli.",
             roles: vec![],
             users: &users,
+            list: None,
         },
     )
     .await
@@ -378,6 +379,7 @@ async fn without_smtp_messages_become_eml_files() {
             body: "Hello,\n\nA rollback was done.",
             roles: vec![app::domain::Role::TechLead, app::domain::Role::Sysadmin],
             users: "",
+            list: None,
         },
     )
     .await
@@ -538,4 +540,84 @@ async fn the_mail_files_page_lists_and_shows_the_eml_files() {
         .await;
     let (status, _) = dev.page(&app, "/mail").await;
     assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_file_is_uploaded_checked_and_sent_to_everyone_once() {
+    let s = rolled_back().await;
+    let claire = s.browser(CLAIRE).await;
+    let page = format!("/incidents/{}/emails?template=users&lang=fr", s.incident);
+    let (_, html) = claire.page(&s.app, &page).await;
+    assert!(html.contains(r#"enctype="multipart/form-data""#), "{html}");
+    let token = csrf_token(&html).unwrap();
+    // About 5 MB: 120,000 addresses, a bad line and a duplicate every thousand.
+    let mut csv = String::from("email,name\n");
+    for n in 0..120_000 {
+        csv.push_str(&format!("client{n}@example.com,Client numéro {n}\n"));
+        if n % 1000 == 0 {
+            csv.push_str("pas une adresse\n");
+            csv.push_str(&format!("CLIENT{n}@EXAMPLE.COM\n"));
+        }
+    }
+    assert!(csv.len() > 4 * 1024 * 1024);
+    let upload = |token: Option<String>| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.clone().into_bytes()).file_name("clients.csv"),
+        );
+        let query = token.map(|t| format!("&_csrf={t}")).unwrap_or_default();
+        claire
+            .client
+            .post(s.app.url(&format!(
+                "/incidents/{}/recipients?template=users&lang=fr{query}",
+                s.incident
+            )))
+            .header("Origin", format!("http://{}", s.app.addr))
+            .header("Accept", "text/html")
+            .multipart(form)
+            .send()
+    };
+    // Without the token: refused, nothing kept.
+    let forged = upload(None).await.unwrap();
+    assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+    let lists: i64 = sqlx::query_scalar("SELECT count(*) FROM recipient_lists")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(lists, 0);
+
+    let res = upload(Some(token)).await.unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let to = location(&res);
+    assert!(to.contains("&list="), "{to}");
+    let (_, html) = claire.page(&s.app, &to).await;
+    assert!(html.contains("Liste importée : clients.csv"), "{html}");
+    assert!(html.contains("100000 adresses retenues"), "{html}");
+    assert!(html.contains("120 lignes ignorées"), "{html}");
+    assert!(html.contains("3 : pas une adresse"), "{html}");
+    let list: String = to.rsplit_once("list=").unwrap().1.to_owned();
+
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &to,
+            "/api/send_email",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("template", "users"),
+                ("lang", "fr"),
+                ("subject", "Incident technique résolu - TaskFlow"),
+                ("body", "Chers utilisateurs,\n\nLe service est rétabli."),
+                ("list", &list),
+                ("users", "client1@example.com\nnouveau@example.com"),
+            ],
+        )
+        .await;
+    assert!(html.contains("E-mail mis en file pour 100001"), "{html}");
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT lower(recipient)) FROM outbox")
+            .fetch_one(&s.app.pool)
+            .await
+            .unwrap();
+    assert_eq!((rows, distinct), (100_001, 100_001));
 }

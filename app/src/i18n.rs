@@ -341,6 +341,12 @@ messages! {
     MailTitle => "E-mails envoyés (fichiers)", "Sent emails (files)";
     MailIntro => "Aucun serveur SMTP n'est configuré : chaque e-mail est écrit dans un fichier .eml du dossier de données.", "No SMTP server is configured: each email is written to an .eml file in the data folder.";
     SmtpConfigured => "Un serveur SMTP est configuré : les e-mails partent par SMTP, pas dans des fichiers.", "An SMTP server is configured: emails go out over SMTP, not into files.";
+    UploadTooLarge => "Fichier illisible ou trop gros (8 Mo au plus).", "The file could not be read or is too large (at most 8 MB).";
+    UploadHasNoAddress => "Le fichier ne contient aucune adresse valide.", "The file holds no valid address.";
+    UploadList => "Ou importer un fichier CSV (première colonne : l'adresse ; 8 Mo au plus)", "Or upload a CSV file (first column: the address; at most 8 MB)";
+    Upload => "Importer", "Upload";
+    UploadedList => "Liste importée : {n}", "Uploaded list: {n}";
+    AddressesKept => "adresses retenues", "addresses kept";
     PlanTitle => "Plan de rollback", "Rollback plan";
     RollbackKind => "Type de rollback", "Rollback type";
     PreparePlan => "Préparer le plan", "Prepare the plan";

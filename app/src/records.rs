@@ -255,3 +255,16 @@ pub struct EmailSendRecord {
     pub bounced: i64,
     pub pending: i64,
 }
+
+/// A recipient list uploaded for an incident's email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadedList {
+    pub id: i64,
+    pub file_name: String,
+    pub count: usize,
+    /// The first bad lines: (line number, text).
+    pub bad: Vec<(usize, String)>,
+    pub bad_count: usize,
+    pub duplicates: usize,
+    pub truncated: bool,
+}

@@ -218,11 +218,22 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies())
         .with_expiry(Expiry::OnInactivity(idle));
+    // The recipient-list upload: a plain multipart form behind the same gate.
+    let uploads = Router::new()
+        .route(
+            "/incidents/{id}/recipients",
+            axum::routing::post(crate::web::recipients::upload),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::web::recipients::MAX_UPLOAD_BYTES,
+        ))
+        .with_state(state.clone());
     let gate_state = gate::GateState {
         app: state,
         public_origin: settings.public_url.as_deref().map(origin_of),
     };
     let pages = pages
+        .merge(uploads)
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gate))
         .layer(sessions);
 

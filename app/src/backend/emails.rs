@@ -359,6 +359,8 @@ pub struct NewSend<'a> {
     pub roles: Vec<Role>,
     /// Affected users: pasted addresses (or CSV).
     pub users: &'a str,
+    /// And an uploaded list of this incident.
+    pub list: Option<i64>,
 }
 
 /// What a send queued.
@@ -402,10 +404,22 @@ pub async fn send(
     .bind(&roles)
     .fetch_all(&mut *tx)
     .await?;
+    let uploaded: Vec<String> = match new.list {
+        Some(id) => sqlx::query_scalar::<_, Vec<String>>(
+            "SELECT addresses FROM recipient_lists WHERE id = $1 AND incident_id = $2",
+        )
+        .bind(id)
+        .bind(incident)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::field("users", Msg::NoRecipients))?,
+        None => Vec::new(),
+    };
     let mut seen = std::collections::BTreeSet::new();
     let recipients: Vec<String> = team
         .into_iter()
         .chain(list.valid.iter().cloned())
+        .chain(uploaded)
         .filter(|a| seen.insert(a.to_lowercase()))
         .collect();
     if recipients.is_empty() {
@@ -448,6 +462,38 @@ pub async fn send(
         recipients: recipients.len(),
         list,
     })
+}
+
+/// An uploaded list of the incident, for the compose page.
+pub async fn uploaded_list(
+    pool: &PgPool,
+    incident: i64,
+    id: i64,
+) -> Result<Option<crate::records::UploadedList>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let row: Option<(String, i32, serde_json::Value, i32, i32, bool)> = sqlx::query_as(
+        "SELECT file_name, cardinality(addresses), bad_lines, bad_count, duplicates, truncated
+         FROM recipient_lists WHERE id = $1 AND incident_id = $2",
+    )
+    .bind(id)
+    .bind(incident)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(
+        |(file_name, count, bad, bad_count, duplicates, truncated)| crate::records::UploadedList {
+            id,
+            file_name,
+            count: count as usize,
+            bad: serde_json::from_value::<Vec<(usize, String)>>(bad)
+                .unwrap_or_default()
+                .into_iter()
+                .take(20)
+                .collect(),
+            bad_count: bad_count as usize,
+            duplicates: duplicates as usize,
+            truncated,
+        },
+    ))
 }
 
 /// The incident's sends with their delivery progress, newest first.

@@ -151,12 +151,22 @@ async fn check_forgery(gate: &GateState, token: Option<&str>, req: Request) -> (
         let ok = bool::from(sent.as_bytes().ct_eq(expected.as_bytes()));
         return (req, ok);
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("");
+    // A file upload (multipart) works without JavaScript too: its form's action URL carries
+    // the token, since the body is not read here.
+    if content_type.starts_with("multipart/form-data") {
+        let ok = req.uri().query().is_some_and(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(name, _)| name == "_csrf")
+                .is_some_and(|(_, sent)| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())))
+        });
+        return (req, ok);
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return (req, false);
     }
     let (parts, body) = req.into_parts();

@@ -4,3 +4,4 @@ pub mod assets;
 pub mod deploy_api;
 pub mod gate;
 pub mod health;
+pub mod recipients;

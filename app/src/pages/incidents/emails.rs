@@ -22,6 +22,7 @@ pub struct EmailPageData {
     pub body: String,
     pub html: String,
     pub sends: Vec<EmailSendRecord>,
+    pub list: Option<crate::records::UploadedList>,
 }
 
 #[server(endpoint = "load_email_page")]
@@ -29,6 +30,7 @@ pub async fn load_email_page(
     incident: i64,
     template: EmailTemplate,
     lang: Lang,
+    list: Option<i64>,
 ) -> Result<Option<EmailPageData>, ServerFnError> {
     use crate::backend::{emails, incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
@@ -48,6 +50,10 @@ pub async fn load_email_page(
         body,
         html,
         sends: emails::progress(pool, incident).await?,
+        list: match list {
+            Some(list) => emails::uploaded_list(pool, incident, list).await?,
+            None => None,
+        },
     }))
 }
 
@@ -67,11 +73,12 @@ pub fn EmailsPage() -> impl IntoView {
         .get("lang")
         .and_then(|l| Lang::parse(&l))
         .unwrap_or(viewer.lang);
+    let list = query.get("list").and_then(|l| l.parse::<i64>().ok());
     let page = Resource::new(
         move || id,
         move |id| async move {
             match id {
-                Some(id) => load_email_page(id, template, lang).await,
+                Some(id) => load_email_page(id, template, lang, list).await,
                 None => Ok(None),
             }
         },
@@ -174,6 +181,37 @@ fn Emails(page: EmailPageData) -> impl IntoView {
         })
         .collect_view();
     let action = ServerAction::<SendEmail>::new();
+    let upload_action = format!(
+        "/incidents/{id}/recipients?template={}&lang={}&_csrf={}",
+        page.template.as_str(),
+        page.lang.code(),
+        viewer.csrf_token
+    );
+    let uploaded = page.list.clone().map(|l| {
+        let summary = format!(
+            "{} ({}) — {} {} · {} {} · {} {}",
+            l.file_name,
+            l.id,
+            l.count,
+            t(Msg::AddressesKept),
+            l.duplicates,
+            t(Msg::DuplicatesRemoved),
+            l.bad_count,
+            t(Msg::LinesSkipped)
+        );
+        let bad = l
+            .bad
+            .iter()
+            .map(|(n, text)| view! { <li>{format!("{n} : {text}")}</li> })
+            .collect_view();
+        view! {
+            <div class="uploaded" id="uploaded-list">
+                <p><strong>{Msg::UploadedList.fill(viewer.lang, summary)}</strong></p>
+                <ul class="bad-lines">{bad}</ul>
+            </div>
+        }
+    });
+    let list_id = page.list.as_ref().map(|l| l.id);
     view! {
         <p><a href=format!("/incidents/{id}")>"← "{t(Msg::BackToIncident)}</a></p>
         <div class="title-row">
@@ -209,6 +247,8 @@ fn Emails(page: EmailPageData) -> impl IntoView {
                         <legend>{t(Msg::TeamAudience)}</legend>
                         {roles}
                     </fieldset>
+                    {uploaded}
+                    {list_id.map(|l| view! { <input type="hidden" name="list" value=l/> })}
                     <div class="field">
                         <label for="email-users">{t(Msg::UsersAudience)}</label>
                         <TextArea id="email-users".to_owned() name="users" rows=5 value=users/>
@@ -216,6 +256,11 @@ fn Emails(page: EmailPageData) -> impl IntoView {
                     </div>
                     <button type="submit" class="primary" id="send-email">{t(Msg::SendEmail)}</button>
                 </ActionForm>
+                <form method="post" enctype="multipart/form-data" action=upload_action id="upload-list">
+                    <label for="recipients-file">{t(Msg::UploadList)}</label>
+                    <input type="file" id="recipients-file" name="file" accept=".csv,text/csv,text/plain"/>
+                    <button type="submit">{t(Msg::Upload)}</button>
+                </form>
             </section>
         })}
         <section class="card" id="deliveries">
@@ -232,6 +277,7 @@ fn Emails(page: EmailPageData) -> impl IntoView {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "send_email")]
 pub async fn send_email(
     incident_id: i64,
@@ -241,11 +287,15 @@ pub async fn send_email(
     body: String,
     #[server(default)] roles: Option<std::collections::HashMap<String, String>>,
     #[server(default)] users: String,
+    #[server(default)] list: Option<i64>,
 ) -> Result<(), ServerFnError> {
     use crate::backend::emails::{self, NewSend};
     use crate::backend::{AppError, Done, FormPost, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    let back = format!("/incidents/{incident_id}/emails?template={template}&lang={lang}");
+    let back = format!(
+        "/incidents/{incident_id}/emails?template={template}&lang={lang}{}",
+        list.map(|l| format!("&list={l}")).unwrap_or_default()
+    );
     let chosen: Vec<Role> = roles
         .iter()
         .flat_map(|m| m.keys())
@@ -267,6 +317,7 @@ pub async fn send_email(
                 body: &body,
                 roles: chosen.clone(),
                 users: &users,
+                list,
             },
         )
         .await?;
