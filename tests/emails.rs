@@ -621,3 +621,130 @@ async fn a_csv_file_is_uploaded_checked_and_sent_to_everyone_once() {
             .unwrap();
     assert_eq!((rows, distinct), (100_001, 100_001));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_edited_email_is_previewed_before_it_is_sent() {
+    let s = rolled_back().await;
+    let claire = s.browser(CLAIRE).await;
+    let page = format!("/incidents/{}/emails?template=internal&lang=fr", s.incident);
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/send_email",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("template", "internal"),
+                ("lang", "fr"),
+                ("subject", "Rollback effectué <b>ce matin</b>"),
+                ("body", "Bonjour,\n\nTout est rentré dans l'ordre.\nMerci."),
+                ("roles[sysadmin]", "on"),
+                ("intent", "preview"),
+            ],
+        )
+        .await;
+    assert!(
+        html.contains("rien n&#x27;est envoyé") || html.contains("rien n'est envoyé"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"<span id="preview-subject">Rollback effectué &lt;b&gt;ce matin&lt;/b&gt;</span>"#
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("Tout est rentré dans l&#x27;ordre.")
+            || html.contains("Tout est rentré dans l'ordre.")
+    );
+    // What was typed stays in the form, the roles too.
+    assert!(
+        html.contains(r#"value="Rollback effectué &lt;b&gt;ce matin&lt;/b&gt;""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"id="role-sysadmin" name="roles[sysadmin]" value="on" checked"#),
+        "{html}"
+    );
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0, "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_that_does_not_exist_is_marked_bounced() {
+    let s = rolled_back().await;
+    let claire = s.user(CLAIRE).await;
+    app::backend::emails::send(
+        &s.app.pool,
+        &claire,
+        s.incident,
+        &app::backend::emails::NewSend {
+            template: app::domain::email::EmailTemplate::Users,
+            lang: app::i18n::Lang::Fr,
+            subject: "Incident technique résolu - TaskFlow",
+            body: "Le service est rétabli.",
+            roles: vec![],
+            users: "nobody@example.com\nsomeone@example.com",
+            list: None,
+        },
+    )
+    .await
+    .unwrap();
+    // An SMTP server that refuses one mailbox (550) and takes the rest.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("refusing.py"),
+        "class Handler:\n\
+         \x20   async def handle_RCPT(self, server, session, envelope, address, rcpt_options):\n\
+         \x20       if address.startswith('nobody@'):\n\
+         \x20           return '550 5.1.1 No such user here'\n\
+         \x20       envelope.rcpt_tos.append(address)\n\
+         \x20       return '250 OK'\n\
+         \x20   async def handle_DATA(self, server, session, envelope):\n\
+         \x20       return '250 Message accepted for delivery'\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let mut smtp = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "refusing.Handler",
+        ])
+        .env("PYTHONPATH", dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    mailer(&s.app, port).tick().await.unwrap();
+    let _ = smtp.kill();
+    let _ = smtp.wait();
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT recipient, status, last_error FROM outbox ORDER BY recipient")
+            .fetch_all(&s.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows[0].0, "nobody@example.com");
+    assert_eq!(rows[0].1, "bounced", "{rows:?}");
+    assert!(
+        rows[0].2.as_deref().unwrap_or("").contains("No such user"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        (rows[1].0.as_str(), rows[1].1.as_str()),
+        ("someone@example.com", "sent")
+    );
+}

@@ -347,6 +347,8 @@ messages! {
     Upload => "Importer", "Upload";
     UploadedList => "Liste importée : {n}", "Uploaded list: {n}";
     AddressesKept => "adresses retenues", "addresses kept";
+    PreviewEmail => "Prévisualiser", "Preview";
+    PreviewShown => "Aperçu de l'e-mail modifié ci-dessous : rien n'est envoyé.", "The edited email is shown below: nothing was sent.";
     PlanTitle => "Plan de rollback", "Rollback plan";
     RollbackKind => "Type de rollback", "Rollback type";
     PreparePlan => "Préparer le plan", "Prepare the plan";

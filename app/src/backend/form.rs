@@ -20,6 +20,8 @@ pub struct RequestCtx {
 pub struct Done {
     pub to: String,
     pub notice: Option<Text>,
+    /// Keep what was typed for the next page too (e.g. a preview of an edited email).
+    pub keep_form: bool,
 }
 
 impl Done {
@@ -27,11 +29,17 @@ impl Done {
         Done {
             to: to.into(),
             notice: None,
+            keep_form: false,
         }
     }
 
     pub fn with_notice(mut self, notice: Text) -> Done {
         self.notice = Some(notice);
+        self
+    }
+
+    pub fn keeping_form(mut self) -> Done {
+        self.keep_form = true;
         self
     }
 }
@@ -96,6 +104,15 @@ impl RequestCtx {
         outcome: Result<Done, AppError>,
     ) -> Result<(), ServerFnError> {
         let (to, flash) = match outcome {
+            Ok(done) if done.keep_form => (
+                done.to,
+                Some(Flash {
+                    notice: done.notice,
+                    form: Some(post.form),
+                    values: post.values,
+                    ..Flash::default()
+                }),
+            ),
             Ok(done) => (
                 done.to,
                 done.notice.map(|notice| Flash {

@@ -40,7 +40,17 @@ pub async fn load_email_page(
         return Ok(None);
     };
     let facts = emails::facts(pool, incident).await?;
-    let (subject, body) = emails::render(template, lang, &facts, ctx.viewer.tz(), &user.name)?;
+    let (mut subject, mut body) =
+        emails::render(template, lang, &facts, ctx.viewer.tz(), &user.name)?;
+    // After "Preview", the email shown is the one the sender edited.
+    let key = format!("email:{incident}");
+    if let (Some(edited_subject), Some(edited_body)) = (
+        ctx.viewer.typed(&key, "subject"),
+        ctx.viewer.typed(&key, "body"),
+    ) {
+        subject = edited_subject;
+        body = edited_body;
+    }
     let html = emails::html(lang, &subject, &body)?;
     Ok(Some(EmailPageData {
         incident: summary,
@@ -254,7 +264,9 @@ fn Emails(page: EmailPageData) -> impl IntoView {
                         <TextArea id="email-users".to_owned() name="users" rows=5 value=users/>
                         {users_error}
                     </div>
-                    <button type="submit" class="primary" id="send-email">{t(Msg::SendEmail)}</button>
+                    <button type="submit" name="intent" value="preview" id="preview-email">{t(Msg::PreviewEmail)}</button>
+                    " "
+                    <button type="submit" name="intent" value="send" class="primary" id="send-email">{t(Msg::SendEmail)}</button>
                 </ActionForm>
                 <form method="post" enctype="multipart/form-data" action=upload_action id="upload-list">
                     <label for="recipients-file">{t(Msg::UploadList)}</label>
@@ -288,6 +300,7 @@ pub async fn send_email(
     #[server(default)] roles: Option<std::collections::HashMap<String, String>>,
     #[server(default)] users: String,
     #[server(default)] list: Option<i64>,
+    #[server(default)] intent: String,
 ) -> Result<(), ServerFnError> {
     use crate::backend::emails::{self, NewSend};
     use crate::backend::{AppError, Done, FormPost, RequestCtx};
@@ -303,6 +316,12 @@ pub async fn send_email(
         .collect();
     let outcome = async {
         let user = ctx.user()?;
+        if intent == "preview" {
+            // Nothing sent: the page shows the edited email as it will arrive.
+            return Ok(Done::to(back.clone())
+                .with_notice(Msg::PreviewShown.into())
+                .keeping_form());
+        }
         let template = EmailTemplate::parse(&template)
             .ok_or(AppError::Refused(Msg::InternalError.into()))?;
         let lang = Lang::parse(&lang).ok_or(AppError::Refused(Msg::InternalError.into()))?;
