@@ -4,6 +4,7 @@
 //! marks the row failed, or bounced when the mailbox does not exist. A row is marked sent in
 //! the moment after the server accepted it; a crash in between sends it again after the lease,
 //! with the same Message-ID.
+use futures::StreamExt;
 use lettre::message::{header, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::PoolConfig;
@@ -15,6 +16,8 @@ use std::time::Duration;
 
 /// After this many attempts a message is given up as failed.
 const MAX_ATTEMPTS: i32 = 8;
+/// Messages delivered at once (as many pooled SMTP connections).
+const CONCURRENCY: usize = 4;
 
 #[derive(Clone)]
 pub enum Delivery {
@@ -133,7 +136,7 @@ impl Mailer {
         .fetch_all(&self.pool)
         .await?;
         let mut sends: HashMap<i64, (String, String, String)> = HashMap::new();
-        for (id, send, recipient, message_id, attempts) in &claimed {
+        for (_, send, ..) in &claimed {
             if !sends.contains_key(send) {
                 let row: (String, String, String) = sqlx::query_as(
                     "SELECT subject, body_text, body_html FROM email_sends WHERE id = $1",
@@ -143,18 +146,35 @@ impl Mailer {
                 .await?;
                 sends.insert(*send, row);
             }
-            let (subject, text, html) = &sends[send];
-            let outcome = match self.message(recipient, message_id, subject, text, html) {
-                Ok(message) => self.deliver(*id, recipient, message).await,
-                Err(e) => Outcome::Failed(e),
-            };
-            self.record(*id, *attempts, outcome).await?;
-            // Timers can't pause for less than a millisecond: above 1,000 a second, no pause.
-            if self.pace >= Duration::from_millis(1) {
-                tokio::time::sleep(self.pace).await;
-            }
         }
-        Ok(claimed.len())
+        // Up to `CONCURRENCY` messages at once over the pooled connections, started no faster
+        // than the configured rate (timers can't pause for less than a millisecond: above
+        // 1,000 a second, no pause).
+        let start = tokio::time::Instant::now();
+        let paced = self.pace >= Duration::from_millis(1);
+        let sends = &sends;
+        let count = claimed.len();
+        let results: Vec<Result<(), MailerError>> =
+            futures::stream::iter(claimed.into_iter().enumerate())
+                .map(
+                    |(n, (id, send, recipient, message_id, attempts))| async move {
+                        if paced {
+                            tokio::time::sleep_until(start + self.pace * n as u32).await;
+                        }
+                        let (subject, text, html) = &sends[&send];
+                        let outcome =
+                            match self.message(&recipient, &message_id, subject, text, html) {
+                                Ok(message) => self.deliver(id, &recipient, message).await,
+                                Err(e) => Outcome::Failed(e),
+                            };
+                        self.record(id, attempts, outcome).await
+                    },
+                )
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        results.into_iter().collect::<Result<Vec<()>, _>>()?;
+        Ok(count)
     }
 
     fn message(
