@@ -50,32 +50,32 @@ impl SmtpServer {
     /// text part, HTML part.
     fn received(&self) -> Vec<serde_json::Value> {
         let new = self.maildir.join("new");
-        let Ok(entries) = std::fs::read_dir(&new) else {
+        if !new.exists() {
             return Vec::new();
-        };
-        let mut all = Vec::new();
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let out = std::process::Command::new("python3")
-                .args([
-                    "-c",
-                    "import email, email.policy, json, sys\n\
-                     m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n\
-                     print(json.dumps({'subject': m['subject'], 'to': m['to'], 'from': m['from'],\n\
-                       'message_id': m['message-id'],\n\
-                       'text': m.get_body(('plain',)).get_content(), 'html': m.get_body(('html',)).get_content()}))",
-                ])
-                .arg(&path)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            all.push(serde_json::from_slice(&out.stdout).unwrap());
         }
-        all
+        // One Python process parses them all (its email package decodes headers and parts).
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import email, email.policy, json, os, sys\n\
+                 d = sys.argv[1]\n\
+                 out = []\n\
+                 for name in sorted(os.listdir(d)):\n\
+                 \x20   m = email.message_from_binary_file(open(os.path.join(d, name), 'rb'), policy=email.policy.default)\n\
+                 \x20   out.append({'subject': m['subject'], 'to': m['to'], 'from': m['from'],\n\
+                 \x20     'message_id': m['message-id'],\n\
+                 \x20     'text': m.get_body(('plain',)).get_content(), 'html': m.get_body(('html',)).get_content()})\n\
+                 print(json.dumps(out))",
+            ])
+            .arg(&new)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 }
 
@@ -747,4 +747,96 @@ async fn a_mailbox_that_does_not_exist_is_marked_bounced() {
         (rows[1].0.as_str(), rows[1].1.as_str()),
         ("someone@example.com", "sent")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restarted_mid_batch_sends_each_message_once() {
+    let app = spawn_app(test_database().await).await;
+    let send: i64 = sqlx::query_scalar(
+        "INSERT INTO email_sends (template, lang, subject, body_text, body_html)
+         VALUES ('users', 'fr', 'Incident technique résolu - TaskFlow', 'Le service est rétabli.',
+                 '<p>Le service est rétabli.</p>') RETURNING id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (send_id, recipient, message_id)
+         SELECT $1, 'user' || n || '@example.com', gen_random_uuid()::text || '@rollback-desk'
+         FROM generate_series(1, 300) AS n",
+    )
+    .bind(send)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start_on(free_port(), dir.path());
+    let db: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let url = format!("{}/{db}", database_server_url().rsplit_once('/').unwrap().0);
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rollback-desk"))
+            .args(["serve"])
+            .env("DATABASE_URL", &url)
+            .env("RBD_BIND", "127.0.0.1:0")
+            .env("RBD_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))
+            .env("RBD_MAIL_PER_SECOND", "100")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let sent = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    // Stopped (SIGTERM) in the middle of the batch…
+    let mut first = start();
+    for _ in 0..300 {
+        if sent().await >= 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    first.wait().unwrap();
+    let recorded = sent().await;
+    assert!(
+        recorded > 0 && recorded < 300,
+        "stopped mid-batch: {recorded}"
+    );
+    assert_eq!(
+        smtp.received().len() as i64,
+        recorded,
+        "everything sent is recorded as sent"
+    );
+    // …and started again: the rest is delivered, nothing twice.
+    let mut second = start();
+    for _ in 0..600 {
+        if sent().await == 300 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = second.kill();
+    let _ = second.wait();
+    assert_eq!(sent().await, 300);
+    let received = smtp.received();
+    assert_eq!(received.len(), 300);
+    let mut to: Vec<String> = received
+        .iter()
+        .map(|m| m["to"].as_str().unwrap().to_owned())
+        .collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 300, "each recipient once");
 }

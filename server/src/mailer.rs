@@ -108,15 +108,26 @@ impl Mailer {
         })
     }
 
-    /// Delivers forever, waking every `idle` when the outbox is empty.
-    pub async fn run(self, idle: Duration) {
+    /// Delivers until `stop` turns true, waking every `idle` when the outbox is empty. It
+    /// stops between batches only, so that a restart never leaves a message sent but not
+    /// recorded (which would send it again).
+    pub async fn run(self, idle: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
-            match self.tick().await {
-                Ok(0) => tokio::time::sleep(idle).await,
-                Ok(_) => {}
+            if *stop.borrow() {
+                return;
+            }
+            let rest = match self.tick().await {
+                Ok(0) => true,
+                Ok(_) => false,
                 Err(err) => {
                     tracing::warn!(error = %err, "mailer");
-                    tokio::time::sleep(idle).await;
+                    true
+                }
+            };
+            if rest {
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = stop.changed() => return,
                 }
             }
         }

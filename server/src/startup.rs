@@ -66,6 +66,7 @@ pub struct Application {
     background_tasks: bool,
     runner_lease: std::time::Duration,
     mailer: Option<crate::mailer::Mailer>,
+    mail_stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -88,6 +89,7 @@ impl Application {
             background_tasks: settings.background_tasks,
             runner_lease: std::time::Duration::from_secs(u64::from(settings.runner_lease_seconds)),
             mailer: Some(mailer(settings, pool_for_mailer)?),
+            mail_stop: tokio::sync::watch::channel(false).0,
         })
     }
 
@@ -99,7 +101,13 @@ impl Application {
 
     /// Expired sessions are deleted hourly, overdue incidents marked every 30 s, the targets'
     /// inventories read every 10 minutes.
-    fn spawn_background_tasks(&mut self) -> Vec<tokio::task::JoinHandle<()>> {
+    #[allow(clippy::type_complexity)]
+    fn spawn_background_tasks(
+        &mut self,
+    ) -> (
+        Vec<tokio::task::JoinHandle<()>>,
+        Option<tokio::task::JoinHandle<()>>,
+    ) {
         // Expired sessions are deleted hourly so that the table does not grow forever.
         let store = self.session_store.clone();
         let cleanup = tokio::spawn(async move {
@@ -130,12 +138,15 @@ impl Application {
             crate::runner::Runner::new(self.pool.clone(), self.runner_lease)
                 .run(std::time::Duration::from_secs(1)),
         );
-        let mut tasks = vec![cleanup, overdue, inventory, runner];
-        // The mailer delivers the outbox.
-        if let Some(mailer) = self.mailer.take() {
-            tasks.push(tokio::spawn(mailer.run(std::time::Duration::from_secs(2))));
-        }
-        tasks
+        let tasks = vec![cleanup, overdue, inventory, runner];
+        // The mailer delivers the outbox; at shutdown it finishes its batch (see run_until).
+        let mailer = self.mailer.take().map(|mailer| {
+            tokio::spawn(mailer.run(
+                std::time::Duration::from_secs(2),
+                self.mail_stop.subscribe(),
+            ))
+        });
+        (tasks, mailer)
     }
 
     /// Serves until `shutdown` completes, then lets running requests finish.
@@ -143,10 +154,10 @@ impl Application {
         mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let tasks = if self.background_tasks {
+        let (tasks, mailer) = if self.background_tasks {
             self.spawn_background_tasks()
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
@@ -154,6 +165,11 @@ impl Application {
             .map_err(StartupError::Serve);
         for task in tasks {
             task.abort();
+        }
+        // The mailer ends its batch: every message it sent is recorded as sent.
+        if let Some(mailer) = mailer {
+            let _ = self.mail_stop.send(true);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(60), mailer).await;
         }
         result
     }
