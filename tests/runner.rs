@@ -997,15 +997,6 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
     };
     let claire = person(CLAIRE).await;
     let now = chrono::Utc::now();
-    // Incident #1: the procedure's application rollback, ready at once.
-    executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, now)
-        .await
-        .unwrap();
-    runner(&app).tick().await.unwrap();
-    let page = reqwest::get(&site).await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("v1.1.8"));
-
     // Incident #3: the database restore, approved a second time, then executed.
     let restore: i64 = sqlx::query_scalar(
         "SELECT incident_id FROM plans WHERE rollback_type = 'application_database'",
@@ -1065,6 +1056,20 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
     assert!(!sandbox
         .join("var/www/taskflow/releases/2025-10-16_153012/public/maintenance.html")
         .exists());
+    // Incident #1: the procedure's application rollback, ready at once.
+    executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, now)
+        .await
+        .unwrap();
+    runner(&app).tick().await.unwrap();
+    let page = reqwest::get(&site).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("v1.1.8"));
+    let first: String = sqlx::query_scalar("SELECT status FROM executions WHERE incident_id = 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(first, "succeeded");
+
     mariadb(&format!("DROP DATABASE {db}"));
 }
 

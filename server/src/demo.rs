@@ -27,7 +27,9 @@ pub fn build_sandbox(root: &std::path::Path) -> std::io::Result<()> {
     }
     let current = root.join("var/www/taskflow/current");
     if std::fs::symlink_metadata(&current).is_err() {
-        std::os::unix::fs::symlink("/var/www/taskflow/releases/2025-10-17_104523", &current)?;
+        // Relative, so that it resolves inside the sandbox too (an absolute link would point
+        // at this machine's own /var/www).
+        std::os::unix::fs::symlink("releases/2025-10-17_104523", &current)?;
     }
     let backups = root.join("var/backups/taskflow");
     std::fs::create_dir_all(&backups)?;
