@@ -12,3 +12,4 @@ mod incidents;
 mod plans;
 mod runner;
 mod security;
+mod verification;

@@ -913,7 +913,7 @@ fn switch_under_a_reader(dir: &Path, times: usize, atomic: bool) -> usize {
     failures.load(Ordering::Relaxed)
 }
 
-fn test_config(root: &Path) -> app::domain::environment::EnvironmentConfig {
+pub fn test_config(root: &Path) -> app::domain::environment::EnvironmentConfig {
     use app::domain::environment::*;
     EnvironmentConfig {
         name: "t".into(),

@@ -3,6 +3,7 @@
 //! execution run in one place) and runs their steps in order, renewing its lease while a
 //! step runs. It stops at the first failed step. If it dies, the lease expires and another
 //! runner marks the execution `interrupted`; nothing is run again until a person says so.
+pub mod checks;
 pub mod executor;
 
 use app::backend::executions::{self, Claimed, Next};

@@ -1,0 +1,224 @@
+//! The automatic items of the §6.1 checklist (Verification issue, groundwork): each check
+//! returns whether it passed and the evidence a person reads (statuses, times, the lines
+//! found). The checklist page and the monitoring window of §6.3 call these.
+use app::backend::inventory::local_path;
+use app::domain::environment::{EnvironmentConfig, Target};
+use app::domain::runbook::Operation;
+use std::time::{Duration, Instant};
+
+/// A check's outcome and what shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    pub passed: bool,
+    pub evidence: String,
+}
+
+fn result(passed: bool, evidence: impl Into<String>) -> CheckResult {
+    CheckResult {
+        passed,
+        evidence: evidence.into(),
+    }
+}
+
+/// §6.1 "the application answers at its main URL" and "the home page loads without error":
+/// 200 or 302, with the time it took.
+pub async fn main_url(http: &reqwest::Client, url: &str) -> CheckResult {
+    let started = Instant::now();
+    match http.get(url).timeout(Duration::from_secs(10)).send().await {
+        Ok(res) => {
+            let status = res.status().as_u16();
+            let ms = started.elapsed().as_millis();
+            result(
+                matches!(status, 200 | 302),
+                format!("GET {url} → {status} in {ms} ms"),
+            )
+        }
+        Err(e) => result(false, format!("GET {url}: {e}")),
+    }
+}
+
+/// The CSS, JavaScript and image URLs a page references (`<link href>` of stylesheets and
+/// icons, `src` of scripts and images), resolved against the page's URL.
+pub fn asset_urls(page: &str, html: &str) -> Vec<String> {
+    let Ok(base) = reqwest::Url::parse(page) else {
+        return Vec::new();
+    };
+    let mut urls = Vec::new();
+    let lower = html.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(open) = lower[at..].find('<') {
+        let start = at + open;
+        let end = lower[start..].find('>').map_or(lower.len(), |e| start + e);
+        let tag = &lower[start..end];
+        let original = &html[start..end];
+        let attribute =
+            if tag.starts_with("<link") && (tag.contains("stylesheet") || tag.contains("icon")) {
+                Some("href=")
+            } else if tag.starts_with("<script") || tag.starts_with("<img") {
+                Some("src=")
+            } else {
+                None
+            };
+        if let Some(name) = attribute {
+            if let Some(pos) = tag.find(name) {
+                let value = &original[pos + name.len()..];
+                let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'');
+                let value = match quote {
+                    Some(q) => value[1..].split(q).next().unwrap_or(""),
+                    None => value.split([' ', '>']).next().unwrap_or(""),
+                };
+                if let Ok(url) = base.join(value) {
+                    if matches!(url.scheme(), "http" | "https") {
+                        urls.push(url.to_string());
+                    }
+                }
+            }
+        }
+        at = end.max(start + 1);
+    }
+    urls.sort();
+    urls.dedup();
+    urls
+}
+
+/// §6.1 "assets (CSS, JS, images) load": every asset of the home page answers 200.
+pub async fn assets(http: &reqwest::Client, url: &str) -> CheckResult {
+    let page = match http.get(url).timeout(Duration::from_secs(10)).send().await {
+        Ok(res) => res.text().await.unwrap_or_default(),
+        Err(e) => return result(false, format!("GET {url}: {e}")),
+    };
+    let urls = asset_urls(url, &page);
+    if urls.is_empty() {
+        return result(true, "no asset referenced by the home page");
+    }
+    let mut lines = Vec::new();
+    let mut passed = true;
+    for asset in urls {
+        let status = match http
+            .get(&asset)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+        {
+            Ok(res) => res.status().as_u16().to_string(),
+            Err(e) => format!("error: {e}"),
+        };
+        if status != "200" {
+            passed = false;
+        }
+        lines.push(format!("{asset} → {status}"));
+    }
+    result(passed, lines.join("\n"))
+}
+
+/// §6.1 "performance is normal (response time < 2 s)": `samples` requests, the median and the
+/// worst both under the limit.
+pub async fn response_time(
+    http: &reqwest::Client,
+    url: &str,
+    samples: usize,
+    limit: Duration,
+) -> CheckResult {
+    let mut times = Vec::new();
+    for _ in 0..samples.max(1) {
+        let started = Instant::now();
+        let answered = http
+            .get(url)
+            .timeout(limit * 3)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status());
+        let took = started.elapsed();
+        if let Err(e) = answered {
+            return result(false, format!("GET {url}: {e}"));
+        }
+        times.push(took);
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    let worst = times[times.len() - 1];
+    result(
+        worst < limit,
+        format!(
+            "{} requests: median {} ms, worst {} ms (limit {} ms)",
+            times.len(),
+            median.as_millis(),
+            worst.as_millis(),
+            limit.as_millis()
+        ),
+    )
+}
+
+/// §6.1 "the database answers" (§6.2 `SELECT COUNT(*) FROM users`), through the environment's
+/// database settings, like the runner's verification step.
+pub async fn database(
+    executor: &super::executor::Executor,
+    config: &EnvironmentConfig,
+) -> CheckResult {
+    let db = &config.database;
+    let step = Operation::VerifyDatabase {
+        kind: db.kind,
+        host: db.host.clone(),
+        port: db.port,
+        name: db.name.clone(),
+        user: db.user.clone(),
+        queries: vec!["SELECT COUNT(*) FROM users".to_owned()],
+    };
+    let outcome = executor.run(config, &step).await;
+    result(outcome.succeeded, outcome.output.trim().to_owned())
+}
+
+/// §6.1 "the logs hold no critical errors" (§6.2 `tail -n 50 var/log/prod.log`): the last
+/// `lines` lines of the application's log, and those that are CRITICAL, ERROR or EMERGENCY.
+pub async fn log_tail(config: &EnvironmentConfig, log: &str, lines: usize) -> CheckResult {
+    let text = match &config.target {
+        Target::Local { root } => match std::fs::read_to_string(local_path(root, log)) {
+            Ok(text) => text,
+            Err(e) => return result(false, format!("{log}: {e}")),
+        },
+        Target::Ssh {
+            user,
+            host,
+            port,
+            key_path,
+            known_hosts,
+        } => {
+            let target = app::backend::ssh::SshTarget {
+                user: user.clone(),
+                host: host.clone(),
+                port: *port,
+                key_path: key_path.clone(),
+                known_hosts: known_hosts.clone(),
+            };
+            let script = format!("tail -n {lines} -- {}", app::backend::ssh::quote(log));
+            match tokio::task::spawn_blocking(move || target.run(&script, 15)).await {
+                Ok(Ok(out)) => String::from_utf8_lossy(&out.stdout).into_owned(),
+                Ok(Err(e)) => return result(false, e.to_string()),
+                Err(e) => return result(false, e.to_string()),
+            }
+        }
+    };
+    let all: Vec<&str> = text.lines().collect();
+    let tail = &all[all.len().saturating_sub(lines)..];
+    let critical: Vec<&str> = tail
+        .iter()
+        .copied()
+        .filter(|l| {
+            let upper = l.to_ascii_uppercase();
+            ["CRITICAL", "ERROR", "EMERGENCY"]
+                .iter()
+                .any(|level| upper.contains(level))
+        })
+        .collect();
+    if critical.is_empty() {
+        result(
+            true,
+            format!(
+                "{} lines read, no CRITICAL/ERROR/EMERGENCY line",
+                tail.len()
+            ),
+        )
+    } else {
+        result(false, critical.join("\n"))
+    }
+}
