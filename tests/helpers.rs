@@ -59,8 +59,9 @@ pub async fn test_database() -> PgPool {
         .execute(format!(r#"CREATE DATABASE "{name}" TEMPLATE template0 ENCODING 'UTF8'"#).as_str())
         .await
         .expect("test database created");
+    // Generous: a request of the app may hold a connection while its session is saved.
     PgPoolOptions::new()
-        .max_connections(10)
+        .max_connections(20)
         .connect_with(server.database(&name))
         .await
         .expect("test database answers")
@@ -194,7 +195,7 @@ impl Browser {
             .header("Accept", "text/html")
             .send()
             .await
-            .expect("GET answers")
+            .unwrap_or_else(|e| panic!("GET {path} got no answer: {e:?}"))
     }
 
     /// GETs `path` and returns its status and HTML.
@@ -225,7 +226,7 @@ impl Browser {
             .form(&form)
             .send()
             .await
-            .expect("POST answers")
+            .unwrap_or_else(|e| panic!("POST {action} got no answer: {e:?}"))
     }
 
     /// Submits, then follows the redirect like a browser; returns where it landed and the HTML.
