@@ -1,19 +1,7 @@
 //! The `rollback-desk` binary: `user add`, `migrate`.
 use crate::helpers::*;
-use sqlx::PgPool;
 use std::io::Write;
 use std::process::{Command, Stdio};
-
-/// The URL of the test's own database (on the server of DATABASE_URL).
-async fn database_url(pool: &PgPool) -> String {
-    let db: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let base = database_server_url();
-    let (server, _) = base.rsplit_once('/').expect("DATABASE_URL has a database");
-    format!("{server}/{db}")
-}
 
 fn rollback_desk(url: &str, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rollback-desk"))

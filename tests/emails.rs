@@ -33,12 +33,7 @@ impl SmtpServer {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("python3 -m aiosmtpd (scripts/test installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_port(port);
         SmtpServer {
             child,
             port,
@@ -130,6 +125,7 @@ async fn rolled_back() -> crate::plans::Scenario {
         app::domain::plan::ApprovalPolicy::default(),
         &claire,
         s.incident,
+        None,
         chrono::Utc::now(),
     )
     .await
@@ -438,6 +434,7 @@ async fn automatic_emails_reach_the_people_who_act() {
         app::domain::plan::ApprovalPolicy::default(),
         &claire,
         s.incident,
+        None,
         chrono::Utc::now(),
     )
     .await
@@ -723,12 +720,7 @@ async fn a_mailbox_that_does_not_exist_is_marked_bounced() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_port(port);
     mailer(&s.app, port).tick().await.unwrap();
     let _ = smtp.kill();
     let _ = smtp.wait();
@@ -771,24 +763,11 @@ async fn a_server_restarted_mid_batch_sends_each_message_once() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start_on(free_port(), dir.path());
-    let db: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    let url = format!("{}/{db}", database_server_url().rsplit_once('/').unwrap().0);
-    let start = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_rollback-desk"))
-            .args(["serve"])
-            .env("DATABASE_URL", &url)
-            .env("RBD_BIND", "127.0.0.1:0")
-            .env("RBD_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))
-            .env("RBD_MAIL_PER_SECOND", "100")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let settings = [
+        ("RBD_SMTP_URL", smtp_url.as_str()),
+        ("RBD_MAIL_PER_SECOND", "100"),
+    ];
     let sent = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbox WHERE status = 'sent'")
             .fetch_one(&app.pool)
@@ -796,7 +775,7 @@ async fn a_server_restarted_mid_batch_sends_each_message_once() {
             .unwrap()
     };
     // Stopped (SIGTERM) in the middle of the batch…
-    let mut first = start();
+    let mut first = app.server_process(&settings).await;
     for _ in 0..300 {
         if sent().await >= 20 {
             break;
@@ -820,7 +799,7 @@ async fn a_server_restarted_mid_batch_sends_each_message_once() {
         "everything sent is recorded as sent"
     );
     // …and started again: the rest is delivered, nothing twice.
-    let mut second = start();
+    let mut second = app.server_process(&settings).await;
     for _ in 0..600 {
         if sent().await == 300 {
             break;

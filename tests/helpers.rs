@@ -20,6 +20,27 @@ pub fn database_server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The URL of the database `pool` is connected to (on the server of DATABASE_URL).
+pub async fn database_url(pool: &PgPool) -> String {
+    let db: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .expect("current database");
+    let base = database_server_url();
+    let (server, _) = base.rsplit_once('/').expect("DATABASE_URL has a database");
+    format!("{server}/{db}")
+}
+
+/// Waits (up to 5 s) until something listens on `port` of loopback.
+pub fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// A database of the test's own on the server of `DATABASE_URL`, empty (spawn_app migrates it).
 ///
 /// Made with a connection of its own rather than through `#[sqlx::test]`, whose master pool is
@@ -110,6 +131,27 @@ pub async fn spawn_app_with(pool: PgPool, settings: Settings) -> TestApp {
 }
 
 impl TestApp {
+    /// The URL of this test's own database, for processes started by the test.
+    pub async fn database_url(&self) -> String {
+        database_url(&self.pool).await
+    }
+
+    /// A real `rollback-desk serve` process on this test's database, with its background
+    /// tasks (runner, mailer) and the extra settings `env`.
+    pub async fn server_process(&self, env: &[(&str, &str)]) -> std::process::Child {
+        let url = self.database_url().await;
+        std::process::Command::new(env!("CARGO_BIN_EXE_rollback-desk"))
+            .args(["serve"])
+            .env("DATABASE_URL", &url)
+            .env("RBD_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the rollback-desk binary starts")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -338,12 +380,7 @@ impl Sshd {
             .stderr(Stdio::null())
             .spawn()
             .expect("sshd (openssh-server) is installed");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        wait_for_port(port);
         let host_key = std::fs::read_to_string(dir.path().join("host_key.pub")).unwrap();
         let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
             .unwrap()

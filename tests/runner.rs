@@ -171,6 +171,20 @@ async fn an_application_rollback_switches_current_on_a_real_folder() {
         .fetch_one(&s.app.pool)
         .await
         .unwrap();
+    // A version the person did not read is not executed.
+    let stale = executions::start(
+        &s.app.pool,
+        ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        Some(&"0".repeat(64)),
+        chrono::Utc::now(),
+    )
+    .await;
+    assert!(
+        format!("{stale:?}").contains("PlanChangedSinceRead"),
+        "{stale:?}"
+    );
     let (to, html) = browser
         .submit_and_follow(
             &s.app,
@@ -236,6 +250,7 @@ async fn an_execution_needs_a_ready_plan_and_a_free_environment() {
         ApprovalPolicy::default(),
         &claire,
         s.incident,
+        None,
         now,
     )
     .await;
@@ -249,6 +264,7 @@ async fn an_execution_needs_a_ready_plan_and_a_free_environment() {
         ApprovalPolicy::default(),
         &dev,
         s.incident,
+        None,
         now,
     )
     .await;
@@ -522,25 +538,10 @@ async fn a_runner_killed_mid_step_leaves_an_interrupted_execution_that_a_person_
         "if [ -e marker ]; then echo again >> marker; else echo first > marker; sleep 60; fi";
     let (incident, execution) =
         queue(&app, root.path(), vec![command(&["sh", "-c", script], "/")]).await;
-    let url: String = {
-        let db: String = sqlx::query_scalar("SELECT current_database()")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-        let base = database_server_url();
-        format!("{}/{db}", base.rsplit_once('/').unwrap().0)
-    };
     // The runner of a real server process, with a short lease.
-    let mut process = std::process::Command::new(env!("CARGO_BIN_EXE_rollback-desk"))
-        .args(["serve"])
-        .env("DATABASE_URL", &url)
-        .env("RBD_BIND", "127.0.0.1:0")
-        .env("RBD_RUNNER_LEASE_SECONDS", "2")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut process = app
+        .server_process(&[("RBD_RUNNER_LEASE_SECONDS", "2")])
+        .await;
     let mut started = false;
     for _ in 0..300 {
         if root.path().join("marker").exists() {
@@ -1026,9 +1027,16 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
     )
     .await
     .unwrap();
-    executions::start(&app.pool, ApprovalPolicy::default(), &claire, restore, now)
-        .await
-        .unwrap();
+    executions::start(
+        &app.pool,
+        ApprovalPolicy::default(),
+        &claire,
+        restore,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
     runner(&app).tick().await.unwrap();
     let execution: (i64, String) =
         sqlx::query_as("SELECT id, status FROM executions WHERE incident_id = $1")
@@ -1057,7 +1065,7 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
         .join("var/www/taskflow/releases/2025-10-16_153012/public/maintenance.html")
         .exists());
     // Incident #1: the procedure's application rollback, ready at once.
-    executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, now)
+    executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, None, now)
         .await
         .unwrap();
     runner(&app).tick().await.unwrap();
@@ -1112,6 +1120,7 @@ async fn a_system_rollback_is_steps_that_people_tick_in_order() {
         ApprovalPolicy::default(),
         &claire,
         s.incident,
+        None,
         now,
     )
     .await
@@ -1207,25 +1216,7 @@ async fn two_server_processes_on_one_database_run_each_execution_once() {
         .await;
         queued.push((execution, log));
     }
-    let url: String = {
-        let db: String = sqlx::query_scalar("SELECT current_database()")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-        format!("{}/{db}", database_server_url().rsplit_once('/').unwrap().0)
-    };
-    let start = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_rollback-desk"))
-            .args(["serve"])
-            .env("DATABASE_URL", &url)
-            .env("RBD_BIND", "127.0.0.1:0")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let mut servers = [start(), start()];
+    let mut servers = [app.server_process(&[]).await, app.server_process(&[]).await];
     let mut finished = false;
     for _ in 0..300 {
         let left: i64 =

@@ -349,6 +349,42 @@ pub fn html(lang: Lang, subject: &str, body: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(format!("template layout.html: {e}")))
 }
 
+/// Writes an email (its HTML part rendered from the text) and one outbox row per recipient,
+/// in the caller's transaction. `sender` is `None` for the system's own emails.
+async fn enqueue(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    incident: i64,
+    template: &str,
+    lang: Lang,
+    (subject, body): (&str, &str),
+    sender: Option<uuid::Uuid>,
+    recipients: &[String],
+) -> Result<i64, AppError> {
+    let html = html(lang, subject, body)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO email_sends (incident_id, template, lang, subject, body_text, body_html, sent_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(incident)
+    .bind(template)
+    .bind(lang.code())
+    .bind(subject)
+    .bind(body)
+    .bind(&html)
+    .bind(sender)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO outbox (send_id, recipient, message_id)
+         SELECT $1, r, gen_random_uuid()::text || '@rollback-desk' FROM unnest($2::text[]) AS r",
+    )
+    .bind(id)
+    .bind(recipients)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
 /// What a send asks for, as typed.
 pub struct NewSend<'a> {
     pub template: EmailTemplate,
@@ -425,27 +461,15 @@ pub async fn send(
     if recipients.is_empty() {
         return Err(AppError::field("users", Msg::NoRecipients));
     }
-    let html = html(new.lang, subject, new.body)?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO email_sends (incident_id, template, lang, subject, body_text, body_html, sent_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    let id = enqueue(
+        &mut tx,
+        incident,
+        new.template.as_str(),
+        new.lang,
+        (subject, new.body),
+        Some(actor.id),
+        &recipients,
     )
-    .bind(incident)
-    .bind(new.template.as_str())
-    .bind(new.lang.code())
-    .bind(subject)
-    .bind(new.body)
-    .bind(&html)
-    .bind(actor.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO outbox (send_id, recipient, message_id)
-         SELECT $1, r, gen_random_uuid()::text || '@rollback-desk' FROM unnest($2::text[]) AS r",
-    )
-    .bind(id)
-    .bind(&recipients)
-    .execute(&mut *tx)
     .await?;
     incidents::append_event(
         &mut tx,
@@ -627,26 +651,15 @@ pub async fn notify(
         let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Paris);
         let detected = local(detected_at, tz, lang);
         let (subject, body) = what.texts(lang, incident, &title, &detected);
-        let html = html(lang, &subject, &body)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO email_sends (incident_id, template, lang, subject, body_text, body_html)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        enqueue(
+            tx,
+            incident,
+            what.name(),
+            lang,
+            (&subject, &body),
+            None,
+            &recipients,
         )
-        .bind(incident)
-        .bind(what.name())
-        .bind(lang.code())
-        .bind(&subject)
-        .bind(&body)
-        .bind(&html)
-        .fetch_one(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO outbox (send_id, recipient, message_id)
-             SELECT $1, r, gen_random_uuid()::text || '@rollback-desk' FROM unnest($2::text[]) AS r",
-        )
-        .bind(id)
-        .bind(&recipients)
-        .execute(&mut **tx)
         .await?;
         total += recipients.len();
     }

@@ -7,7 +7,7 @@ use crate::domain::execution::{
     check_control, Control, ControlRefusal, ExecutionFacts, ExecutionStatus, StepStatus,
 };
 use crate::domain::lifecycle;
-use crate::domain::plan::{status, ApprovalPolicy, PlanStatus, Review, Verdict};
+use crate::domain::plan::{status, ApprovalPolicy, PlanStatus, Review};
 use crate::domain::runbook::{Operation, Step};
 use crate::domain::{Action, RollbackType};
 use crate::i18n::{Msg, Text};
@@ -40,33 +40,23 @@ async fn plan_is_ready(
     policy: ApprovalPolicy,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT reviewer_id, verdict, fingerprint, at FROM plan_reviews WHERE plan_id = $1",
-    )
-    .bind(plan)
-    .fetch_all(&mut **tx)
-    .await?;
-    let reviews: Vec<Review> = rows
+    let reviews: Vec<Review> = crate::backend::plans::reviews(&mut **tx, plan)
+        .await?
         .into_iter()
-        .filter_map(|(reviewer, verdict, fingerprint, at)| {
-            Some(Review {
-                reviewer,
-                verdict: Verdict::parse(&verdict)?,
-                fingerprint,
-                at,
-            })
-        })
+        .map(|(review, _, _)| review)
         .collect();
     Ok(status(kind, fingerprint, &reviews, policy, now) == PlanStatus::Ready)
 }
 
-/// Queues the execution of the incident's ready plan. The approvals are counted again here,
-/// under the plan's row lock, and the environment must not be held by another execution.
+/// Queues the execution of the incident's ready plan, the version `seen` (its fingerprint)
+/// when given: what runs is what the person read. The approvals are counted again here, under
+/// the plan's row lock, and the environment must not be held by another execution.
 pub async fn start(
     pool: &PgPool,
     policy: ApprovalPolicy,
     actor: &SignedInUser,
     incident: i64,
+    seen: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
@@ -86,6 +76,9 @@ pub async fn start(
     let Some((plan, _, fingerprint, steps, environment)) = plan else {
         return Err(AppError::Refused(Msg::NoPlanYet.into()));
     };
+    if seen.is_some_and(|seen| seen != fingerprint) {
+        return Err(AppError::Refused(Msg::PlanChangedSinceRead.into()));
+    }
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO executions (incident_id, plan_id, environment_id, fingerprint, steps,
                                  requested_by)

@@ -2,7 +2,7 @@
 //! §4.2 step 3), the database backups (§5.2 step 2). Names that don't match the expected
 //! patterns are listed as ignored and never used.
 use crate::backend::AppError;
-use crate::domain::environment::{EnvironmentConfig, Target};
+use crate::domain::environment::EnvironmentConfig;
 use chrono::{NaiveDateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -86,24 +86,9 @@ pub fn local_path(root: &str, path: &str) -> PathBuf {
 
 /// Reads the target (blocking work: call from `spawn_blocking`).
 pub fn read(config: &EnvironmentConfig) -> Result<Inventory, InventoryError> {
-    match &config.target {
-        Target::Local { root } => read_local(root, config),
-        Target::Ssh {
-            user,
-            host,
-            port,
-            key_path,
-            known_hosts,
-        } => read_ssh(
-            &crate::backend::ssh::SshTarget {
-                user: user.clone(),
-                host: host.clone(),
-                port: *port,
-                key_path: key_path.clone(),
-                known_hosts: known_hosts.clone(),
-            },
-            config,
-        ),
+    match crate::backend::ssh::Place::of(&config.target) {
+        crate::backend::ssh::Place::Local { root } => read_local(&root, config),
+        crate::backend::ssh::Place::Ssh(ssh) => read_ssh(&ssh, config),
     }
 }
 

@@ -441,7 +441,8 @@ pub async fn save(
     Ok(fingerprint)
 }
 
-async fn reviews(
+/// The plan's verdicts, oldest first, each with its comment and the reviewer's name.
+pub(crate) async fn reviews(
     db: impl sqlx::PgExecutor<'_>,
     plan: i64,
 ) -> Result<Vec<(Review, String, String)>, AppError> {
@@ -694,8 +695,8 @@ pub async fn waiting_for(
     if !user.roles.may_decide_rollback() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT i.id, i.title, p.rollback_type, p.fingerprint FROM plans p
+    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+        "SELECT p.id, i.id, i.title, p.rollback_type, p.fingerprint FROM plans p
          JOIN incidents i ON i.id = p.incident_id
          WHERE i.state = 'awaiting_approval' AND p.requested_by <> $1 ORDER BY i.detected_at",
     )
@@ -703,14 +704,10 @@ pub async fn waiting_for(
     .fetch_all(pool)
     .await?;
     let mut waiting = Vec::new();
-    for (incident, title, kind, fingerprint) in rows {
+    for (plan, incident, title, kind, fingerprint) in rows {
         let Some(kind) = RollbackType::parse(&kind) else {
             continue;
         };
-        let plan: i64 = sqlx::query_scalar("SELECT id FROM plans WHERE incident_id = $1")
-            .bind(incident)
-            .fetch_one(pool)
-            .await?;
         let given: Vec<Review> = reviews(pool, plan)
             .await?
             .into_iter()

@@ -17,6 +17,35 @@ pub struct SshTarget {
     pub known_hosts: String,
 }
 
+/// Where an environment's target is reached: a folder of this machine, or over SSH.
+#[derive(Debug, Clone)]
+pub enum Place {
+    Local { root: String },
+    Ssh(SshTarget),
+}
+
+impl Place {
+    pub fn of(target: &crate::domain::environment::Target) -> Place {
+        use crate::domain::environment::Target;
+        match target {
+            Target::Local { root } => Place::Local { root: root.clone() },
+            Target::Ssh {
+                user,
+                host,
+                port,
+                key_path,
+                known_hosts,
+            } => Place::Ssh(SshTarget {
+                user: user.clone(),
+                host: host.clone(),
+                port: *port,
+                key_path: key_path.clone(),
+                known_hosts: known_hosts.clone(),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SshError {
     #[error("could not start ssh: {0}")]

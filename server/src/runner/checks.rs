@@ -2,7 +2,8 @@
 //! returns whether it passed and the evidence a person reads (statuses, times, the lines
 //! found). The checklist page and the monitoring window of §6.3 call these.
 use app::backend::inventory::local_path;
-use app::domain::environment::{EnvironmentConfig, Target};
+use app::backend::ssh::Place;
+use app::domain::environment::EnvironmentConfig;
 use app::domain::runbook::Operation;
 use std::time::{Duration, Instant};
 
@@ -171,25 +172,8 @@ pub async fn database(
 /// §6.1 "the logs hold no critical errors" (§6.2 `tail -n 50 var/log/prod.log`): the last
 /// `lines` lines of the application's log, and those that are CRITICAL, ERROR or EMERGENCY.
 pub async fn log_tail(config: &EnvironmentConfig, log: &str, lines: usize) -> CheckResult {
-    let text = match &config.target {
-        Target::Local { root } => match std::fs::read_to_string(local_path(root, log)) {
-            Ok(text) => text,
-            Err(e) => return result(false, format!("{log}: {e}")),
-        },
-        Target::Ssh {
-            user,
-            host,
-            port,
-            key_path,
-            known_hosts,
-        } => {
-            let target = app::backend::ssh::SshTarget {
-                user: user.clone(),
-                host: host.clone(),
-                port: *port,
-                key_path: key_path.clone(),
-                known_hosts: known_hosts.clone(),
-            };
+    let text = match Place::of(&config.target) {
+        Place::Ssh(target) => {
             let script = format!("tail -n {lines} -- {}", app::backend::ssh::quote(log));
             match tokio::task::spawn_blocking(move || target.run(&script, 15)).await {
                 Ok(Ok(out)) => String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -197,6 +181,10 @@ pub async fn log_tail(config: &EnvironmentConfig, log: &str, lines: usize) -> Ch
                 Err(e) => return result(false, e.to_string()),
             }
         }
+        Place::Local { root } => match std::fs::read_to_string(local_path(&root, log)) {
+            Ok(text) => text,
+            Err(e) => return result(false, format!("{log}: {e}")),
+        },
     };
     let all: Vec<&str> = text.lines().collect();
     let tail = &all[all.len().saturating_sub(lines)..];

@@ -5,7 +5,7 @@
 //! script's standard input (over SSH) — never argv, never the recorded output.
 use app::backend::executions::StepOutcome;
 use app::backend::inventory::local_path;
-use app::backend::ssh::{quote, SshTarget};
+use app::backend::ssh::{quote, Place, SshTarget};
 use app::domain::environment::{DatabaseConfig, DatabaseKind, EnvironmentConfig, PasswordSource};
 use app::domain::runbook::{relative_link, Operation};
 use sha2::{Digest, Sha256};
@@ -30,32 +30,6 @@ fn failed(output: impl Into<String>) -> StepOutcome {
         succeeded: false,
         exit_code: None,
         output: output.into(),
-    }
-}
-
-/// Where a step runs.
-enum Place {
-    Local { root: String },
-    Ssh(SshTarget),
-}
-
-fn place(config: &EnvironmentConfig) -> Place {
-    use app::domain::environment::Target;
-    match &config.target {
-        Target::Local { root } => Place::Local { root: root.clone() },
-        Target::Ssh {
-            user,
-            host,
-            port,
-            key_path,
-            known_hosts,
-        } => Place::Ssh(SshTarget {
-            user: user.clone(),
-            host: host.clone(),
-            port: *port,
-            key_path: key_path.clone(),
-            known_hosts: known_hosts.clone(),
-        }),
     }
 }
 
@@ -248,7 +222,7 @@ impl Executor {
     }
 
     pub async fn run(&self, config: &EnvironmentConfig, operation: &Operation) -> StepOutcome {
-        match (place(config), operation) {
+        match (Place::of(&config.target), operation) {
             (
                 _,
                 Operation::HttpCheck {

@@ -4,12 +4,11 @@ use super::{DeadlineBadge, PlanStatusBadge, StateBadge};
 use crate::domain::lifecycle::{self, Facts};
 use crate::domain::{Action, Decision, IncidentState, RollbackType, ValidationStep};
 use crate::i18n::{duration_text, Lang, Msg};
-use crate::pages::common::{Refusal, TextArea};
+use crate::pages::common::TextArea;
 use crate::pages::CsrfField;
 use crate::records::{EventRecord, IncidentDetail};
 use crate::viewer::Viewer;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "load_incident")]
 pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnError> {
@@ -32,33 +31,9 @@ pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnEr
 
 #[component]
 pub fn IncidentPage() -> impl IntoView {
-    let id = use_params_map()
-        .get_untracked()
-        .get("id")
-        .and_then(|id| id.parse::<i64>().ok());
-    let detail = Resource::new(
-        move || id,
-        |id| async move {
-            match id {
-                Some(id) => load_incident(id).await,
-                None => Ok(None),
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(Some(incident)) => view! { <Incident incident=incident/> }.into_any(),
-                    Ok(None) => view! {
-                        <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
-                    }
-                    .into_any(),
-                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    super::incident_page(load_incident, |page| {
+        view! { <Incident incident=page/> }.into_any()
+    })
 }
 
 fn decision_label(lang: Lang, decision: Decision) -> String {

@@ -5,12 +5,12 @@ use super::StateBadge;
 use crate::domain::email::EmailTemplate;
 use crate::domain::Role;
 use crate::i18n::{Lang, Msg};
-use crate::pages::common::{Refusal, TextArea};
+use crate::pages::common::TextArea;
 use crate::pages::CsrfField;
 use crate::records::{EmailSendRecord, IncidentSummary};
 use crate::viewer::Viewer;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,44 +69,20 @@ pub async fn load_email_page(
 
 #[component]
 pub fn EmailsPage() -> impl IntoView {
-    let id = use_params_map()
-        .get_untracked()
-        .get("id")
-        .and_then(|id| id.parse::<i64>().ok());
     let query = use_query_map().get_untracked();
     let template = query
         .get("template")
         .and_then(|t| EmailTemplate::parse(&t))
         .unwrap_or(EmailTemplate::Internal);
-    let viewer = expect_context::<Viewer>();
     let lang = query
         .get("lang")
         .and_then(|l| Lang::parse(&l))
-        .unwrap_or(viewer.lang);
+        .unwrap_or(expect_context::<Viewer>().lang);
     let list = query.get("list").and_then(|l| l.parse::<i64>().ok());
-    let page = Resource::new(
-        move || id,
-        move |id| async move {
-            match id {
-                Some(id) => load_email_page(id, template, lang, list).await,
-                None => Ok(None),
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(Some(page)) => view! { <Emails page=page/> }.into_any(),
-                    Ok(None) => view! {
-                        <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
-                    }
-                    .into_any(),
-                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    super::incident_page(
+        move |id| load_email_page(id, template, lang, list),
+        |page| view! { <Emails page=page/> }.into_any(),
+    )
 }
 
 #[component]

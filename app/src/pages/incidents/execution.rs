@@ -7,12 +7,11 @@ use crate::domain::execution::{
     check_control, Control, ExecutionFacts, ExecutionStatus, StepStatus,
 };
 use crate::i18n::{duration_text, Msg};
-use crate::pages::common::{Refusal, TextArea};
+use crate::pages::common::TextArea;
 use crate::pages::CsrfField;
 use crate::records::{ExecutionRecord, IncidentSummary};
 use crate::viewer::Viewer;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,33 +39,9 @@ pub async fn load_execution_page(
 
 #[component]
 pub fn ExecutionPage() -> impl IntoView {
-    let id = use_params_map()
-        .get_untracked()
-        .get("id")
-        .and_then(|id| id.parse::<i64>().ok());
-    let page = Resource::new(
-        move || id,
-        |id| async move {
-            match id {
-                Some(id) => load_execution_page(id).await,
-                None => Ok(None),
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(Some(page)) => view! { <Execution page=page/> }.into_any(),
-                    Ok(None) => view! {
-                        <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
-                    }
-                    .into_any(),
-                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    super::incident_page(load_execution_page, |page| {
+        view! { <Execution page=page/> }.into_any()
+    })
 }
 
 fn status_text(status: ExecutionStatus) -> Msg {
@@ -306,25 +281,17 @@ pub async fn control_execution(
 
 #[server(endpoint = "execute_plan")]
 pub async fn execute_plan(incident_id: i64, fingerprint: String) -> Result<(), ServerFnError> {
-    use crate::backend::{executions, AppError, Done, FormPost, RequestCtx};
+    use crate::backend::{executions, Done, FormPost, RequestCtx};
     let ctx = RequestCtx::load().await?;
     let back = format!("/incidents/{incident_id}/plan");
     let outcome = async {
         let user = ctx.user()?;
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT fingerprint FROM plans WHERE incident_id = $1")
-                .bind(incident_id)
-                .fetch_optional(&ctx.state.pool)
-                .await?;
-        // What runs is what the person read.
-        if current.as_deref() != Some(fingerprint.as_str()) {
-            return Err(AppError::Refused(Msg::PlanChangedSinceRead.into()));
-        }
         let execution = executions::start(
             &ctx.state.pool,
             ctx.state.approval_policy,
             user,
             incident_id,
+            Some(&fingerprint),
             chrono::Utc::now(),
         )
         .await?;

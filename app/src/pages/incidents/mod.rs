@@ -72,3 +72,43 @@ pub fn PlanStatusBadge(status: crate::domain::plan::PlanStatus) -> impl IntoView
     };
     view! { <span class=format!("plan-status plan-{class}")>{text}</span> }
 }
+
+/// The page of the incident whose `:id` is in the URL: loads what `load` returns for it, then
+/// renders it; an unknown incident is a 404, a failed load says why.
+pub fn incident_page<T, Fut>(
+    load: impl Fn(i64) -> Fut + Copy + Send + Sync + 'static,
+    render: fn(T) -> AnyView,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    Fut: std::future::Future<Output = Result<Option<T>, ServerFnError>> + Send + 'static,
+{
+    use crate::pages::common::Refusal;
+    let id = leptos_router::hooks::use_params_map()
+        .get_untracked()
+        .get("id")
+        .and_then(|id| id.parse::<i64>().ok());
+    let page = Resource::new(
+        move || id,
+        move |id| async move {
+            match id {
+                Some(id) => load(id).await,
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Some(page)) => render(page),
+                    Ok(None) => view! {
+                        <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
+                    }
+                    .into_any(),
+                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

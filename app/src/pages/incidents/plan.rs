@@ -5,12 +5,11 @@ use crate::domain::lifecycle::{self, Facts};
 use crate::domain::plan::{check_review, needs_approvals, Review, Verdict};
 use crate::domain::{Action, IncidentState, RollbackType};
 use crate::i18n::{duration_text, Msg};
-use crate::pages::common::{Refusal, TextArea};
+use crate::pages::common::TextArea;
 use crate::pages::CsrfField;
 use crate::records::{PlanPage as PlanPageData, PlanRecord, ReviewStanding, RunsOn};
 use crate::viewer::Viewer;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "load_plan_page")]
 pub async fn load_plan_page(incident: i64) -> Result<Option<PlanPageData>, ServerFnError> {
@@ -23,33 +22,9 @@ pub async fn load_plan_page(incident: i64) -> Result<Option<PlanPageData>, Serve
 
 #[component]
 pub fn PlanPage() -> impl IntoView {
-    let id = use_params_map()
-        .get_untracked()
-        .get("id")
-        .and_then(|id| id.parse::<i64>().ok());
-    let page = Resource::new(
-        move || id,
-        |id| async move {
-            match id {
-                Some(id) => load_plan_page(id).await,
-                None => Ok(None),
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(Some(page)) => view! { <Plan page=page/> }.into_any(),
-                    Ok(None) => view! {
-                        <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
-                    }
-                    .into_any(),
-                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    super::incident_page(load_plan_page, |page| {
+        view! { <Plan page=page/> }.into_any()
+    })
 }
 
 fn form_key(incident: i64, name: &str) -> String {
