@@ -131,6 +131,45 @@ pub async fn spawn_app_with(pool: PgPool, settings: Settings) -> TestApp {
 }
 
 impl TestApp {
+    /// What the app's pool and the database server were doing, for a request that got no
+    /// answer: read through a connection of its own, since the pool may be the problem.
+    pub async fn diagnosis(&self) -> String {
+        use sqlx::postgres::PgConnectOptions;
+        use sqlx::ConnectOptions;
+        use std::str::FromStr;
+        let mut text = format!(
+            "pool: {} connections, {} idle, closed: {}\n",
+            self.pool.size(),
+            self.pool.num_idle(),
+            self.pool.is_closed()
+        );
+        let options = PgConnectOptions::from_str(&database_server_url()).expect("URL parses");
+        match options.connect().await {
+            Ok(mut conn) => {
+                let rows: Vec<(
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                )> = sqlx::query_as(
+                    "SELECT datname::text, state, wait_event_type || ':' || wait_event,
+                                (now() - xact_start)::text, left(query, 200)
+                         FROM pg_stat_activity WHERE datname LIKE 'rbd_test_%'
+                         ORDER BY datname",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .unwrap_or_default();
+                for row in rows {
+                    text.push_str(&format!("{row:?}\n"));
+                }
+            }
+            Err(e) => text.push_str(&format!("no diagnosis connection: {e}\n")),
+        }
+        text
+    }
+
     /// The URL of this test's own database, for processes started by the test.
     pub async fn database_url(&self) -> String {
         database_url(&self.pool).await
@@ -232,12 +271,16 @@ impl Browser {
     }
 
     pub async fn get(&self, app: &TestApp, path: &str) -> Response {
-        self.client
+        let res = self
+            .client
             .get(app.url(path))
             .header("Accept", "text/html")
             .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path} got no answer: {e:?}"))
+            .await;
+        match res {
+            Ok(res) => res,
+            Err(e) => panic!("GET {path} got no answer: {e:?}\n{}", app.diagnosis().await),
+        }
     }
 
     /// GETs `path` and returns its status and HTML.
@@ -260,15 +303,22 @@ impl Browser {
         let token = csrf_token(&html).expect("the page carries a form token");
         let mut form: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
         form.extend_from_slice(fields);
-        self.client
+        let res = self
+            .client
             .post(app.url(action))
             .header("Accept", "text/html")
             .header("Origin", format!("http://{}", app.addr))
             .header("Referer", app.url(page))
             .form(&form)
             .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {action} got no answer: {e:?}"))
+            .await;
+        match res {
+            Ok(res) => res,
+            Err(e) => panic!(
+                "POST {action} got no answer: {e:?}\n{}",
+                app.diagnosis().await
+            ),
+        }
     }
 
     /// Submits, then follows the redirect like a browser; returns where it landed and the HTML.

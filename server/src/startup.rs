@@ -225,7 +225,8 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
             let options = leptos_options.clone();
             move || shell(options.clone())
         }))
-        .with_state(leptos_options);
+        .with_state(leptos_options)
+        .layer(axum::middleware::from_fn(crate::web::render::on_one_thread));
 
     let idle = time::Duration::hours(settings.session_idle_hours.max(1).into());
     let sessions = SessionManagerLayer::new(session_store)

@@ -5,3 +5,4 @@ pub mod deploy_api;
 pub mod gate;
 pub mod health;
 pub mod recipients;
+pub mod render;
