@@ -146,23 +146,19 @@ impl TestApp {
         let options = PgConnectOptions::from_str(&database_server_url()).expect("URL parses");
         match options.connect().await {
             Ok(mut conn) => {
-                let rows: Vec<(
-                    Option<String>,
-                    Option<String>,
-                    Option<String>,
-                    Option<String>,
-                    Option<String>,
-                )> = sqlx::query_as(
-                    "SELECT datname::text, state, wait_event_type || ':' || wait_event,
-                                (now() - xact_start)::text, left(query, 200)
-                         FROM pg_stat_activity WHERE datname LIKE 'rbd_test_%'
-                         ORDER BY datname",
+                // One line per connection: database, state, what it waits on, for how long.
+                let rows: Vec<String> = sqlx::query_scalar(
+                    "SELECT concat_ws(' | ', datname, state, wait_event_type || ':' || wait_event,
+                                      (now() - xact_start)::text, left(query, 200))
+                     FROM pg_stat_activity WHERE datname LIKE 'rbd_test_%'
+                     ORDER BY datname",
                 )
                 .fetch_all(&mut conn)
                 .await
                 .unwrap_or_default();
                 for row in rows {
-                    text.push_str(&format!("{row:?}\n"));
+                    text.push_str(&row);
+                    text.push('\n');
                 }
             }
             Err(e) => text.push_str(&format!("no diagnosis connection: {e}\n")),
