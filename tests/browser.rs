@@ -469,3 +469,60 @@ async fn execute_a_plan_and_handle_its_failure_with_javascript_off() {
     browser.wait_text(".title-row .state", "Décidé").await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tick_the_checklist_and_reach_monitoring_with_javascript_off() {
+    let app = spawn_app(test_database().await).await;
+    let v = crate::verification::Verifying::new(app, "").await;
+    v.run_checks().await;
+    v.app
+        .create_user("qa@taskflow.example", "Quentin QA", &["qa"])
+        .await;
+
+    let browser = Chromium::start(false).await;
+    browser
+        .sign_in(&v.app, "qa@taskflow.example", PASSWORD)
+        .await;
+    browser
+        .client
+        .goto(&v.app.url(&format!("/incidents/{}", v.incident)))
+        .await
+        .unwrap();
+    browser.click("#open-verification").await;
+    browser.wait_path(&v.page()).await;
+    // The runner's evidence is on the page.
+    let database = browser.text("#item-database").await;
+    assert!(
+        database.contains("OK") && database.contains("SELECT COUNT(*) FROM users"),
+        "{database}"
+    );
+
+    browser.fill("#note-sign_in", "connexion testée").await;
+    browser.click("#tick-sign_in").await;
+    browser.wait_text("#item-sign_in", "Quentin QA").await;
+    for item in ["main_features", "emails"] {
+        browser.click(&format!("#tick-{item}")).await;
+        browser
+            .wait_text(&format!("#item-{item}"), "Quentin QA")
+            .await;
+    }
+    browser
+        .wait_text(".title-row .state", "En vérification")
+        .await;
+    browser.click("#tick-sessions").await;
+    browser
+        .wait_text(".title-row .state", "Sous surveillance")
+        .await;
+    let monitoring = browser.text("#monitoring").await;
+    assert!(
+        monitoring.contains("Prochain contrôle : n° 1"),
+        "{monitoring}"
+    );
+    assert!(browser
+        .text("#item-sign_in")
+        .await
+        .contains("connexion testée"));
+    browser.screenshot("verification-monitoring").await;
+    browser.quit().await;
+    v.drop_database().await;
+}

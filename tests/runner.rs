@@ -12,14 +12,14 @@ use server::runner::Runner;
 use std::path::Path;
 use std::time::Duration;
 
-fn step(operation: Operation) -> Step {
+pub(crate) fn step(operation: Operation) -> Step {
     Step {
         procedure_ref: "test".into(),
         operation,
     }
 }
 
-fn command(argv: &[&str], cwd: &str) -> Step {
+pub(crate) fn command(argv: &[&str], cwd: &str) -> Step {
     step(Operation::RunCommand {
         name: CommandName::CacheClear,
         argv: argv.iter().map(|a| a.to_string()).collect(),
@@ -33,7 +33,7 @@ fn runner(app: &TestApp) -> Runner {
 
 /// An incident being executed, with an execution of `steps` queued on an environment whose
 /// target is the local folder `root`. Returns (incident, execution).
-async fn queue(app: &TestApp, root: &Path, steps: Vec<Step>) -> (i64, i64) {
+pub(crate) async fn queue(app: &TestApp, root: &Path, steps: Vec<Step>) -> (i64, i64) {
     let n = uuid::Uuid::new_v4();
     let user = app
         .create_user(
@@ -510,7 +510,7 @@ async fn two_runners_never_run_the_same_execution_twice() {
         .unwrap();
     let work = |runner: Runner| async move {
         let mut ran = 0;
-        while runner.tick().await.unwrap() {
+        while runner.execute_next().await.unwrap() {
             ran += 1;
         }
         ran
@@ -591,7 +591,7 @@ async fn a_runner_killed_mid_step_leaves_an_interrupted_execution_that_a_person_
 }
 
 /// The environment's database settings, pointed at a real server, with the password in a file.
-async fn use_database(
+pub(crate) async fn use_database(
     app: &TestApp,
     incident: i64,
     kind: DatabaseKind,
@@ -637,7 +637,7 @@ fn restore_steps(kind: DatabaseKind, port: u16, name: &str, user: &str, dump: &s
     ]
 }
 
-fn mariadb(sql: &str) -> String {
+pub(crate) fn mariadb(sql: &str) -> String {
     let out = std::process::Command::new("mariadb")
         .args([
             "-h",

@@ -21,6 +21,8 @@ pub struct IncidentSummary {
     pub severity: Severity,
     pub environment: String,
     pub detected_at: DateTime<Utc>,
+    /// A §6.3 monitoring check failed at this time (lowered when a later one passes).
+    pub monitoring_alert_at: Option<DateTime<Utc>>,
 }
 
 impl IncidentSummary {
@@ -267,4 +269,50 @@ pub struct UploadedList {
     pub bad_count: usize,
     pub duplicates: usize,
     pub truncated: bool,
+}
+
+/// One §6.1 item of an incident's checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistItemRecord {
+    pub item: crate::domain::verification::ChecklistItem,
+    pub status: crate::domain::verification::ItemStatus,
+    pub evidence: String,
+    pub checked_at: Option<DateTime<Utc>>,
+    /// Who ticked it; `None` for the runner.
+    pub checked_by: Option<String>,
+    pub note: String,
+}
+
+/// One automatic result within a monitoring check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResultRecord {
+    pub item: crate::domain::verification::ChecklistItem,
+    pub passed: bool,
+    pub evidence: String,
+}
+
+/// One §6.3 monitoring check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitoringCheckRecord {
+    pub slot: i32,
+    pub due_at: DateTime<Utc>,
+    pub taken_at: Option<DateTime<Utc>>,
+    pub passed: Option<bool>,
+    pub results: Vec<CheckResultRecord>,
+    pub confirmed_by: Option<String>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub note: String,
+}
+
+/// The verification of an incident: its checklist, its monitoring window, how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationRecord {
+    pub items: Vec<ChecklistItemRecord>,
+    pub monitoring_started_at: Option<DateTime<Utc>>,
+    pub alert_at: Option<DateTime<Utc>>,
+    pub checks: Vec<MonitoringCheckRecord>,
+    pub restored_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
+    pub resolution_note: String,
 }

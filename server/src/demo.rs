@@ -24,6 +24,18 @@ pub fn build_sandbox(root: &std::path::Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir.join("public"))?;
         std::fs::create_dir_all(dir.join("var/log"))?;
         std::fs::write(dir.join("VERSION"), format!("{version}\n"))?;
+        // The log §6.2 reads: the defective release's shows the scenario's billing errors.
+        let log = dir.join("var/log/prod.log");
+        if !log.exists() {
+            let text = if version == "v1.2.0" {
+                "[2025-10-17 14:20:41] request.INFO: Matched route \"invoice_show\".\n\
+                 [2025-10-17 14:21:02] request.CRITICAL: Uncaught PHP Exception TypeError: \
+                 \"InvoiceCalculator::total(): Argument #1 must be of type array, null given\"\n"
+            } else {
+                "[2025-10-16 15:31:10] request.INFO: Matched route \"dashboard\".\n"
+            };
+            std::fs::write(log, text)?;
+        }
     }
     let current = root.join("var/www/taskflow/current");
     if std::fs::symlink_metadata(&current).is_err() {

@@ -574,6 +574,8 @@ pub enum Automatic {
     DeadlinePassed,
     /// An execution stopped at a failed step (from 1).
     ExecutionFailed { step: usize },
+    /// A §6.3 monitoring check (from 1) failed.
+    MonitoringCheckFailed { slot: i32 },
 }
 
 impl Automatic {
@@ -582,6 +584,7 @@ impl Automatic {
             Automatic::ApprovalRequested { .. } => "approval_requested",
             Automatic::DeadlinePassed => "deadline_passed",
             Automatic::ExecutionFailed { .. } => "execution_failed",
+            Automatic::MonitoringCheckFailed { .. } => "monitoring_check_failed",
         }
     }
 
@@ -611,6 +614,14 @@ impl Automatic {
             (Automatic::ExecutionFailed { step }, false) => (
                 format!("[FAILED] The rollback of incident #{id} failed at step {step}"),
                 format!("Hello,\n\nThe execution of the rollback plan of incident #{id} \"{title}\" stopped at step {step}: nothing after it ran.\n\nIn Rollback Desk (Incidents › #{id} › Execution): retry the step, resume further on, or abort.\n\nRollback Desk"),
+            ),
+            (Automatic::MonitoringCheckFailed { slot }, true) => (
+                format!("[ALERTE] Incident #{id} : le contrôle de surveillance n° {slot} a échoué"),
+                format!("Bonjour,\n\nPendant la surveillance de 2 heures qui suit le rollback de l'incident #{id} « {title} » (§6.3), le contrôle automatique n° {slot} a échoué.\n\nLe détail (URL, temps de réponse, base de données, logs) est dans Rollback Desk (Incidents › #{id} › Vérification). Merci de regarder sans attendre.\n\nRollback Desk"),
+            ),
+            (Automatic::MonitoringCheckFailed { slot }, false) => (
+                format!("[ALERT] Incident #{id}: monitoring check {slot} failed"),
+                format!("Hello,\n\nDuring the 2-hour monitoring that follows the rollback of incident #{id} \"{title}\" (§6.3), automatic check {slot} failed.\n\nThe details (URL, response time, database, logs) are in Rollback Desk (Incidents › #{id} › Verification). Please look now.\n\nRollback Desk"),
             ),
         }
     }

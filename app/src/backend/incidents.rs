@@ -383,6 +383,7 @@ struct SummaryRow {
     severity: String,
     environment: String,
     detected_at: DateTime<Utc>,
+    monitoring_alert_at: Option<DateTime<Utc>>,
 }
 
 impl SummaryRow {
@@ -395,6 +396,7 @@ impl SummaryRow {
             severity: Severity::parse(&self.severity).unwrap_or(Severity::Normal),
             environment: self.environment,
             detected_at: self.detected_at,
+            monitoring_alert_at: self.monitoring_alert_at,
         }
     }
 }
@@ -411,7 +413,8 @@ pub async fn summary(pool: &PgPool, id: i64) -> Result<Option<IncidentSummary>, 
 }
 
 const SUMMARY: &str =
-    "SELECT i.id, i.title, i.state, i.severity, e.name AS environment, i.detected_at
+    "SELECT i.id, i.title, i.state, i.severity, e.name AS environment, i.detected_at,
+            i.monitoring_alert_at
      FROM incidents i JOIN environments e ON e.id = i.environment_id";
 
 /// Filters of the incident list.

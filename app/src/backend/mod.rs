@@ -15,6 +15,7 @@ pub mod plans;
 pub mod session;
 pub mod ssh;
 pub mod state;
+pub mod verification;
 
 pub use error::AppError;
 pub use form::{Done, FormPost, RequestCtx};

@@ -81,6 +81,13 @@ pub enum Action {
     ControlExecution,
     /// Give the execution up: back to the plan.
     AbortExecution,
+    /// Tick a manual §6.1 item, or ask the runner to check an automatic one again.
+    Verify,
+    /// Confirm a §6.3 monitoring check.
+    ConfirmCheck,
+    /// End the incident after monitoring (the 2-hour rule is in
+    /// [`crate::domain::verification::check_resolve`]).
+    Resolve,
 }
 
 /// Why an action is refused; each has a message for the user.
@@ -237,6 +244,23 @@ pub fn check(
                 _ => S::Executing,
             })
         }
+        Action::Verify => match state {
+            S::Verifying => Ok(state),
+            _ => Err(Refusal::WrongState(state)),
+        },
+        Action::ConfirmCheck => match state {
+            S::Monitoring => Ok(state),
+            _ => Err(Refusal::WrongState(state)),
+        },
+        Action::Resolve => {
+            if state != S::Monitoring {
+                return Err(Refusal::WrongState(state));
+            }
+            if !roles.may_decide_rollback() {
+                return Err(Refusal::NotADecider);
+            }
+            Ok(S::Resolved)
+        }
         Action::Cancel => {
             if !matches!(
                 state,
@@ -256,6 +280,14 @@ pub fn check(
 pub fn execution_succeeded(state: IncidentState) -> Result<IncidentState, Refusal> {
     match state {
         IncidentState::Executing => Ok(IncidentState::Verifying),
+        other => Err(Refusal::WrongState(other)),
+    }
+}
+
+/// The system's transition: every §6.1 item is done, the §6.3 monitoring window opens.
+pub fn checklist_complete(state: IncidentState) -> Result<IncidentState, Refusal> {
+    match state {
+        IncidentState::Verifying => Ok(IncidentState::Monitoring),
         other => Err(Refusal::WrongState(other)),
     }
 }
@@ -290,6 +322,44 @@ mod tests {
             has_plan,
             ..Facts::default()
         }
+    }
+
+    #[test]
+    fn verification_then_monitoring_then_resolved() {
+        use IncidentState as S;
+        let lead = Roles::parse(["tech_lead"]).unwrap();
+        let qa = Roles::parse(["qa"]).unwrap();
+        let viewer = Roles::parse(["viewer"]).unwrap();
+        let f = facts(Some(RollbackType::Application), true);
+        assert_eq!(
+            check(S::Verifying, Action::Verify, &qa, &f),
+            Ok(S::Verifying)
+        );
+        assert_eq!(
+            check(S::Verifying, Action::Verify, &viewer, &f),
+            Err(Refusal::ReadOnly)
+        );
+        assert_eq!(
+            check(S::Monitoring, Action::Verify, &qa, &f),
+            Err(Refusal::WrongState(S::Monitoring))
+        );
+        assert_eq!(checklist_complete(S::Verifying), Ok(S::Monitoring));
+        assert_eq!(
+            check(S::Monitoring, Action::ConfirmCheck, &qa, &f),
+            Ok(S::Monitoring)
+        );
+        assert_eq!(
+            check(S::Monitoring, Action::Resolve, &qa, &f),
+            Err(Refusal::NotADecider)
+        );
+        assert_eq!(
+            check(S::Monitoring, Action::Resolve, &lead, &f),
+            Ok(S::Resolved)
+        );
+        assert_eq!(
+            check(S::Verifying, Action::Resolve, &lead, &f),
+            Err(Refusal::WrongState(S::Verifying))
+        );
     }
 
     #[test]

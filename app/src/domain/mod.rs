@@ -53,6 +53,7 @@ pub mod lifecycle;
 pub mod plan;
 pub mod role;
 pub mod runbook;
+pub mod verification;
 
 pub use account::{EmailAddress, NewPassword, PersonName};
 pub use incident::{Criterion, Decision, RollbackType, Severity, ValidationStep};

@@ -104,6 +104,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/incidents/:id/verification")
+                        view=incidents::VerificationPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/incidents/:id/emails")
                         view=incidents::EmailsPage
                         ssr=SsrMode::Async

@@ -1,6 +1,6 @@
-//! The automatic items of the §6.1 checklist (Verification issue, groundwork): each check
-//! returns whether it passed and the evidence a person reads (statuses, times, the lines
-//! found). The checklist page and the monitoring window of §6.3 call these.
+//! The automatic items of the §6.1 checklist: each check returns whether it passed and the
+//! evidence a person reads (statuses, times, the lines found). The runner runs them for the
+//! checklist and at each check of the §6.3 monitoring window (`verification.rs`).
 use app::backend::inventory::local_path;
 use app::backend::ssh::Place;
 use app::domain::environment::EnvironmentConfig;
@@ -32,6 +32,30 @@ pub async fn main_url(http: &reqwest::Client, url: &str) -> CheckResult {
             result(
                 matches!(status, 200 | 302),
                 format!("GET {url} → {status} in {ms} ms"),
+            )
+        }
+        Err(e) => result(false, format!("GET {url}: {e}")),
+    }
+}
+
+/// §6.1 "the home page loads without error": followed through its redirects, the page
+/// answers 200 with a body.
+pub async fn home_page(follow: &reqwest::Client, url: &str) -> CheckResult {
+    let started = Instant::now();
+    match follow
+        .get(url)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+    {
+        Ok(res) => {
+            let status = res.status().as_u16();
+            let landed = res.url().to_string();
+            let body = res.bytes().await.map(|b| b.len()).unwrap_or(0);
+            let ms = started.elapsed().as_millis();
+            result(
+                status == 200 && body > 0,
+                format!("GET {url} → {status} at {landed}, {body} bytes in {ms} ms"),
             )
         }
         Err(e) => result(false, format!("GET {url}: {e}")),

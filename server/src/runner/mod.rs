@@ -5,6 +5,7 @@
 //! runner marks the execution `interrupted`; nothing is run again until a person says so.
 pub mod checks;
 pub mod executor;
+mod verification;
 
 use app::backend::executions::{self, Claimed, Next};
 use app::backend::{environments, AppError};
@@ -19,6 +20,9 @@ pub struct Runner {
     owner: Uuid,
     lease: Duration,
     executor: Executor,
+    /// For the §6.1 checks: one client that reports redirects, one that follows them.
+    http: reqwest::Client,
+    follow: reqwest::Client,
 }
 
 impl Runner {
@@ -28,6 +32,11 @@ impl Runner {
             owner: Uuid::new_v4(),
             lease: lease.max(Duration::from_secs(1)),
             executor: Executor::new(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            follow: reqwest::Client::new(),
         }
     }
 
@@ -50,9 +59,18 @@ impl Runner {
         }
     }
 
-    /// One round: marks executions whose lease expired as interrupted, then runs the oldest
-    /// queued one as far as it goes. Returns whether it ran one.
+    /// One round: the next execution if one is queued, else one check of verification (§6).
+    /// Returns whether it did something.
     pub async fn tick(&self) -> Result<bool, AppError> {
+        if self.execute_next().await? {
+            return Ok(true);
+        }
+        self.verify(chrono::Utc::now()).await
+    }
+
+    /// Marks executions whose lease expired as interrupted, then runs the oldest queued one as
+    /// far as it goes. Returns whether it ran one.
+    pub async fn execute_next(&self) -> Result<bool, AppError> {
         let expired = executions::expire_leases(&self.pool).await?;
         if expired > 0 {
             tracing::warn!(expired, "executions interrupted (their runner stopped)");

@@ -136,6 +136,9 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             {s.state.reached_execution().then(|| view! {
                 <p><a class="button" href=format!("/incidents/{id}/execution")>{t(Msg::OpenExecution)}</a></p>
             })}
+            {matches!(s.state, IncidentState::Verifying | IncidentState::Monitoring | IncidentState::Resolved | IncidentState::Closed).then(|| view! {
+                <p><a class="button primary" id="open-verification" href=format!("/incidents/{id}/verification")>{t(Msg::OpenVerification)}</a></p>
+            })}
         }.into_any()),
         None if allowed(Action::PreparePlan) => Some(view! {
             <p><a class="button primary" href=format!("/incidents/{id}/plan")>{t(Msg::PreparePlan)}</a></p>

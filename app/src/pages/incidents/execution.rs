@@ -78,6 +78,9 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
         <p>
             <a href=format!("/incidents/{id}")>"← "{t(Msg::BackToIncident)}</a>" · "
             <a href=format!("/incidents/{id}/plan")>{t(Msg::PlanTitle)}</a>
+            {matches!(s.state, crate::domain::IncidentState::Verifying | crate::domain::IncidentState::Monitoring | crate::domain::IncidentState::Resolved | crate::domain::IncidentState::Closed).then(|| view! {
+                " · "<a href=format!("/incidents/{id}/verification") id="exec-verification">{t(Msg::OpenVerification)}</a>
+            })}
         </p>
         <div class="title-row">
             <h1>{t(Msg::ExecutionTitle)}" — #"{id}" "{s.title.clone()}</h1>

@@ -5,6 +5,7 @@ mod execution;
 mod list;
 mod new;
 mod plan;
+mod verification;
 
 pub use detail::{
     CancelIncident, CommentIncident, DecideIncident, EditIncident, IncidentPage, RecordStep,
@@ -14,6 +15,7 @@ pub use execution::{ControlExecution, ExecutePlan, ExecutionPage};
 pub use list::{list_incidents, IncidentQuery, IncidentTable, IncidentsPage, ListIncidents};
 pub use new::{NewIncidentPage, OpenIncident};
 pub use plan::{PlanPage, ReviewPlan, SavePlan};
+pub use verification::VerificationPage;
 
 use crate::i18n::{duration_text, Msg};
 use crate::records::IncidentSummary;
@@ -26,6 +28,16 @@ use leptos::prelude::*;
 pub fn DeadlineBadge(incident: IncidentSummary) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let lang = viewer.lang;
+    if let (crate::domain::IncidentState::Monitoring, Some(at)) =
+        (incident.state, incident.monitoring_alert_at)
+    {
+        return view! {
+            <span class="deadline overdue monitoring-alert">
+                {Msg::MonitoringAlert.fill(lang, viewer.datetime(at))}
+            </span>
+        }
+        .into_any();
+    }
     if !incident.state.awaits_decision() {
         return ().into_any();
     }
