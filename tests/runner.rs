@@ -1078,6 +1078,23 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
         .unwrap();
     assert_eq!(first, "succeeded");
 
+    // Verification (§6.1) of both: the runner checks the restored site, the log of the
+    // release now current and the restored database; all six automatic items pass.
+    let verifier = runner(&app);
+    while verifier.verify(chrono::Utc::now()).await.unwrap() {}
+    let checked: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT incident_id, item, status, evidence FROM verification_items
+         WHERE automatic ORDER BY incident_id, item",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(checked.len(), 12, "{checked:?}");
+    assert!(
+        checked.iter().all(|(_, _, status, _)| status == "passed"),
+        "{checked:?}"
+    );
+
     mariadb(&format!("DROP DATABASE {db}"));
 }
 

@@ -72,6 +72,19 @@ async fn the_http_checks_on_a_real_site() {
         "nobody listening"
     );
 
+    // The home page, followed through its redirect, loads; an error page does not.
+    let follow = reqwest::Client::new();
+    let home = checks::home_page(&follow, &format!("{site}/moved")).await;
+    assert!(
+        home.passed && home.evidence.contains(&format!("→ 200 at {site}/,")),
+        "{home:?}"
+    );
+    assert!(
+        !checks::home_page(&follow, &format!("{site}/error"))
+            .await
+            .passed
+    );
+
     let assets = checks::assets(&http, &format!("{site}/")).await;
     assert!(assets.passed, "{assets:?}");
     assert!(assets.evidence.contains("/app.js → 200"), "{assets:?}");

@@ -358,6 +358,12 @@ messages! {
     EventStepSucceeded => "Étape réussie", "Step succeeded";
     EventStepFailed => "Étape en échec", "Step failed";
     EventExecutionSucceeded => "Exécution réussie", "Execution succeeded";
+    EventChecklistItemTicked => "Élément de la checklist coché (§6.1)", "Checklist item ticked (§6.1)";
+    EventAutomaticCheck => "Vérification automatique (§6.1)", "Automatic check (§6.1)";
+    EventCheckRerunRequested => "Vérification relancée", "Check re-run asked";
+    EventMonitoringCheckFailed => "Contrôle de surveillance en échec (§6.3)", "Monitoring check failed (§6.3)";
+    EventMonitoringCheckConfirmed => "Contrôle de surveillance confirmé (§6.3)", "Monitoring check confirmed (§6.3)";
+    EventIncidentResolved => "Incident résolu", "Incident resolved";
     EventExecutionCancelled => "Exécution arrêtée", "Execution cancelled";
     EventExecutionCancelRequested => "Arrêt de l'exécution demandé", "Execution stop asked";
     EventExecutionInterrupted => "Exécution interrompue", "Execution interrupted";
@@ -658,6 +664,12 @@ impl Msg {
             "execution_retried" => Msg::EventExecutionRetried,
             "execution_resumed" => Msg::EventExecutionResumed,
             "execution_aborted" => Msg::EventExecutionAborted,
+            "checklist_item_ticked" => Msg::EventChecklistItemTicked,
+            "automatic_check" => Msg::EventAutomaticCheck,
+            "check_rerun_requested" => Msg::EventCheckRerunRequested,
+            "monitoring_check_failed" => Msg::EventMonitoringCheckFailed,
+            "monitoring_check_confirmed" => Msg::EventMonitoringCheckConfirmed,
+            "incident_resolved" => Msg::EventIncidentResolved,
             _ => return None,
         })
     }

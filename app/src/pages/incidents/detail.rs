@@ -449,6 +449,33 @@ fn TimelineEntry(event: EventRecord) -> impl IntoView {
             format!("{label} — {}", text("reason"))
         }
         "state_changed" => format!("{} → {}", state_label("from"), state_label("to")),
+        "checklist_item_ticked" | "automatic_check" | "check_rerun_requested" => {
+            let item = crate::domain::verification::ChecklistItem::parse(&text("item"))
+                .map(|i| t(super::verification::item_text(i)))
+                .unwrap_or_default();
+            match d["passed"].as_bool() {
+                Some(passed) => format!(
+                    "{item} : {}",
+                    t(if passed {
+                        Msg::ItemPassed
+                    } else {
+                        Msg::ItemFailed
+                    })
+                ),
+                None => item.to_owned(),
+            }
+        }
+        "monitoring_check_failed" | "monitoring_check_confirmed" => {
+            let slot = d["slot"].as_i64().unwrap_or_default();
+            let note = text("note");
+            let number = Msg::CheckNumber.fill(lang, slot);
+            if note.is_empty() {
+                number
+            } else {
+                format!("{number} — {note}")
+            }
+        }
+        "incident_resolved" => text("reason"),
         "cancelled" => text("reason"),
         "edited" => d
             .as_object()

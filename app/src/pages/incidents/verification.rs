@@ -45,7 +45,7 @@ pub fn VerificationPage() -> impl IntoView {
     })
 }
 
-fn item_text(item: ChecklistItem) -> Msg {
+pub(super) fn item_text(item: ChecklistItem) -> Msg {
     use ChecklistItem as I;
     match item {
         I::MainUrl => Msg::CheckMainUrl,
