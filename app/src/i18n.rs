@@ -267,6 +267,73 @@ messages! {
     OpenExecution => "Suivre l'exécution", "Follow the execution";
     ExecutionQueued => "Exécution lancée : le runner la prend en charge.", "Execution started: the runner takes it.";
     ExecutionUpdated => "C'est noté.", "Done.";
+    NoPostMortem => "Cet incident n'a pas de post-mortem : il est créé quand le rollback se termine.", "This incident has no post-mortem: it is created when the rollback ends.";
+    PostMortemFinalized => "Ce post-mortem est finalisé : il ne change plus.", "This post-mortem is finalized: it no longer changes.";
+    NotAParticipant => "Seuls les participants, le responsable technique et le chef de projet modifient le post-mortem.", "Only the participants, the tech lead and the project manager edit the post-mortem.";
+    PostMortemConflict => "Quelqu'un a enregistré le post-mortem pendant que vous l'écriviez : {n}. Rien n'a été écrasé : votre texte est resté dans le formulaire, leur version est affichée ci-dessous. Reportez ce qui manque puis enregistrez.", "Someone saved the post-mortem while you were writing: {n}. Nothing was overwritten: your text stayed in the form, their version is shown below. Carry over what is missing, then save.";
+    OnlyOrganizersFinalize => "Seuls le responsable technique et le chef de projet finalisent le post-mortem (et l'incident doit être résolu).", "Only the tech lead and the project manager finalize the post-mortem (and the incident must be resolved).";
+    ActionToDo => "À faire", "To do";
+    ActionInProgress => "En cours", "In progress";
+    ActionDone => "Fait", "Done";
+    ParticipantTechLead => "Responsable technique", "Tech lead";
+    ParticipantDeployer => "Développeur ayant effectué le déploiement", "Developer who deployed";
+    ParticipantQa => "Testeur QA", "QA tester";
+    ParticipantProjectManager => "Chef de projet", "Project manager";
+    PostMortemTitle => "Post-mortem", "Post-mortem";
+    PostMortemOf => "Post-mortem : rollback du {n}", "Post-mortem: rollback of {n}";
+    OpenPostMortem => "Post-mortem", "Post-mortem";
+    DueBy => "À tenir avant le {n}", "Due by {n}";
+    Participants => "Participants requis (§8.1)", "Required participants (§8.1)";
+    MissingParticipants => "Manquent : {n}", "Missing: {n}";
+    AllParticipants => "Tous les participants requis sont désignés.", "All required participants are chosen.";
+    MeetingAt => "Date de la réunion", "Meeting date";
+    MeetingLateReason => "Raison, si la réunion a lieu après 48 heures", "Reason, if the meeting is after 48 hours";
+    MeetingLate => "La réunion doit avoir lieu dans les 48 heures après le rollback, ou donnez la raison.", "The meeting must take place within 48 hours of the rollback, or give the reason.";
+    MeetingBeforeRollback => "La réunion ne peut pas précéder la fin du rollback.", "The meeting can't come before the rollback ended.";
+    BadDateTime => "Date et heure attendues (AAAA-MM-JJ HH:MM).", "A date and time is expected (YYYY-MM-DD HH:MM).";
+    BadDate => "Date attendue (AAAA-MM-JJ).", "A date is expected (YYYY-MM-DD).";
+    BadMinutes => "Un nombre entier de minutes est attendu.", "A whole number of minutes is expected.";
+    ActionTextMissing => "Décrivez l'action (ou videz la ligne).", "Describe the action (or empty the row).";
+    UnknownPerson => "Cette personne n'existe pas.", "This person does not exist.";
+    PmSummary => "Résumé", "Summary";
+    PmSummaryHelp => "Description courte du problème et de la résolution.", "A short description of the problem and its resolution.";
+    PmChronology => "Chronologie", "Timeline";
+    PmChronologyHelp => "Une ligne par étape, « HH:MM - ce qui s'est passé » ; pré-remplie depuis l'historique de l'incident.", "One line per step, \"HH:MM - what happened\"; pre-filled from the incident's history.";
+    PmRootCause => "Cause racine", "Root cause";
+    PmRootCausePrompt => "§8.2 : Qu'est-ce qui a mal fonctionné ? Pourquoi le problème n'a-t-il pas été détecté en pré-production ? Combien de temps pour le détecter, comment, les alertes ont-elles fonctionné ?", "§8.2: What went wrong? Why was the problem not caught in pre-production? How long to detect it, how, did the alerts work?";
+    PmImpact => "Impact", "Impact";
+    PmImpactPrompt => "§8.2 : nombre d'utilisateurs affectés, durée de l'incident, perte de données éventuelle, impact métier.", "§8.2: number of users affected, duration of the incident, any data loss, business impact.";
+    PmUsersAffected => "Utilisateurs affectés", "Users affected";
+    PmDuration => "Durée (minutes)", "Duration (minutes)";
+    PmDataLoss => "Perte de données", "Data loss";
+    PmServices => "Services impactés", "Services impacted";
+    PmWentWell => "Ce qui a bien fonctionné", "What went well";
+    PmToImprove => "Ce qui doit être amélioré", "What must improve";
+    PmRollbackPrompt => "§8.2 : Le rollback s'est-il déroulé comme prévu ? Quelles difficultés ? Le temps de résolution était-il acceptable ? (un point par ligne)", "§8.2: Did the rollback go as planned? What difficulties? Was the time to resolve acceptable? (one point per line)";
+    PmActions => "Actions correctives", "Corrective actions";
+    PmActionsPrompt => "§8.2 : tests supplémentaires, améliorations du processus de déploiement, formation nécessaire, outils de monitoring à ajouter.", "§8.2: more tests, deployment process improvements, training needed, monitoring tools to add.";
+    PmAction => "Action", "Action";
+    PmOwner => "Responsable", "Owner";
+    PmDue => "Échéance", "Due";
+    PmStatus => "Statut", "Status";
+    PmLessons => "Leçons apprises", "Lessons learned";
+    PmSave => "Enregistrer", "Save";
+    PmSaved => "Post-mortem enregistré.", "Post-mortem saved.";
+    PmFinalize => "Finaliser le post-mortem", "Finalize the post-mortem";
+    PmFinalized => "Post-mortem finalisé : l'incident est clos.", "Post-mortem finalized: the incident is closed.";
+    PmFinalizedBy => "Finalisé par {n}", "Finalized by {n}";
+    PmRevision => "Révision {n}", "Revision {n}";
+    PmExport => "Exporter en Markdown", "Export as Markdown";
+    PmTheirVersion => "Leur version (enregistrée)", "Their version (saved)";
+    PmNobody => "— personne —", "— nobody —";
+    PostMortemsHelp => "Un post-mortem par rollback, à tenir dans les 48 heures (§8.1). Les plus urgents d'abord.", "One post-mortem per rollback, to hold within 48 hours (§8.1). The most urgent first.";
+    NoPostMortems => "Aucun post-mortem pour l'instant.", "No post-mortem yet.";
+    Finalized => "Finalisé", "Finalized";
+    ActionsTitle => "Actions correctives ouvertes", "Open corrective actions";
+    MyActions => "Mes actions correctives", "My corrective actions";
+    NoOpenActions => "Aucune action corrective ouverte.", "No open corrective action.";
+    YesWord => "Oui", "Yes";
+    NoWord => "Non", "No";
     ItemIsAutomatic => "Cet élément est vérifié par le runner : relancez la vérification plutôt.", "The runner checks this item: re-run the check instead.";
     ItemAlreadyDone => "Cet élément est déjà coché.", "This item is already ticked.";
     CheckAlreadyQueued => "Cette vérification est déjà en attente du runner.", "This check already waits for the runner.";
@@ -364,6 +431,9 @@ messages! {
     EventMonitoringCheckFailed => "Contrôle de surveillance en échec (§6.3)", "Monitoring check failed (§6.3)";
     EventMonitoringCheckConfirmed => "Contrôle de surveillance confirmé (§6.3)", "Monitoring check confirmed (§6.3)";
     EventIncidentResolved => "Incident résolu", "Incident resolved";
+    EventPostMortemCreated => "Post-mortem créé (à tenir sous 48 h)", "Post-mortem created (due within 48 h)";
+    EventPostMortemSaved => "Post-mortem enregistré", "Post-mortem saved";
+    EventPostMortemFinalized => "Post-mortem finalisé", "Post-mortem finalized";
     EventExecutionCancelled => "Exécution arrêtée", "Execution cancelled";
     EventExecutionCancelRequested => "Arrêt de l'exécution demandé", "Execution stop asked";
     EventExecutionInterrupted => "Exécution interrompue", "Execution interrupted";
@@ -635,6 +705,25 @@ impl Msg {
         }
     }
 
+    pub fn action_status(status: crate::domain::post_mortem::ActionStatus) -> Msg {
+        use crate::domain::post_mortem::ActionStatus as A;
+        match status {
+            A::ToDo => Msg::ActionToDo,
+            A::InProgress => Msg::ActionInProgress,
+            A::Done => Msg::ActionDone,
+        }
+    }
+
+    pub fn participant(p: crate::domain::post_mortem::Participant) -> Msg {
+        use crate::domain::post_mortem::Participant as P;
+        match p {
+            P::TechLead => Msg::ParticipantTechLead,
+            P::Deployer => Msg::ParticipantDeployer,
+            P::Qa => Msg::ParticipantQa,
+            P::ProjectManager => Msg::ParticipantProjectManager,
+        }
+    }
+
     pub fn event(kind: &str) -> Option<Msg> {
         Some(match kind {
             "created" => Msg::EventCreated,
@@ -670,6 +759,9 @@ impl Msg {
             "monitoring_check_failed" => Msg::EventMonitoringCheckFailed,
             "monitoring_check_confirmed" => Msg::EventMonitoringCheckConfirmed,
             "incident_resolved" => Msg::EventIncidentResolved,
+            "post_mortem_created" => Msg::EventPostMortemCreated,
+            "post_mortem_saved" => Msg::EventPostMortemSaved,
+            "post_mortem_finalized" => Msg::EventPostMortemFinalized,
             _ => return None,
         })
     }

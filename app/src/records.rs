@@ -316,3 +316,45 @@ pub struct VerificationRecord {
     pub resolved_by: Option<String>,
     pub resolution_note: String,
 }
+
+/// A post-mortem as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostMortemRecord {
+    pub incident_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub revision: i32,
+    pub content: crate::domain::post_mortem::PostMortemContent,
+    pub saved_by: Option<String>,
+    pub saved_at: DateTime<Utc>,
+    pub finalized_at: Option<DateTime<Utc>>,
+    pub finalized_by: Option<String>,
+}
+
+/// A line of the post-mortems list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostMortemSummary {
+    pub incident_id: i64,
+    pub title: String,
+    pub due_at: DateTime<Utc>,
+    pub finalized_at: Option<DateTime<Utc>>,
+    pub missing: usize,
+}
+
+/// An open corrective action, with where it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrectiveActionRecord {
+    pub incident_id: i64,
+    pub incident_title: String,
+    pub action: String,
+    pub owner: Option<String>,
+    pub due_on: Option<chrono::NaiveDate>,
+    pub status: crate::domain::post_mortem::ActionStatus,
+}
+
+/// Someone who can be chosen (participants, action owners).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonChoice {
+    pub id: Uuid,
+    pub name: String,
+}

@@ -244,6 +244,10 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::web::recipients::MAX_UPLOAD_BYTES,
         ))
+        .route(
+            "/incidents/{id}/post-mortem.md",
+            get(crate::web::export::post_mortem),
+        )
         .with_state(state.clone());
     let gate_state = gate::GateState {
         app: state,

@@ -609,6 +609,7 @@ async fn succeeded(tx: &mut Transaction<'_, Postgres>, incident: i64) -> Result<
     let next = lifecycle::execution_succeeded(state)?;
     incidents::set_state(tx, incident, None, state, next).await?;
     super::verification::begin(tx, incident).await?;
+    super::post_mortems::create(tx, incident).await?;
     sqlx::query(
         "UPDATE deployments d SET rolled_back_at = now(),
              rollback_reason = COALESCE(NULLIF(i.decision_reason, ''), i.title)

@@ -86,6 +86,7 @@ impl From<Refusal> for AppError {
             Refusal::PlanExists => Text::plain(Msg::PlanExists),
             Refusal::NoPlan => Text::plain(Msg::NoPlanYet),
             Refusal::PlanNotReady => Text::plain(Msg::PlanNotReady),
+            Refusal::NotAnOrganizer => Text::plain(Msg::OnlyOrganizersFinalize),
         };
         AppError::Refused(text)
     }

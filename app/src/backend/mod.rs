@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod markdown;
 pub mod password;
 pub mod plans;
+pub mod post_mortems;
 pub mod session;
 pub mod ssh;
 pub mod state;

@@ -226,6 +226,7 @@ async fn complete_if_done(
     }
     let next = lifecycle::checklist_complete(state)?;
     incidents::set_state(tx, incident, actor, state, next).await?;
+    super::post_mortems::verified(tx, incident, now).await?;
     sqlx::query("UPDATE incidents SET monitoring_started_at = $2 WHERE id = $1")
         .bind(incident)
         .bind(now)

@@ -88,6 +88,8 @@ pub enum Action {
     /// End the incident after monitoring (the 2-hour rule is in
     /// [`crate::domain::verification::check_resolve`]).
     Resolve,
+    /// Finalize the post-mortem (§8): the resolved incident is closed.
+    Close,
 }
 
 /// Why an action is refused; each has a message for the user.
@@ -110,6 +112,8 @@ pub enum Refusal {
     NoPlan,
     /// The plan lacks approvals, or was rejected.
     PlanNotReady,
+    /// Only the tech lead or the project manager finalizes a post-mortem.
+    NotAnOrganizer,
 }
 
 /// The facts of the incident that rules depend on.
@@ -261,6 +265,15 @@ pub fn check(
             }
             Ok(S::Resolved)
         }
+        Action::Close => {
+            if state != S::Resolved {
+                return Err(Refusal::WrongState(state));
+            }
+            if !(roles.contains(Role::TechLead) || roles.contains(Role::ProjectManager)) {
+                return Err(Refusal::NotAnOrganizer);
+            }
+            Ok(S::Closed)
+        }
         Action::Cancel => {
             if !matches!(
                 state,
@@ -359,6 +372,16 @@ mod tests {
         assert_eq!(
             check(S::Verifying, Action::Resolve, &lead, &f),
             Err(Refusal::WrongState(S::Verifying))
+        );
+        let sysadmin = Roles::parse(["sysadmin"]).unwrap();
+        assert_eq!(check(S::Resolved, Action::Close, &lead, &f), Ok(S::Closed));
+        assert_eq!(
+            check(S::Resolved, Action::Close, &sysadmin, &f),
+            Err(Refusal::NotAnOrganizer)
+        );
+        assert_eq!(
+            check(S::Monitoring, Action::Close, &lead, &f),
+            Err(Refusal::WrongState(S::Monitoring))
         );
     }
 

@@ -51,6 +51,7 @@ pub mod execution;
 pub mod incident;
 pub mod lifecycle;
 pub mod plan;
+pub mod post_mortem;
 pub mod role;
 pub mod runbook;
 pub mod verification;

@@ -31,6 +31,10 @@ pub fn Dashboard() -> impl IntoView {
         },
     );
     let waiting = Resource::new(|| (), |_| plans_waiting_for_me());
+    let my_actions = Resource::new(
+        || (),
+        |_| crate::pages::post_mortems::list_open_actions(true),
+    );
     viewer.user.map(|user| {
         let may_decide = user.roles.may_decide_rollback();
         let may_open = crate::domain::lifecycle::may_act(&user.roles);
@@ -61,6 +65,17 @@ pub fn Dashboard() -> impl IntoView {
                                 <ul>{rows}</ul>
                             </section>
                         }
+                    })
+                })}
+            </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let mine = my_actions.await.unwrap_or_default();
+                    (!mine.is_empty()).then(|| view! {
+                        <section class="card" id="my-actions">
+                            <h2>{t(Msg::MyActions)}</h2>
+                            <crate::pages::post_mortems::ActionsTable rows=mine/>
+                        </section>
                     })
                 })}
             </Suspense>

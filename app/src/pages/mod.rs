@@ -9,6 +9,7 @@ mod history;
 mod incidents;
 mod mail;
 mod placeholder;
+pub mod post_mortems;
 mod sign_in;
 
 pub use accounts::{AddAccount, ListAccounts, SaveRoles, SetAccountActive};
@@ -118,7 +119,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/history") view=history::HistoryPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/post-mortems")
-                        view=|| view! { <placeholder::Placeholder title=Msg::PostMortemsTitle/> }
+                        view=post_mortems::PostMortemsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/actions") view=post_mortems::ActionsPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/incidents/:id/post-mortem")
+                        view=post_mortems::PostMortemPage
                         ssr=SsrMode::Async
                     />
                     <Route

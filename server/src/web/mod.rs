@@ -2,6 +2,7 @@
 //! form genuine), static assets and health probes.
 pub mod assets;
 pub mod deploy_api;
+pub mod export;
 pub mod gate;
 pub mod health;
 pub mod recipients;

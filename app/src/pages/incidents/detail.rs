@@ -137,7 +137,10 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
                 <p><a class="button" href=format!("/incidents/{id}/execution")>{t(Msg::OpenExecution)}</a></p>
             })}
             {matches!(s.state, IncidentState::Verifying | IncidentState::Monitoring | IncidentState::Resolved | IncidentState::Closed).then(|| view! {
-                <p><a class="button primary" id="open-verification" href=format!("/incidents/{id}/verification")>{t(Msg::OpenVerification)}</a></p>
+                <p>
+                    <a class="button primary" id="open-verification" href=format!("/incidents/{id}/verification")>{t(Msg::OpenVerification)}</a>" "
+                    <a class="button" id="open-post-mortem" href=format!("/incidents/{id}/post-mortem")>{t(Msg::OpenPostMortem)}</a>
+                </p>
             })}
         }.into_any()),
         None if allowed(Action::PreparePlan) => Some(view! {

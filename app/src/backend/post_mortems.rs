@@ -1,0 +1,603 @@
+//! Post-mortems (§8), stored: created when a rollback ends with its chronology pre-filled from
+//! the incident's events, saved as revisions (a stale save is refused), finalized (which
+//! closes the resolved incident), exported as Markdown with a Tera template.
+use super::{incidents, AppError};
+use crate::domain::lifecycle::{self, Action};
+use crate::domain::post_mortem::{
+    check_meeting, due_at, ActionStatus, MeetingProblem, PostMortemContent,
+};
+use crate::domain::{Role, RollbackType};
+use crate::i18n::{Lang, Msg, Text};
+use crate::records::{CorrectiveActionRecord, PersonChoice, PostMortemRecord, PostMortemSummary};
+use crate::viewer::SignedInUser;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{PgPool, Postgres, Transaction};
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+/// HH:MM of `at` in the environment's time zone, as the §8.3 chronology writes times.
+fn hhmm(at: DateTime<Utc>, tz: &str) -> String {
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Paris);
+    at.with_timezone(&tz).format("%H:%M").to_string()
+}
+
+/// The rollback ended (the execution succeeded): the post-mortem is created, due 48 hours
+/// later, its chronology and impact pre-filled from what the incident recorded.
+pub(crate) async fn create(
+    tx: &mut Transaction<'_, Postgres>,
+    incident: i64,
+) -> Result<(), AppError> {
+    #[allow(clippy::type_complexity)]
+    let (detected, decided, reason, title, rollback, tz, suspect): (
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        String,
+        Option<String>,
+        String,
+        String,
+    ) = sqlx::query_as(
+        "SELECT i.detected_at, i.decided_at, i.decision_reason, i.title, i.rollback_type,
+                e.time_zone, i.suspect_release
+         FROM incidents i JOIN environments e ON e.id = i.environment_id WHERE i.id = $1",
+    )
+    .bind(incident)
+    .fetch_one(&mut **tx)
+    .await?;
+    let (started, ended): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT started_at, finished_at FROM executions
+         WHERE incident_id = $1 AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1",
+    )
+    .bind(incident)
+    .fetch_one(&mut **tx)
+    .await?;
+    let ended = ended.unwrap_or_else(Utc::now);
+    // The deployment that is being rolled back: the plan's "from" release.
+    let deployment: Option<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT d.version, d.deployed_at FROM plans p
+         JOIN deployments d ON d.environment_id = p.environment_id AND d.release = p.from_release
+         WHERE p.incident_id = $1 ORDER BY d.deployed_at DESC LIMIT 1",
+    )
+    .bind(incident)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let mut chronology = Vec::new();
+    match &deployment {
+        Some((version, at)) => chronology.push(format!(
+            "{} - Déploiement de la version {version}",
+            hhmm(*at, &tz)
+        )),
+        None if !suspect.is_empty() => {
+            chronology.push(format!("--:-- - Déploiement de la release {suspect}"))
+        }
+        None => {}
+    }
+    chronology.push(format!("{} - Détection du problème", hhmm(detected, &tz)));
+    if let Some(at) = decided {
+        chronology.push(format!("{} - Décision de rollback", hhmm(at, &tz)));
+    }
+    if let Some(at) = started {
+        chronology.push(format!("{} - Début du rollback", hhmm(at, &tz)));
+    }
+    chronology.push(format!("{} - Fin du rollback", hhmm(ended, &tz)));
+    let content = PostMortemContent {
+        summary: format!("{title}. {}", reason.unwrap_or_default())
+            .trim()
+            .to_owned(),
+        chronology: chronology.join("\n"),
+        duration_minutes: Some(ended.signed_duration_since(detected).num_minutes().max(0)),
+        data_loss: rollback.as_deref().and_then(RollbackType::parse)
+            == Some(RollbackType::ApplicationDatabase),
+        ..PostMortemContent::default()
+    };
+    let content = json!(content);
+    let created = sqlx::query(
+        "INSERT INTO post_mortems (incident_id, created_at, due_at, content, saved_at)
+         VALUES ($1, $2, $3, $4, $2) ON CONFLICT (incident_id) DO NOTHING",
+    )
+    .bind(incident)
+    .bind(ended)
+    .bind(due_at(ended))
+    .bind(&content)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if created == 1 {
+        sqlx::query(
+            "INSERT INTO post_mortem_revisions (incident_id, revision, content, saved_at)
+             VALUES ($1, 1, $2, $3)",
+        )
+        .bind(incident)
+        .bind(&content)
+        .bind(ended)
+        .execute(&mut **tx)
+        .await?;
+        incidents::append_event(
+            tx,
+            incident,
+            None,
+            "post_mortem_created",
+            json!({ "due_at": due_at(ended) }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Verification done (§6.1 complete): the chronology gains its last line, unless people have
+/// already edited it.
+pub(crate) async fn verified(
+    tx: &mut Transaction<'_, Postgres>,
+    incident: i64,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let row: Option<(serde_json::Value, String)> = sqlx::query_as(
+        "SELECT p.content, e.time_zone FROM post_mortems p
+         JOIN incidents i ON i.id = p.incident_id JOIN environments e ON e.id = i.environment_id
+         WHERE p.incident_id = $1 AND p.revision = 1 AND p.saved_by IS NULL FOR UPDATE OF p",
+    )
+    .bind(incident)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((content, tz)) = row else {
+        return Ok(());
+    };
+    let Ok(mut content) = serde_json::from_value::<PostMortemContent>(content) else {
+        return Ok(());
+    };
+    content
+        .chronology
+        .push_str(&format!("\n{} - Vérification et validation", hhmm(at, &tz)));
+    sqlx::query("UPDATE post_mortems SET content = $2 WHERE incident_id = $1")
+        .bind(incident)
+        .bind(json!(content))
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE post_mortem_revisions SET content = $2 WHERE incident_id = $1 AND revision = 1",
+    )
+    .bind(incident)
+    .bind(json!(content))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Who may edit: the participants chosen, and the tech lead and project manager who organize
+/// it (DESIGN: "edit post-mortems they take part in"); never a read-only account.
+fn may_edit(actor: &SignedInUser, content: &PostMortemContent) -> bool {
+    lifecycle::may_act(&actor.roles)
+        && (actor.roles.contains(Role::TechLead)
+            || actor.roles.contains(Role::ProjectManager)
+            || content.participants.values().any(|id| *id == actor.id))
+}
+
+pub fn may_edit_record(actor: &SignedInUser, record: &PostMortemRecord) -> bool {
+    record.finalized_at.is_none() && may_edit(actor, &record.content)
+}
+
+/// Saves `content` over revision `from`. If someone saved since, nothing is written and the
+/// refusal names them: the page shows their version beside what this user typed.
+pub async fn save(
+    pool: &PgPool,
+    actor: &SignedInUser,
+    incident: i64,
+    from: i32,
+    content: &PostMortemContent,
+    now: DateTime<Utc>,
+) -> Result<i32, AppError> {
+    let mut tx = pool.begin().await?;
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        i32,
+        serde_json::Value,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        DateTime<Utc>,
+    )> = sqlx::query_as(
+        "SELECT p.revision, p.content, p.finalized_at, u.name, p.saved_at
+             FROM post_mortems p LEFT JOIN users u ON u.id = p.saved_by
+             WHERE p.incident_id = $1 FOR UPDATE OF p",
+    )
+    .bind(incident)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((revision, stored, finalized, saved_by, saved_at)) = row else {
+        return Err(AppError::Refused(Msg::NoPostMortem.into()));
+    };
+    if finalized.is_some() {
+        return Err(AppError::Refused(Msg::PostMortemFinalized.into()));
+    }
+    let stored: PostMortemContent = serde_json::from_value(stored).unwrap_or_default();
+    if !may_edit(actor, &stored) && !may_edit(actor, content) {
+        return Err(AppError::Refused(Msg::NotAParticipant.into()));
+    }
+    if revision != from {
+        return Err(AppError::Refused(Text::with(
+            Msg::PostMortemConflict,
+            format!(
+                "{} ({})",
+                saved_by.unwrap_or_default(),
+                saved_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        )));
+    }
+    let created: DateTime<Utc> =
+        sqlx::query_scalar("SELECT created_at FROM post_mortems WHERE incident_id = $1")
+            .bind(incident)
+            .fetch_one(&mut *tx)
+            .await?;
+    if let Some(meeting) = content.meeting_at {
+        match check_meeting(created, meeting, &content.meeting_late_reason) {
+            Ok(()) => {}
+            Err(MeetingProblem::LateWithoutReason) => {
+                return Err(AppError::field("meeting_at", Msg::MeetingLate))
+            }
+            Err(MeetingProblem::BeforeTheRollback) => {
+                return Err(AppError::field("meeting_at", Msg::MeetingBeforeRollback))
+            }
+        }
+    }
+    let mut chosen: Vec<Uuid> = content.participants.values().copied().collect();
+    chosen.extend(content.actions.iter().filter_map(|a| a.owner));
+    chosen.sort_unstable();
+    chosen.dedup();
+    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1)")
+        .bind(&chosen)
+        .fetch_one(&mut *tx)
+        .await?;
+    if known != chosen.len() as i64 {
+        return Err(AppError::Refused(Msg::UnknownPerson.into()));
+    }
+    let next = revision + 1;
+    let value = json!(content);
+    sqlx::query(
+        "UPDATE post_mortems SET revision = $2, content = $3, saved_by = $4, saved_at = $5
+         WHERE incident_id = $1",
+    )
+    .bind(incident)
+    .bind(next)
+    .bind(&value)
+    .bind(actor.id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO post_mortem_revisions (incident_id, revision, content, saved_by, saved_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(incident)
+    .bind(next)
+    .bind(&value)
+    .bind(actor.id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM corrective_actions WHERE incident_id = $1")
+        .bind(incident)
+        .execute(&mut *tx)
+        .await?;
+    for (position, a) in content.actions.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO corrective_actions (incident_id, position, action, owner_id, due_on, status)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(incident)
+        .bind(position as i32)
+        .bind(&a.action)
+        .bind(a.owner)
+        .bind(a.due_on)
+        .bind(a.status.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    incidents::append_event(
+        &mut tx,
+        incident,
+        Some(actor.id),
+        "post_mortem_saved",
+        json!({ "revision": next }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+/// Finalizes the post-mortem (tech lead or project manager): it is locked, and the resolved
+/// incident is closed.
+pub async fn finalize(
+    pool: &PgPool,
+    actor: &SignedInUser,
+    incident: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let (state, facts) = incidents::lock(&mut tx, incident).await?;
+    let next = lifecycle::check(state, Action::Close, &actor.roles, &facts)?;
+    let finalized = sqlx::query(
+        "UPDATE post_mortems SET finalized_at = $2, finalized_by = $3
+         WHERE incident_id = $1 AND finalized_at IS NULL",
+    )
+    .bind(incident)
+    .bind(now)
+    .bind(actor.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if finalized == 0 {
+        return Err(AppError::Refused(Msg::PostMortemFinalized.into()));
+    }
+    incidents::append_event(
+        &mut tx,
+        incident,
+        Some(actor.id),
+        "post_mortem_finalized",
+        json!({}),
+    )
+    .await?;
+    incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<PostMortemRecord>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        DateTime<Utc>,
+        DateTime<Utc>,
+        i32,
+        serde_json::Value,
+        Option<String>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT p.created_at, p.due_at, p.revision, p.content, s.name, p.saved_at,
+                p.finalized_at, f.name
+         FROM post_mortems p LEFT JOIN users s ON s.id = p.saved_by
+         LEFT JOIN users f ON f.id = p.finalized_by WHERE p.incident_id = $1",
+    )
+    .bind(incident)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(
+        |(
+            created_at,
+            due_at,
+            revision,
+            content,
+            saved_by,
+            saved_at,
+            finalized_at,
+            finalized_by,
+        )| {
+            PostMortemRecord {
+                incident_id: incident,
+                created_at,
+                due_at,
+                revision,
+                content: serde_json::from_value(content).unwrap_or_default(),
+                saved_by,
+                saved_at,
+                finalized_at,
+                finalized_by,
+            }
+        },
+    ))
+}
+
+/// All post-mortems: those still open first, the most urgent (overdue) at the top.
+pub async fn list(pool: &PgPool) -> Result<Vec<PostMortemSummary>, AppError> {
+    let rows: Vec<(
+        i64,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        serde_json::Value,
+    )> = sqlx::query_as(
+        "SELECT p.incident_id, i.title, p.due_at, p.finalized_at, p.content
+             FROM post_mortems p JOIN incidents i ON i.id = p.incident_id
+             ORDER BY p.finalized_at IS NOT NULL, p.due_at, p.incident_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(incident_id, title, due_at, finalized_at, content)| {
+            let content: PostMortemContent = serde_json::from_value(content).unwrap_or_default();
+            PostMortemSummary {
+                incident_id,
+                title,
+                due_at,
+                finalized_at,
+                missing: content.missing().len(),
+            }
+        })
+        .collect())
+}
+
+/// Open corrective actions (not done), soonest due first; only `owner`'s when given.
+pub async fn open_actions(
+    pool: &PgPool,
+    owner: Option<Uuid>,
+) -> Result<Vec<CorrectiveActionRecord>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<chrono::NaiveDate>,
+        String,
+    )> = sqlx::query_as(
+        "SELECT a.incident_id, i.title, a.action, u.name, a.due_on, a.status
+             FROM corrective_actions a JOIN incidents i ON i.id = a.incident_id
+             LEFT JOIN users u ON u.id = a.owner_id
+             WHERE a.status <> 'done' AND ($1::uuid IS NULL OR a.owner_id = $1)
+             ORDER BY a.due_on NULLS LAST, a.incident_id, a.position",
+    )
+    .bind(owner)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(incident_id, incident_title, action, owner, due_on, status)| CorrectiveActionRecord {
+                incident_id,
+                incident_title,
+                action,
+                owner,
+                due_on,
+                status: ActionStatus::parse(&status).unwrap_or(ActionStatus::ToDo),
+            },
+        )
+        .collect())
+}
+
+/// Active accounts, by name, to choose participants and owners from.
+pub async fn people(pool: &PgPool) -> Result<Vec<PersonChoice>, AppError> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM users WHERE active ORDER BY name")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| PersonChoice { id, name })
+        .collect())
+}
+
+fn tera() -> &'static tera::Tera {
+    static TERA: OnceLock<tera::Tera> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = tera::Tera::default();
+        // Markdown, not HTML: nothing to escape the Tera way; the template escapes what
+        // Markdown would read as structure.
+        tera.autoescape_on(vec![]);
+        for (name, text) in [
+            (
+                "post_mortem.fr.md",
+                include_str!("../../../templates/post_mortem/post_mortem.fr.md"),
+            ),
+            (
+                "post_mortem.en.md",
+                include_str!("../../../templates/post_mortem/post_mortem.en.md"),
+            ),
+        ] {
+            if let Err(e) = tera.add_raw_template(name, text) {
+                tracing::error!(error = %e, name, "post-mortem template");
+            }
+        }
+        tera
+    })
+}
+
+/// A table cell: one line, its pipes escaped.
+fn cell(text: &str) -> String {
+    text.replace('\n', " ").replace('|', "\\|")
+}
+
+/// The post-mortem as Markdown in the §8.3 layout, and a file name for it.
+pub async fn markdown(
+    pool: &PgPool,
+    incident: i64,
+    lang: Lang,
+) -> Result<Option<(String, String)>, AppError> {
+    let Some(record) = load(pool, incident).await? else {
+        return Ok(None);
+    };
+    let tz: String = sqlx::query_scalar(
+        "SELECT e.time_zone FROM incidents i JOIN environments e ON e.id = i.environment_id
+         WHERE i.id = $1",
+    )
+    .bind(incident)
+    .fetch_one(pool)
+    .await?;
+    let zone: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Paris);
+    let people: std::collections::HashMap<Uuid, String> = people(pool)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let name = |id: &Option<Uuid>| {
+        id.and_then(|id| people.get(&id).cloned())
+            .unwrap_or_default()
+    };
+    let c = &record.content;
+    let fr = lang == Lang::Fr;
+    let actions: Vec<serde_json::Value> = c
+        .actions
+        .iter()
+        .map(|a| {
+            json!({
+                "action": cell(&a.action),
+                "owner": cell(&name(&a.owner)),
+                "due": a.due_on.map(|d| if fr { d.format("%d/%m/%Y").to_string() } else { d.to_string() }).unwrap_or_default(),
+                "status": Msg::action_status(a.status).text(lang),
+            })
+        })
+        .collect();
+    let participants: Vec<serde_json::Value> = crate::domain::post_mortem::Participant::ALL
+        .iter()
+        .map(|p| {
+            json!({
+                "role": Msg::participant(*p).text(lang),
+                "name": c.participants.get(p.as_str()).and_then(|id| people.get(id)).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let date = record.created_at.with_timezone(&zone);
+    let mut context = tera::Context::new();
+    context.insert(
+        "date",
+        &if fr {
+            date.format("%d/%m/%Y").to_string()
+        } else {
+            date.format("%Y-%m-%d").to_string()
+        },
+    );
+    context.insert("summary", &c.summary.trim());
+    context.insert(
+        "chronology",
+        &c.chronology_lines()
+            .into_iter()
+            .map(|(time, what)| json!({ "time": time, "what": what }))
+            .collect::<Vec<_>>(),
+    );
+    context.insert("root_cause", &c.root_cause.trim());
+    context.insert("users_affected", &c.users_affected.trim());
+    context.insert("duration", &c.duration_minutes);
+    context.insert("data_loss", &c.data_loss);
+    context.insert("services", &c.services.trim());
+    context.insert(
+        "went_well",
+        &crate::domain::post_mortem::lines(&c.went_well),
+    );
+    context.insert(
+        "to_improve",
+        &crate::domain::post_mortem::lines(&c.to_improve),
+    );
+    context.insert("actions", &actions);
+    context.insert("lessons", &c.lessons.trim());
+    context.insert("participants", &participants);
+    context.insert(
+        "meeting",
+        &c.meeting_at
+            .map(|m| m.with_timezone(&zone).format("%d/%m/%Y %H:%M").to_string())
+            .unwrap_or_default(),
+    );
+    context.insert("late_reason", &c.meeting_late_reason.trim());
+    context.insert("finalized", &record.finalized_at.is_some());
+    let template = if fr {
+        "post_mortem.fr.md"
+    } else {
+        "post_mortem.en.md"
+    };
+    let text = tera()
+        .render(template, &context)
+        .map_err(|e| AppError::Internal(format!("post-mortem template: {e}")))?;
+    Ok(Some((
+        format!("post-mortem-incident-{incident}-{}.md", lang.code()),
+        text,
+    )))
+}
