@@ -526,3 +526,110 @@ async fn tick_the_checklist_and_reach_monitoring_with_javascript_off() {
     browser.quit().await;
     v.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fill_the_post_mortem_add_two_actions_and_finalize_with_javascript_off() {
+    let app = spawn_app(test_database().await).await;
+    let v = crate::verification::Verifying::new(app, "").await;
+    v.run_checks().await;
+    v.app
+        .create_user("lead@taskflow.example", "Claire Dubois", &["tech_lead"])
+        .await;
+    let lead = v
+        .app
+        .signed_in_user("other-lead@taskflow.example", &["tech_lead"])
+        .await;
+    for item in ["sign_in", "main_features", "emails", "sessions"] {
+        let item = app::domain::verification::ChecklistItem::parse(item).unwrap();
+        app::backend::verification::tick(
+            &v.app.pool,
+            &lead,
+            v.incident,
+            item,
+            "",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    app::backend::verification::resolve(
+        &v.app.pool,
+        &lead,
+        v.incident,
+        "stable",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    let browser = Chromium::start(false).await;
+    browser
+        .sign_in(&v.app, "lead@taskflow.example", PASSWORD)
+        .await;
+    browser
+        .client
+        .goto(&v.app.url(&format!("/incidents/{}", v.incident)))
+        .await
+        .unwrap();
+    browser.click("#open-post-mortem").await;
+    let page = format!("/incidents/{}/post-mortem", v.incident);
+    browser.wait_path(&page).await;
+    assert!(browser.text("#missing").await.contains("Manquent"));
+    browser
+        .fill(
+            "#pm-summary",
+            "La facturation a cassé ; rollback applicatif.",
+        )
+        .await;
+    browser
+        .fill("#pm-root-cause", "Migration non testée.")
+        .await;
+    browser
+        .fill("#action-text-0", "Ajouter des tests de facturation")
+        .await;
+    browser
+        .fill("#action-text-1", "Alerte sur les erreurs 500")
+        .await;
+    browser.click("#pm-save").await;
+    browser
+        .wait_text("[role=status]", "Post-mortem enregistré.")
+        .await;
+    // Saved: two actions, and two empty rows to add more.
+    let first = browser
+        .client
+        .find(fantoccini::Locator::Css("#action-text-0"))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.prop("value").await.unwrap().as_deref(),
+        Some("Ajouter des tests de facturation")
+    );
+    assert!(browser
+        .client
+        .find(fantoccini::Locator::Css("#action-text-3"))
+        .await
+        .is_ok());
+    browser.screenshot("post-mortem-saved").await;
+
+    browser.click("#pm-finalize").await;
+    browser
+        .wait_text("#finalized", "Finalisé par Claire Dubois")
+        .await;
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("#pm-save"))
+            .await
+            .is_err(),
+        "locked"
+    );
+    let read = browser.text("#post-mortem-read").await;
+    assert!(
+        read.contains("Migration non testée.") && read.contains("Alerte sur les erreurs 500"),
+        "{read}"
+    );
+    browser.screenshot("post-mortem-finalized").await;
+    browser.quit().await;
+    assert_eq!(v.state().await, "closed");
+    v.drop_database().await;
+}

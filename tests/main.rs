@@ -10,6 +10,7 @@ mod environments;
 mod helpers;
 mod incidents;
 mod plans;
+mod post_mortems;
 mod runner;
 mod security;
 mod verification;

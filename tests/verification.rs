@@ -224,6 +224,14 @@ pub(crate) struct Verifying {
 
 impl Verifying {
     pub async fn new(app: TestApp, log: &str) -> Verifying {
+        let v = Verifying::new_unexecuted(app, log).await;
+        // The execution succeeds; verification begins.
+        assert!(v.runner.tick().await.unwrap());
+        v
+    }
+
+    /// The same, its execution still queued.
+    pub async fn new_unexecuted(app: TestApp, log: &str) -> Verifying {
         use app::domain::environment::DatabaseKind;
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join("current/var/log")).unwrap();
@@ -268,8 +276,6 @@ impl Verifying {
         .unwrap();
         let runner =
             server::runner::Runner::new(app.pool.clone(), std::time::Duration::from_secs(30));
-        // The execution succeeds; verification begins.
-        assert!(runner.tick().await.unwrap());
         Verifying {
             app,
             incident,

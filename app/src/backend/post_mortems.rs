@@ -389,6 +389,7 @@ pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<PostMortemRecor
 
 /// All post-mortems: those still open first, the most urgent (overdue) at the top.
 pub async fn list(pool: &PgPool) -> Result<Vec<PostMortemSummary>, AppError> {
+    #[allow(clippy::type_complexity)]
     let rows: Vec<(
         i64,
         String,

@@ -1,0 +1,494 @@
+//! Post-mortems (§8): created when the rollback ends, due 48 hours later, the chronology
+//! pre-filled from real events; revisions and stale saves; corrective actions; finalize;
+//! the Markdown export.
+use crate::helpers::*;
+use crate::verification::Verifying;
+use chrono::{DateTime, TimeZone, Utc};
+
+/// The procedure's scenario on a real rollback: v1.2.0 deployed at 10:45 (Paris), detected at
+/// 14:22, decided at 14:25. Returns the verifying incident.
+async fn scenario() -> Verifying {
+    let app = spawn_app(test_database().await).await;
+    let v = Verifying::new_unexecuted(app, "").await;
+    let paris = |h, m| {
+        chrono_tz::Europe::Paris
+            .with_ymd_and_hms(2025, 10, 17, h, m, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    sqlx::query(
+        "INSERT INTO deployments (environment_id, version, release, deployed_at, source)
+         SELECT environment_id, 'v1.2.0', '2025-10-17_104523', $2, 'ui' FROM incidents WHERE id = $1",
+    )
+    .bind(v.incident)
+    .bind(paris(10, 45))
+    .execute(&v.app.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE plans SET from_release = '2025-10-17_104523' WHERE incident_id = $1")
+        .bind(v.incident)
+        .execute(&v.app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE incidents SET detected_at = $2, decided_at = $3, decision_reason = 'Erreurs critiques dans le module de facturation', title = 'Facturation en erreur' WHERE id = $1")
+        .bind(v.incident)
+        .bind(paris(14, 22))
+        .bind(paris(14, 25))
+        .execute(&v.app.pool)
+        .await
+        .unwrap();
+    assert!(v.runner.tick().await.unwrap(), "the execution runs");
+    v
+}
+
+async fn tick_all(v: &Verifying) {
+    v.run_checks().await;
+    let lead = v
+        .app
+        .signed_in_user(
+            &format!("{}@taskflow.example", uuid::Uuid::new_v4()),
+            &["tech_lead"],
+        )
+        .await;
+    for item in ["sign_in", "main_features", "emails", "sessions"] {
+        let item = app::domain::verification::ChecklistItem::parse(item).unwrap();
+        app::backend::verification::tick(&v.app.pool, &lead, v.incident, item, "", Utc::now())
+            .await
+            .unwrap();
+    }
+}
+
+fn hhmm(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%H:%M")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn created_when_the_rollback_ends_with_its_chronology() {
+    let v = scenario().await;
+    let (created, due, content): (DateTime<Utc>, DateTime<Utc>, serde_json::Value) =
+        sqlx::query_as(
+            "SELECT created_at, due_at, content FROM post_mortems WHERE incident_id = $1",
+        )
+        .bind(v.incident)
+        .fetch_one(&v.app.pool)
+        .await
+        .unwrap();
+    let (started, finished): (DateTime<Utc>, DateTime<Utc>) =
+        sqlx::query_as("SELECT started_at, finished_at FROM executions WHERE incident_id = $1")
+            .bind(v.incident)
+            .fetch_one(&v.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(created, finished, "created when the rollback ends");
+    assert_eq!(
+        due,
+        finished + chrono::Duration::hours(48),
+        "§8.1: 48 hours"
+    );
+    let chronology = content["chronology"].as_str().unwrap().to_owned();
+    assert_eq!(
+        chronology,
+        format!(
+            "10:45 - Déploiement de la version v1.2.0\n14:22 - Détection du problème\n\
+             14:25 - Décision de rollback\n{} - Début du rollback\n{} - Fin du rollback",
+            hhmm(started),
+            hhmm(finished)
+        )
+    );
+    let detected = chrono_tz::Europe::Paris
+        .with_ymd_and_hms(2025, 10, 17, 14, 22, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    assert_eq!(
+        content["duration_minutes"].as_i64(),
+        Some((finished - detected).num_minutes())
+    );
+    assert!(content["summary"]
+        .as_str()
+        .unwrap()
+        .contains("Erreurs critiques dans le module de facturation"));
+
+    // The checklist done, the chronology gains its verification line.
+    tick_all(&v).await;
+    let content: serde_json::Value =
+        sqlx::query_scalar("SELECT content FROM post_mortems WHERE incident_id = $1")
+            .bind(v.incident)
+            .fetch_one(&v.app.pool)
+            .await
+            .unwrap();
+    let started: DateTime<Utc> =
+        sqlx::query_scalar("SELECT monitoring_started_at FROM incidents WHERE id = $1")
+            .bind(v.incident)
+            .fetch_one(&v.app.pool)
+            .await
+            .unwrap();
+    assert!(content["chronology"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("\n{} - Vérification et validation", hhmm(started))));
+
+    // The list shows it with its time left.
+    let browser = v
+        .app
+        .signed_in_browser("qa@taskflow.example", "Quentin QA", &["qa"])
+        .await;
+    let (_, html) = browser.page(&v.app, "/post-mortems").await;
+    assert!(
+        html.contains(&format!("id=\"pm-{}\"", v.incident)),
+        "{html}"
+    );
+    assert!(
+        html.contains("il reste 1 j 23 h"),
+        "the scenario's rollback ran now, due in 48 h? {html}"
+    );
+    v.drop_database().await;
+}
+
+/// The fields of a save, with `revision` and the given changes over a blank form.
+fn form<'a>(
+    incident: &'a str,
+    revision: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![("incident_id", incident), ("revision", revision)];
+    f.extend_from_slice(extra);
+    f
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_save_is_refused_and_nothing_is_lost() {
+    let v = scenario().await;
+    let id = v.incident.to_string();
+    let page = format!("/incidents/{id}/post-mortem");
+    let lead = v
+        .app
+        .signed_in_browser("lead@taskflow.example", "Léa Lead", &["tech_lead"])
+        .await;
+    let pm = v
+        .app
+        .signed_in_browser("pm@taskflow.example", "Paul PM", &["project_manager"])
+        .await;
+    // Both open revision 1; Léa saves first.
+    let (_, html) = lead
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "1",
+                &[("root_cause", "Migration non testée sur des données réelles")],
+            ),
+        )
+        .await;
+    assert!(html.contains("Post-mortem enregistré."), "{html}");
+    // Paul, still on revision 1, saves his own text: refused, his text kept, hers shown.
+    let (_, html) = pm
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "1",
+                &[
+                    ("root_cause", "Cache de facturation"),
+                    ("lessons", "Tester la facturation"),
+                ],
+            ),
+        )
+        .await;
+    assert!(
+        html.contains("Quelqu'un a enregistré le post-mortem"),
+        "{html}"
+    );
+    assert!(html.contains("Léa Lead"), "{html}");
+    assert!(html.contains("id=\"their-version\""), "{html}");
+    assert!(
+        html.contains("Migration non testée sur des données réelles"),
+        "hers: {html}"
+    );
+    assert!(
+        html.contains(">Cache de facturation</textarea>"),
+        "his, kept: {html}"
+    );
+    let (revision, root): (i32, String) = sqlx::query_as(
+        "SELECT revision, content->>'root_cause' FROM post_mortems WHERE incident_id = $1",
+    )
+    .bind(v.incident)
+    .fetch_one(&v.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (revision, root.as_str()),
+        (2, "Migration non testée sur des données réelles")
+    );
+    // He merges and saves over revision 2: accepted, and every revision is kept.
+    pm.submit_and_follow(
+        &v.app,
+        &page,
+        "/api/save_post_mortem",
+        &form(
+            &id,
+            "2",
+            &[(
+                "root_cause",
+                "Migration non testée sur des données réelles ; cache de facturation",
+            )],
+        ),
+    )
+    .await;
+    let revisions: Vec<(i32, Option<String>)> = sqlx::query_as(
+        "SELECT r.revision, u.name FROM post_mortem_revisions r LEFT JOIN users u ON u.id = r.saved_by
+         WHERE r.incident_id = $1 ORDER BY r.revision",
+    )
+    .bind(v.incident)
+    .fetch_all(&v.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        revisions,
+        vec![
+            (1, None),
+            (2, Some("Léa Lead".into())),
+            (3, Some("Paul PM".into()))
+        ]
+    );
+
+    // Bad input: a message by the field, the form as typed; someone who takes no part can't save.
+    let (_, html) = pm
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "3",
+                &[("duration_minutes", "huit"), ("summary", "gardé")],
+            ),
+        )
+        .await;
+    assert!(
+        html.contains("Un nombre entier de minutes est attendu."),
+        "{html}"
+    );
+    assert!(html.contains(">gardé</textarea>"), "{html}");
+    let dev = v
+        .app
+        .signed_in_browser("dev@taskflow.example", "Dev", &["developer"])
+        .await;
+    let (_, html) = dev.page(&v.app, &page).await;
+    assert!(
+        !html.contains("id=\"pm-save\""),
+        "read-only for a non-participant"
+    );
+    let (_, html) = dev
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(&id, "3", &[("summary", "x")]),
+        )
+        .await;
+    assert!(html.contains("Seuls les participants"), "{html}");
+    v.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_markdown_export_of_the_scenario() {
+    let v = scenario().await;
+    tick_all(&v).await;
+    let id = v.incident.to_string();
+    let page = format!("/incidents/{id}/post-mortem");
+    let lead = v
+        .app
+        .signed_in_browser("lead@taskflow.example", "Claire Dubois", &["tech_lead"])
+        .await;
+    let marc = v
+        .app
+        .create_user("marc@taskflow.example", "Marc Lefebvre", &["developer"])
+        .await
+        .to_string();
+    let claire: String =
+        sqlx::query_scalar("SELECT id::text FROM users WHERE email = 'lead@taskflow.example'")
+            .fetch_one(&v.app.pool)
+            .await
+            .unwrap();
+    let chronology: String = sqlx::query_scalar(
+        "SELECT content->>'chronology' FROM post_mortems WHERE incident_id = $1",
+    )
+    .bind(v.incident)
+    .fetch_one(&v.app.pool)
+    .await
+    .unwrap();
+    let (_, html) = lead
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "1",
+                &[
+                    (
+                        "summary",
+                        "La v1.2.0 a cassé la facturation ; rollback applicatif vers la v1.1.8.",
+                    ),
+                    ("chronology", &chronology),
+                    (
+                        "root_cause",
+                        "Un appel à InvoiceCalculator::total() avec null.",
+                    ),
+                    ("users_affected", "350"),
+                    ("duration_minutes", "8"),
+                    ("data_loss", "no"),
+                    ("services", "Facturation | exports"),
+                    (
+                        "went_well",
+                        "Décision en 3 minutes\n- Rollback en 2 minutes",
+                    ),
+                    ("to_improve", "Tests de facturation en pré-production"),
+                    ("lessons", "Tester avec des données réelles."),
+                    ("participants[tech_lead]", &claire),
+                    ("participants[deployer]", &marc),
+                    ("action_text[0]", "Ajouter des tests de facturation"),
+                    ("action_owner[0]", &marc),
+                    ("action_due[0]", "2025-10-24"),
+                    ("action_status[0]", "in_progress"),
+                    ("action_text[1]", "Alerte sur les erreurs 500"),
+                    ("action_owner[1]", &claire),
+                    ("action_status[1]", "to_do"),
+                ],
+            ),
+        )
+        .await;
+    assert!(html.contains("Post-mortem enregistré."), "{html}");
+    assert!(
+        html.contains("Manquent : Testeur QA, Chef de projet"),
+        "{html}"
+    );
+
+    let res = lead
+        .get(&v.app, &format!("/incidents/{id}/post-mortem.md?lang=fr"))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/markdown"));
+    let md = res.text().await.unwrap();
+    let section = |title: &str| -> String {
+        let start = md
+            .find(&format!("## {title}\n"))
+            .unwrap_or_else(|| panic!("{title}: {md}"));
+        let rest = &md[start + title.len() + 4..];
+        rest[..rest.find("\n## ").unwrap_or(rest.len())]
+            .trim()
+            .to_owned()
+    };
+    assert!(md.starts_with("# Post-mortem : Rollback du "), "{md}");
+    assert_eq!(
+        section("Résumé"),
+        "La v1.2.0 a cassé la facturation ; rollback applicatif vers la v1.1.8."
+    );
+    let chrono_section = section("Chronologie");
+    let lines: Vec<&str> = chrono_section.lines().collect();
+    assert_eq!(lines.len(), 6, "{chrono_section}");
+    assert_eq!(lines[0], "- 10:45 - Déploiement de la version v1.2.0");
+    assert_eq!(lines[1], "- 14:22 - Détection du problème");
+    assert_eq!(lines[2], "- 14:25 - Décision de rollback");
+    assert!(
+        lines[5].ends_with("- Vérification et validation"),
+        "{chrono_section}"
+    );
+    assert_eq!(
+        section("Cause racine"),
+        "Un appel à InvoiceCalculator::total() avec null."
+    );
+    assert_eq!(
+        section("Impact"),
+        "- Utilisateurs affectés : 350\n- Durée : 8 minutes\n- Perte de données : Non\n- Services impactés : Facturation | exports"
+    );
+    assert_eq!(
+        section("Ce qui a bien fonctionné"),
+        "- Décision en 3 minutes\n- Rollback en 2 minutes"
+    );
+    assert_eq!(
+        section("Ce qui doit être amélioré"),
+        "- Tests de facturation en pré-production"
+    );
+    assert_eq!(
+        section("Actions correctives"),
+        "| Action | Responsable | Échéance | Statut |\n|---|---|---|---|\n\
+         | Ajouter des tests de facturation | Marc Lefebvre | 24/10/2025 | En cours |\n\
+         | Alerte sur les erreurs 500 | Claire Dubois |  | À faire |"
+    );
+    assert_eq!(
+        section("Leçons apprises"),
+        "Tester avec des données réelles."
+    );
+    assert!(
+        section("Réunion").contains("- Responsable technique : Claire Dubois"),
+        "{md}"
+    );
+
+    let en = lead
+        .get(&v.app, &format!("/incidents/{id}/post-mortem.md?lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(en.starts_with("# Post-mortem: Rollback of "), "{en}");
+    assert!(
+        en.contains("## Corrective actions\n\n| Action | Owner | Due | Status |"),
+        "{en}"
+    );
+    assert!(
+        en.contains(
+            "| Ajouter des tests de facturation | Marc Lefebvre | 2025-10-24 | In progress |"
+        ),
+        "{en}"
+    );
+
+    // The actions are on their owners' dashboards and on the page of open actions.
+    let (_, actions) = lead.page(&v.app, "/actions").await;
+    assert!(
+        actions.contains("Ajouter des tests de facturation"),
+        "{actions}"
+    );
+    assert!(
+        actions.contains("En retard"),
+        "due 2025-10-24, overdue: {actions}"
+    );
+    let (_, dashboard) = lead.page(&v.app, "/").await;
+    assert!(dashboard.contains("id=\"my-actions\""), "{dashboard}");
+    assert!(
+        dashboard.contains("Alerte sur les erreurs 500"),
+        "{dashboard}"
+    );
+    assert!(
+        !dashboard.contains("Ajouter des tests de facturation"),
+        "Marc's, not hers"
+    );
+
+    // Finalizing waits for the incident to be resolved.
+    let (_, html) = lead
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/finalize_post_mortem",
+            &[("incident_id", &id)],
+        )
+        .await;
+    assert!(html.contains("role=\"alert\""), "{html}");
+    let finalized: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT finalized_at FROM post_mortems WHERE incident_id = $1")
+            .bind(v.incident)
+            .fetch_one(&v.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(finalized, None);
+    v.drop_database().await;
+}
