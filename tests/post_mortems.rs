@@ -275,6 +275,40 @@ async fn a_stale_save_is_refused_and_nothing_is_lost() {
         "{html}"
     );
     assert!(html.contains(">gardé</textarea>"), "{html}");
+    // §8.1: the meeting within 48 hours of the rollback, or with a reason.
+    let late = (Utc::now() + chrono::Duration::hours(72))
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let (_, html) = pm
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(&id, "3", &[("meeting_at", &late)]),
+        )
+        .await;
+    assert!(
+        html.contains("La réunion doit avoir lieu dans les 48 heures"),
+        "{html}"
+    );
+    let (_, html) = pm
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "3",
+                &[
+                    ("meeting_at", &late),
+                    ("meeting_late_reason", "QA en congé"),
+                ],
+            ),
+        )
+        .await;
+    assert!(html.contains("Post-mortem enregistré."), "{html}");
+
     let dev = v
         .app
         .signed_in_browser("dev@taskflow.example", "Dev", &["developer"])
