@@ -323,7 +323,7 @@ async fn a_stale_save_is_refused_and_nothing_is_lost() {
             &v.app,
             &page,
             "/api/save_post_mortem",
-            &form(&id, "3", &[("summary", "x")]),
+            &form(&id, "4", &[("summary", "x")]),
         )
         .await;
     assert!(html.contains("Seuls les participants"), "{html}");
