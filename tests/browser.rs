@@ -633,3 +633,29 @@ async fn fill_the_post_mortem_add_two_actions_and_finalize_with_javascript_off()
     assert_eq!(v.state().await, "closed");
     v.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_page_draws_its_charts() {
+    let app = spawn_app(test_database().await).await;
+    crate::history::seed(&app).await;
+    app.create_user("qa@taskflow.example", "Quentin QA", &["qa"])
+        .await;
+    let browser = Chromium::start(false).await;
+    browser.sign_in(&app, "qa@taskflow.example", PASSWORD).await;
+    browser.client.goto(&app.url("/history")).await.unwrap();
+    browser.wait_text("#fig-decided", "13/30").await;
+    for chart in ["#chart-months", "#chart-decide", "#chart-restore"] {
+        let svg = browser
+            .client
+            .find(fantoccini::Locator::Css(chart))
+            .await
+            .unwrap();
+        let (_, _, width, height) = svg.rectangle().await.unwrap();
+        assert!(
+            width > 100.0 && height > 50.0,
+            "{chart} is drawn: {width}×{height}"
+        );
+    }
+    browser.screenshot("history-charts").await;
+    browser.quit().await;
+}

@@ -8,6 +8,7 @@ mod emails;
 mod embedded_postgres;
 mod environments;
 mod helpers;
+mod history;
 mod incidents;
 mod plans;
 mod post_mortems;

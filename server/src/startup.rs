@@ -248,6 +248,10 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
             "/incidents/{id}/post-mortem.md",
             get(crate::web::export::post_mortem),
         )
+        .route(
+            "/history/rollbacks.csv",
+            get(crate::web::export::rollbacks_csv),
+        )
         .with_state(state.clone());
     let gate_state = gate::GateState {
         app: state,

@@ -7,6 +7,7 @@ pub mod environments;
 pub mod error;
 pub mod executions;
 pub mod form;
+pub mod history;
 pub mod incidents;
 pub mod inventory;
 pub mod markdown;

@@ -48,6 +48,7 @@ pub mod deployment;
 pub mod email;
 pub mod environment;
 pub mod execution;
+pub mod figures;
 pub mod incident;
 pub mod lifecycle;
 pub mod plan;

@@ -29,8 +29,31 @@ pub fn HistoryPage() -> impl IntoView {
     let lang = viewer.lang;
     let t = move |m: Msg| m.text(lang);
     let data = Resource::new(|| (), |_| load_history());
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    let get = |name: &str| query.get(name).unwrap_or_default();
+    let filters = super::rollbacks::Filters {
+        environment: get("environment"),
+        kind: get("kind"),
+        from: get("from"),
+        to: get("to"),
+    };
+    let rollbacks = {
+        let f = filters.clone();
+        Resource::new(
+            move || f.clone(),
+            |f| super::rollbacks::load_rollbacks(f.environment, f.kind, f.from, f.to),
+        )
+    };
     view! {
         <h1>{t(Msg::HistoryTitle)}</h1>
+        <Suspense fallback=|| ()>
+            {move || {
+                let filters = filters.clone();
+                Suspend::new(async move {
+                    rollbacks.await.map(|history| view! { <super::rollbacks::Rollbacks history=history filters=filters/> })
+                })
+            }}
+        </Suspense>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 data.await.map(|(deployments, environments)| view! {

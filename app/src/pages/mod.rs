@@ -10,6 +10,7 @@ mod incidents;
 mod mail;
 mod placeholder;
 pub mod post_mortems;
+mod rollbacks;
 mod sign_in;
 
 pub use accounts::{AddAccount, ListAccounts, SaveRoles, SetAccountActive};

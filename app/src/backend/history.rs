@@ -1,0 +1,112 @@
+//! The rollback history: every incident decided for a rollback, with its plan, approvers and
+//! times, filtered by environment, kind and period (detection date, in the viewer's zone).
+use super::AppError;
+use crate::domain::figures::RollbackRow;
+use crate::domain::{IncidentState, RollbackType};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// The History page's filters, as its GET form sends them (empty = all).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryFilter {
+    pub environment: Option<Uuid>,
+    pub kind: Option<RollbackType>,
+    /// Detected on or after this day, and on or before that one.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl HistoryFilter {
+    /// From the query string's values; a value that doesn't parse is ignored.
+    pub fn parse(environment: &str, kind: &str, from: &str, to: &str) -> HistoryFilter {
+        HistoryFilter {
+            environment: Uuid::parse_str(environment.trim()).ok(),
+            kind: RollbackType::parse(kind.trim()),
+            from: NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok(),
+            to: NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d").ok(),
+        }
+    }
+}
+
+pub async fn rollbacks(
+    pool: &PgPool,
+    filter: &HistoryFilter,
+    tz: &str,
+) -> Result<Vec<RollbackRow>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<Vec<String>>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        String,
+    )> = sqlx::query_as(
+        "SELECT i.id, i.title, e.name, i.rollback_type, p.from_release, p.target_release,
+                p.backup_file,
+                (SELECT array_agg(u.name ORDER BY r.at) FROM plan_reviews r
+                 JOIN users u ON u.id = r.reviewer_id
+                 WHERE r.plan_id = p.id AND r.verdict = 'approved' AND r.fingerprint = p.fingerprint),
+                i.detected_at, i.decided_at,
+                COALESCE(i.restored_at, (SELECT max(x.finished_at) FROM executions x
+                                         WHERE x.incident_id = i.id AND x.status = 'succeeded')),
+                i.state
+         FROM incidents i JOIN environments e ON e.id = i.environment_id
+         LEFT JOIN plans p ON p.incident_id = i.id
+         WHERE i.decision = 'rollback'
+           AND ($1::uuid IS NULL OR i.environment_id = $1)
+           AND ($2::text IS NULL OR i.rollback_type = $2)
+           AND ($3::date IS NULL OR (i.detected_at AT TIME ZONE $5)::date >= $3)
+           AND ($4::date IS NULL OR (i.detected_at AT TIME ZONE $5)::date <= $4)
+         ORDER BY i.detected_at DESC, i.id DESC",
+    )
+    .bind(filter.environment)
+    .bind(filter.kind.map(|k| k.as_str()))
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(tz)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(
+                incident,
+                title,
+                environment,
+                kind,
+                from_release,
+                to_release,
+                backup,
+                approvers,
+                detected_at,
+                decided_at,
+                restored_at,
+                state,
+            )| {
+                Some(RollbackRow {
+                    incident,
+                    title,
+                    environment,
+                    kind: RollbackType::parse(&kind)?,
+                    from_release,
+                    to_release,
+                    backup,
+                    approvers: approvers.unwrap_or_default(),
+                    detected_at,
+                    decided_at,
+                    restored_at,
+                    state: IncidentState::parse(&state)?,
+                })
+            },
+        )
+        .collect())
+}
