@@ -236,6 +236,15 @@ async fn the_inventory_reads_a_real_target() {
 
     let (_, html) = refresh().await;
     assert!(html.contains("Inventaire lu."), "{html}");
+    // §11.1 with the environment's paths, ready to copy.
+    assert!(
+        html.contains("<code id=\"cmd-list_releases\">ls -lt /var/www/taskflow/releases/</code>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<code id=\"cmd-follow_logs\">tail -f /var/www/taskflow/current/var/log/prod.log</code>"),
+        "{html}"
+    );
     assert!(
         html.contains("<code>2025-10-17_104523</code>"),
         "current release shown: {html}"

@@ -267,6 +267,14 @@ messages! {
     OpenExecution => "Suivre l'exécution", "Follow the execution";
     ExecutionQueued => "Exécution lancée : le runner la prend en charge.", "Execution started: the runner takes it.";
     ExecutionUpdated => "C'est noté.", "Done.";
+    UsefulCommands => "Commandes utiles (§11.1)", "Useful commands (§11.1)";
+    CmdConnect => "Se connecter au serveur", "Connect to the server";
+    CmdListReleases => "Lister toutes les releases disponibles avec leur date", "List every release available with its date";
+    CmdCurrentRelease => "Voir quelle version est actuellement déployée", "See which version is deployed now";
+    CmdDatabaseTest => "Tester la connexion à la base de données", "Test the database connection";
+    CmdFollowLogs => "Vérifier les logs en temps réel", "Follow the logs live";
+    CmdServiceStatus => "Vérifier l'état des services", "Check the services";
+    CmdResources => "Vérifier l'utilisation des ressources", "Check resource usage";
     RollbackHistory => "Historique des rollbacks", "Rollback history";
     All => "Tous", "All";
     Filter => "Filtrer", "Filter";
@@ -722,6 +730,19 @@ impl Msg {
             RollbackType::Application => Msg::RollbackApplication,
             RollbackType::ApplicationDatabase => Msg::RollbackApplicationDatabase,
             RollbackType::System => Msg::RollbackSystem,
+        }
+    }
+
+    pub fn useful_command(c: crate::domain::environment::UsefulCommand) -> Msg {
+        use crate::domain::environment::UsefulCommand as U;
+        match c {
+            U::Connect => Msg::CmdConnect,
+            U::ListReleases => Msg::CmdListReleases,
+            U::CurrentRelease => Msg::CmdCurrentRelease,
+            U::DatabaseTest => Msg::CmdDatabaseTest,
+            U::FollowLogs => Msg::CmdFollowLogs,
+            U::ServiceStatus => Msg::CmdServiceStatus,
+            U::Resources => Msg::CmdResources,
         }
     }
 

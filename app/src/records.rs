@@ -121,6 +121,8 @@ pub struct EnvironmentOverview {
     pub name: String,
     pub target: String,
     pub inventory: Option<InventoryRecord>,
+    /// §11.1 with this environment's paths filled in.
+    pub commands: Vec<(crate::domain::environment::UsefulCommand, String)>,
 }
 
 /// Where a plan's steps run.

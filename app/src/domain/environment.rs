@@ -498,3 +498,156 @@ mod tests {
         );
     }
 }
+
+named_enum!(
+    /// The §11.1 "useful commands", in the procedure's order.
+    UsefulCommand {
+        Connect => "connect",
+        ListReleases => "list_releases",
+        CurrentRelease => "current_release",
+        DatabaseTest => "database_test",
+        FollowLogs => "follow_logs",
+        ServiceStatus => "service_status",
+        Resources => "resources",
+    }
+);
+
+impl EnvironmentConfig {
+    /// The service a configured `systemctl <verb> <service>` command names, or `default`.
+    fn service(&self, name: CommandName, default: &str) -> String {
+        self.commands
+            .get(&name)
+            .and_then(|c| {
+                let argv = c.argv();
+                argv.iter()
+                    .position(|a| a == "systemctl")
+                    .and_then(|i| argv.get(i + 2))
+                    .cloned()
+            })
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// §11.1 with this environment's paths, services and database filled in, quoted for a
+    /// shell so that a responder can copy them as they are.
+    pub fn useful_commands(&self) -> Vec<(UsefulCommand, String)> {
+        let q = |s: &str| shell_words::quote(s).into_owned();
+        let current = self.current_link.trim_end_matches('/');
+        let mut out = Vec::new();
+        if let Target::Ssh {
+            user, host, port, ..
+        } = &self.target
+        {
+            out.push((
+                UsefulCommand::Connect,
+                format!("ssh -p {port} {}", q(&format!("{user}@{host}"))),
+            ));
+        }
+        out.push((
+            UsefulCommand::ListReleases,
+            format!("ls -lt {}/", q(self.releases_dir.trim_end_matches('/'))),
+        ));
+        out.push((
+            UsefulCommand::CurrentRelease,
+            format!("readlink {}", q(current)),
+        ));
+        out.push((
+            UsefulCommand::DatabaseTest,
+            format!(
+                "cd {} && php bin/console doctrine:query:sql \"SELECT 1\"",
+                q(current)
+            ),
+        ));
+        out.push((
+            UsefulCommand::FollowLogs,
+            format!("tail -f {}", q(&format!("{current}/var/log/prod.log"))),
+        ));
+        let database_service = match self.database.kind {
+            DatabaseKind::Postgresql => "postgresql",
+            DatabaseKind::Mariadb => "mariadb",
+            DatabaseKind::Mysql => "mysql",
+        };
+        out.push((
+            UsefulCommand::ServiceStatus,
+            [
+                self.service(CommandName::PhpFpmReload, "php8.3-fpm"),
+                self.service(CommandName::ApacheReload, "apache2"),
+                database_service.to_owned(),
+            ]
+            .iter()
+            .map(|s| format!("systemctl status {}", q(s)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        ));
+        out.push((UsefulCommand::Resources, "htop\ndf -h\nfree -h".to_owned()));
+        out
+    }
+}
+
+#[cfg(test)]
+mod useful_command_tests {
+    use super::*;
+
+    #[test]
+    fn the_procedure_commands_with_this_environment_filled_in() {
+        let mut commands = BTreeMap::new();
+        commands.insert(
+            CommandName::PhpFpmReload,
+            CommandLine::from_argv(vec![
+                "sudo".into(),
+                "systemctl".into(),
+                "reload".into(),
+                "php8.2-fpm".into(),
+            ])
+            .unwrap(),
+        );
+        let config = EnvironmentConfig {
+            name: "TaskFlow production".into(),
+            target: Target::Ssh {
+                user: "deploy".into(),
+                host: "taskflow.app".into(),
+                port: 2222,
+                key_path: "/k".into(),
+                known_hosts: String::new(),
+            },
+            releases_dir: "/var/www/task flow/releases/".into(),
+            current_link: "/var/www/task flow/current".into(),
+            backups_dir: "/var/backups/taskflow".into(),
+            public_dir: "/var/www/task flow/current/public".into(),
+            health_url: "https://taskflow.app".into(),
+            time_zone: "Europe/Paris".into(),
+            commands,
+            database: DatabaseConfig {
+                kind: DatabaseKind::Mariadb,
+                host: "127.0.0.1".into(),
+                port: 3306,
+                name: "taskflow_prod".into(),
+                user: "user_prod".into(),
+                password_source: PasswordSource::Env,
+                password_ref: "X".into(),
+            },
+        };
+        let shown: Vec<(UsefulCommand, String)> = config.useful_commands();
+        let text = |c: UsefulCommand| shown.iter().find(|(k, _)| *k == c).unwrap().1.clone();
+        assert_eq!(
+            text(UsefulCommand::Connect),
+            "ssh -p 2222 deploy@taskflow.app"
+        );
+        assert_eq!(
+            text(UsefulCommand::ListReleases),
+            "ls -lt '/var/www/task flow/releases'/"
+        );
+        assert_eq!(
+            text(UsefulCommand::CurrentRelease),
+            "readlink '/var/www/task flow/current'"
+        );
+        assert_eq!(
+            text(UsefulCommand::FollowLogs),
+            "tail -f '/var/www/task flow/current/var/log/prod.log'"
+        );
+        assert_eq!(
+            text(UsefulCommand::ServiceStatus),
+            "systemctl status php8.2-fpm\nsystemctl status apache2\nsystemctl status mariadb"
+        );
+        assert_eq!(shown.len(), 7);
+    }
+}

@@ -28,8 +28,10 @@ pub async fn load_environment_overview(
             user, host, port, ..
         } => format!("ssh: {user}@{host}:{port}"),
     };
+    let commands = config.useful_commands();
     Ok(Some(EnvironmentOverview {
         id,
+        commands,
         name: config.name,
         target,
         inventory: inventory::load(&ctx.state.pool, id).await?,
@@ -81,6 +83,16 @@ fn Overview(overview: EnvironmentOverview) -> impl IntoView {
             </ActionForm>
         }
     });
+    let commands = overview
+        .commands
+        .iter()
+        .map(|(kind, text)| {
+            view! {
+                <dt>{t(Msg::useful_command(*kind))}</dt>
+                <dd><pre><code id=format!("cmd-{kind}")>{text.clone()}</code></pre></dd>
+            }
+        })
+        .collect_view();
     let inventory = match overview.inventory {
         Some(i) => view! { <InventoryView inventory=i/> }.into_any(),
         None => view! { <p class="muted">{t(Msg::NoInventoryYet)}</p> }.into_any(),
@@ -90,6 +102,10 @@ fn Overview(overview: EnvironmentOverview) -> impl IntoView {
             <h1>{overview.name.clone()}</h1>
             <code>{overview.target.clone()}</code>
         </div>
+        <section class="card" id="useful-commands">
+            <h2>{t(Msg::UsefulCommands)}</h2>
+            <dl class="commands">{commands}</dl>
+        </section>
         <section class="card" id="inventory">
             <div class="title-row">
                 <h2>{t(Msg::InventoryTitle)}</h2>
