@@ -885,6 +885,21 @@ async fn the_demo_seeds_the_procedures_scenario_once() {
         "only once"
     );
     assert_eq!(server::demo::seed(&app.pool).await.unwrap(), 0);
+    // The demo's contacts: someone is on call right now, and only seeded once.
+    assert!(server::demo::seed_contacts(&app.pool).await.unwrap());
+    assert!(!server::demo::seed_contacts(&app.pool).await.unwrap());
+    let on_call: Vec<String> = sqlx::query_scalar(
+        "SELECT c.name FROM on_call_shifts s JOIN contacts c ON c.id = s.contact_id
+         WHERE s.starts_at <= now() AND now() < s.ends_at",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        on_call.len(),
+        1,
+        "exactly one person on call now: {on_call:?}"
+    );
 
     let (state, rollback_type, detected): (String, String, chrono::DateTime<Utc>) = sqlx::query_as(
         "SELECT state, rollback_type, detected_at FROM incidents WHERE suspect_release LIKE '2025-10-17_104523%'",

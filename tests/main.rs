@@ -3,6 +3,7 @@
 mod accounts;
 mod browser;
 mod cli;
+mod contacts;
 mod deployments;
 mod emails;
 mod embedded_postgres;

@@ -84,6 +84,8 @@ pub struct IncidentDetail {
     pub execution: Option<(crate::domain::execution::ExecutionStatus, usize)>,
     /// Newest first.
     pub events: Vec<EventRecord>,
+    /// Who to call (§10), for an open incident.
+    pub on_call: Option<ContactBook>,
 }
 
 impl IncidentDetail {
@@ -359,4 +361,31 @@ pub struct CorrectiveActionRecord {
 pub struct PersonChoice {
     pub id: Uuid,
     pub name: String,
+}
+
+/// A §10.1 contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactRecord {
+    pub id: Uuid,
+    pub role: crate::domain::Role,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// §10.3.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostingSupport {
+    pub provider: String,
+    pub phone: String,
+    pub email: String,
+    pub portal: String,
+}
+
+/// Who to call: the contacts, the shifts from now on, the hosting support.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactBook {
+    pub contacts: Vec<ContactRecord>,
+    pub shifts: Vec<crate::domain::on_call::Shift>,
+    pub hosting: HostingSupport,
 }

@@ -333,6 +333,96 @@ pub async fn seed(pool: &PgPool) -> Result<usize, AppError> {
     Ok(created)
 }
 
+/// The §10 contacts of the demo team, a week of on-call shifts from today (Julien, then
+/// Sophie, 12 hours each, handing over at 08:00 and 20:00 Paris time) and the hosting support.
+/// Only into an empty contact table.
+pub async fn seed_contacts(pool: &PgPool) -> Result<bool, AppError> {
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM contacts)")
+        .fetch_one(pool)
+        .await?;
+    if any {
+        return Ok(false);
+    }
+    let mut tx = pool.begin().await?;
+    let mut ids = Vec::new();
+    for (role, name, phone, email) in [
+        (
+            "tech_lead",
+            "Claire Dubois",
+            "+33 6 11 22 33 44",
+            "claire.dubois@taskflow.example",
+        ),
+        (
+            "senior_dev_oncall",
+            "Julien Moreau",
+            "+33 6 22 33 44 55",
+            "julien.moreau@taskflow.example",
+        ),
+        (
+            "sysadmin",
+            "Sophie Martin",
+            "+33 6 33 44 55 66",
+            "sophie.martin@taskflow.example",
+        ),
+        (
+            "dba",
+            "Nadia Haddad",
+            "+33 6 44 55 66 77",
+            "nadia.haddad@taskflow.example",
+        ),
+    ] {
+        let id: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO contacts (role, name, phone, email) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(role)
+        .bind(name)
+        .bind(phone)
+        .bind(email)
+        .fetch_one(&mut *tx)
+        .await?;
+        ids.push(id);
+    }
+    let paris = chrono_tz::Europe::Paris;
+    let today = chrono::Utc::now().with_timezone(&paris).date_naive();
+    for half_day in 0..16 {
+        let day = today - chrono::Duration::days(1) + chrono::Duration::days(half_day / 2);
+        let hour = if half_day % 2 == 0 { 8 } else { 20 };
+        let local = |d: chrono::NaiveDate, h: u32| {
+            d.and_hms_opt(h, 0, 0)
+                .and_then(|n| app::domain::on_call::from_local(n, paris).ok())
+        };
+        let start = local(day, hour);
+        let end = if hour == 8 {
+            local(day, 20)
+        } else {
+            local(day + chrono::Duration::days(1), 8)
+        };
+        let (Some(start), Some(end)) = (start, end) else {
+            continue;
+        };
+        // Julien days, Sophie nights.
+        let who = if hour == 8 { ids[1] } else { ids[2] };
+        sqlx::query(
+            "INSERT INTO on_call_shifts (contact_id, starts_at, ends_at) VALUES ($1, $2, $3)",
+        )
+        .bind(who)
+        .bind(start)
+        .bind(end)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO hosting_support (id, provider, phone, email, portal)
+         VALUES (true, 'Hébergeur de démonstration', '+33 1 23 45 67 89',
+                 'support@hebergeur.example', 'https://portail.hebergeur.example')
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// The procedure's scenario (DESIGN.md): the TaskFlow production environment, the v1.2.0
 /// incident of 17/10/2025 decided for an application rollback, and an open incident a few
 /// minutes old to show the countdown. Only seeded into an empty incident table.

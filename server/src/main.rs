@@ -193,6 +193,7 @@ async fn serve(settings: &Settings, pool: PgPool, demo: bool) -> anyhow::Result<
             .with_context(|| format!("building the demo target in {}", sandbox.display()))?;
         let sandbox = sandbox.canonicalize().context("locating the demo target")?;
         let scenario = server::demo::seed_scenario(&pool, &sandbox).await?;
+        server::demo::seed_contacts(&pool).await?;
         if let Err(message) = server::demo::prepare_database(&sandbox, server::demo::DEMO_DATABASE)
         {
             tracing::warn!(%message, "no demo database on MariaDB: the demo's restore will fail");

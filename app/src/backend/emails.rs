@@ -653,8 +653,30 @@ pub async fn notify(
     .fetch_all(&mut **tx)
     .await?;
     let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    let known: std::collections::HashSet<String> =
+        people.iter().map(|(e, _, _)| e.to_lowercase()).collect();
     for (email, language, tz) in people {
         groups.entry((language, tz)).or_default().push(email);
+    }
+    // Alerts also reach whoever is on call now (§10.2), in the procedure's language.
+    if matches!(
+        what,
+        Automatic::DeadlinePassed | Automatic::MonitoringCheckFailed { .. }
+    ) {
+        let on_call: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT c.email FROM on_call_shifts s JOIN contacts c ON c.id = s.contact_id
+             WHERE s.starts_at <= now() AND now() < s.ends_at ORDER BY c.email",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        for email in on_call {
+            if !known.contains(&email.to_lowercase()) {
+                groups
+                    .entry(("fr".to_owned(), "Europe/Paris".to_owned()))
+                    .or_default()
+                    .push(email);
+            }
+        }
     }
     let mut total = 0;
     for ((language, tz), recipients) in groups {

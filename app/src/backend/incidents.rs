@@ -544,6 +544,7 @@ pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<IncidentDetail>, Ap
         _ => None,
     };
     Ok(Some(IncidentDetail {
+        on_call: None,
         summary: summary.into_summary(),
         description,
         suspect_release,

@@ -142,16 +142,21 @@ mod tests {
                 Some(at(17, 12, 30)),
             ),
             // 40 minutes to decide, 35 to restore a database (over 30).
-            row(
-                RollbackType::ApplicationDatabase,
-                at(31, 22, 50),
-                Some(at(31, 23, 30)),
-                Some(at(31, 0, 5) + chrono::Duration::days(1)),
-            ),
+            {
+                let detected = at(31, 23, 30);
+                let decided = detected + chrono::Duration::minutes(40);
+                let restored = decided + chrono::Duration::minutes(35);
+                row(
+                    RollbackType::ApplicationDatabase,
+                    detected,
+                    Some(decided),
+                    Some(restored),
+                )
+            },
             row(RollbackType::System, at(20, 9, 0), None, None),
         ];
         let f = figures(&rows, chrono_tz::Europe::Paris);
-        // 31 October 22:50 UTC is 1 November in Paris.
+        // 31 October 23:30 UTC is 1 November in Paris (winter time, UTC+1).
         assert_eq!(
             f.per_month,
             vec![

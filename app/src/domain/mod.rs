@@ -51,6 +51,7 @@ pub mod execution;
 pub mod figures;
 pub mod incident;
 pub mod lifecycle;
+pub mod on_call;
 pub mod plan;
 pub mod post_mortem;
 pub mod role;

@@ -1,6 +1,7 @@
 //! The page shell (navigation, language switch, flash messages) and the routes.
 mod accounts;
 mod common;
+pub mod contacts;
 mod dashboard;
 mod environment_edit;
 mod environment_view;
@@ -8,7 +9,6 @@ mod environments;
 mod history;
 mod incidents;
 mod mail;
-mod placeholder;
 pub mod post_mortems;
 mod rollbacks;
 mod sign_in;
@@ -129,11 +129,7 @@ pub fn App() -> impl IntoView {
                         view=post_mortems::PostMortemPage
                         ssr=SsrMode::Async
                     />
-                    <Route
-                        path=path!("/contacts")
-                        view=|| view! { <placeholder::Placeholder title=Msg::ContactsTitle/> }
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=path!("/contacts") view=contacts::ContactsPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/environments/:id")
                         view=environment_view::EnvironmentPage

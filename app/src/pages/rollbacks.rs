@@ -2,7 +2,7 @@
 //! durations and outcome (filters by environment, kind, period; CSV export), and the figures
 //! drawn as SVG on the server, readable without JavaScript.
 use crate::domain::figures::{
-    estimate, figures, kind_index, Figures, RollbackRow, DECISION_DEADLINE_MINUTES,
+    estimate, kind_index, Figures, RollbackRow, DECISION_DEADLINE_MINUTES,
 };
 use crate::domain::RollbackType;
 use crate::i18n::{duration_text, Msg};
@@ -27,6 +27,7 @@ pub async fn load_rollbacks(
 ) -> Result<RollbackHistory, ServerFnError> {
     use crate::backend::history::{rollbacks, HistoryFilter};
     use crate::backend::{environments, RequestCtx};
+    use crate::domain::figures::figures;
     let ctx = RequestCtx::load().await?;
     ctx.user()?;
     let filter = HistoryFilter::parse(&environment, &kind, &from, &to);

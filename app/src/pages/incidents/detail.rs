@@ -26,6 +26,9 @@ pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnEr
     detail.execution = crate::backend::executions::load(pool, id)
         .await?
         .map(|e| (e.status, e.next_step));
+    if detail.summary.state.is_open() {
+        detail.on_call = Some(crate::backend::contacts::book(pool, chrono::Utc::now()).await?);
+    }
     Ok(Some(detail))
 }
 
@@ -178,6 +181,14 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             <h1>"#"{id}" "{s.title.clone()}</h1>
             <StateBadge state=s.state/>
         </div>
+        {incident.on_call.clone().map(|book| view! {
+            <section class="card attention" id="who-to-call">
+                <h2>{t(Msg::WhoToCall)}</h2>
+                <p>{Msg::SomeoneOnItBy.fill(lang, viewer.datetime(sla_deadline))}</p>
+                <crate::pages::contacts::OnCallNow book=book/>
+                <p><a href="/contacts">{t(Msg::ContactsTitle)}</a></p>
+            </section>
+        })}
         <section class="card facts">
             <dl>
                 <dt>{t(Msg::Severity)}</dt>
