@@ -193,6 +193,15 @@ async fn the_internal_email_is_filled_in_and_delivered_over_smtp() {
         "Claire Dubois",
     )
     .unwrap();
+    // The team by role also holds the §10.1 contacts of that role (not the others).
+    sqlx::query(
+        "INSERT INTO contacts (role, name, phone, email) VALUES
+         ('tech_lead', 'Claire (astreinte)', '+33 6 00 00 00 01', 'astreinte.tech@taskflow.example'),
+         ('dba', 'Nadia Haddad', '+33 6 00 00 00 02', 'dba@taskflow.example')",
+    )
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
     let (_, html) = claire
         .submit_and_follow(
             &s.app,
@@ -212,15 +221,15 @@ async fn the_internal_email_is_filled_in_and_delivered_over_smtp() {
             ],
         )
         .await;
-    assert!(html.contains("E-mail mis en file pour 3"), "{html}");
+    assert!(html.contains("E-mail mis en file pour 4"), "{html}");
     assert!(html.contains("1 doublons retirés"), "{html}");
     assert!(html.contains("2 (not an address)"), "{html}");
 
     let maildir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start_on(free_port(), maildir.path());
-    assert_eq!(mailer(&s.app, smtp.port).tick().await.unwrap(), 3);
+    assert_eq!(mailer(&s.app, smtp.port).tick().await.unwrap(), 4);
     let received = smtp.received();
-    assert_eq!(received.len(), 3);
+    assert_eq!(received.len(), 4);
     let mut to: Vec<String> = received
         .iter()
         .map(|m| m["to"].as_str().unwrap().to_owned())
@@ -230,6 +239,7 @@ async fn the_internal_email_is_filled_in_and_delivered_over_smtp() {
         to,
         [
             "a@example.com",
+            "astreinte.tech@taskflow.example",
             "b@example.com",
             "claire.dubois@taskflow.example"
         ]
@@ -261,7 +271,7 @@ async fn the_internal_email_is_filled_in_and_delivered_over_smtp() {
 
     let (_, html) = claire.page(&s.app, &page).await;
     assert!(
-        html.contains(r#"<td class="num">3</td><td class="num">0</td><td class="num">0</td>"#),
+        html.contains(r#"<td class="num">4</td><td class="num">0</td><td class="num">0</td>"#),
         "progress: {html}"
     );
 }

@@ -391,7 +391,7 @@ pub struct NewSend<'a> {
     pub lang: Lang,
     pub subject: &'a str,
     pub body: &'a str,
-    /// The team: active users holding one of these roles.
+    /// The team: active users holding one of these roles, and the §10.1 contacts with one.
     pub roles: Vec<Role>,
     /// Affected users: pasted addresses (or CSV).
     pub users: &'a str,
@@ -434,8 +434,11 @@ pub async fn send(
     let mut tx = pool.begin().await?;
     incidents::lock(&mut tx, incident).await?;
     let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
+    // The team by role: the accounts holding a chosen role and the §10.1 contacts with it.
     let team: Vec<String> = sqlx::query_scalar(
-        "SELECT email FROM users WHERE active AND roles && $1::text[] ORDER BY email",
+        "SELECT email FROM users WHERE active AND roles && $1::text[]
+         UNION SELECT email FROM contacts WHERE role = ANY($1::text[])
+         ORDER BY 1",
     )
     .bind(&roles)
     .fetch_all(&mut *tx)
