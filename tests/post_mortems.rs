@@ -526,3 +526,65 @@ async fn the_markdown_export_of_the_scenario() {
     assert_eq!(finalized, None);
     v.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_when_the_post_mortem_is_due_within_twelve_hours() {
+    use app::backend::post_mortems::remind_due;
+    let v = scenario().await;
+    let due: DateTime<Utc> =
+        sqlx::query_scalar("SELECT due_at FROM post_mortems WHERE incident_id = $1")
+            .bind(v.incident)
+            .fetch_one(&v.app.pool)
+            .await
+            .unwrap();
+    // A participant who is not a §2.2 role gets it too; a QA tester who takes no part doesn't.
+    v.app
+        .create_user("lead@taskflow.example", "Léa Lead", &["tech_lead"])
+        .await;
+    let dev = v
+        .app
+        .create_user("dev@taskflow.example", "Marc Dev", &["developer"])
+        .await;
+    v.app
+        .create_user("qa@taskflow.example", "Quentin QA", &["qa"])
+        .await;
+    let content = serde_json::json!({ "deployer": dev.to_string() });
+    sqlx::query(
+        "UPDATE post_mortems SET content = jsonb_set(content, '{participants}', $2) WHERE incident_id = $1",
+    )
+    .bind(v.incident)
+    .bind(content)
+    .execute(&v.app.pool)
+    .await
+    .unwrap();
+
+    assert!(remind_due(&v.app.pool, due - chrono::Duration::hours(13))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        remind_due(&v.app.pool, due - chrono::Duration::hours(11))
+            .await
+            .unwrap(),
+        vec![v.incident]
+    );
+    assert!(
+        remind_due(&v.app.pool, due - chrono::Duration::hours(10))
+            .await
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
+    let recipients: Vec<String> = sqlx::query_scalar(
+        "SELECT o.recipient FROM outbox o JOIN email_sends s ON s.id = o.send_id
+         WHERE s.template = 'post_mortem_due' ORDER BY o.recipient",
+    )
+    .fetch_all(&v.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        recipients,
+        ["dev@taskflow.example", "lead@taskflow.example"]
+    );
+    v.drop_database().await;
+}

@@ -484,6 +484,7 @@ messages! {
     EventPostMortemCreated => "Post-mortem créé (à tenir sous 48 h)", "Post-mortem created (due within 48 h)";
     EventPostMortemSaved => "Post-mortem enregistré", "Post-mortem saved";
     EventPostMortemFinalized => "Post-mortem finalisé", "Post-mortem finalized";
+    EventPostMortemReminded => "Rappel : post-mortem dû dans moins de 12 heures", "Reminder: post-mortem due in less than 12 hours";
     EventExecutionCancelled => "Exécution arrêtée", "Execution cancelled";
     EventExecutionCancelRequested => "Arrêt de l'exécution demandé", "Execution stop asked";
     EventExecutionInterrupted => "Exécution interrompue", "Execution interrupted";
@@ -825,6 +826,7 @@ impl Msg {
             "post_mortem_created" => Msg::EventPostMortemCreated,
             "post_mortem_saved" => Msg::EventPostMortemSaved,
             "post_mortem_finalized" => Msg::EventPostMortemFinalized,
+            "post_mortem_reminded" => Msg::EventPostMortemReminded,
             _ => return None,
         })
     }

@@ -579,6 +579,9 @@ pub enum Automatic {
     ExecutionFailed { step: usize },
     /// A §6.3 monitoring check (from 1) failed.
     MonitoringCheckFailed { slot: i32 },
+    /// The post-mortem meeting (§8.1) is due within hours and the post-mortem is not
+    /// finalized: to its participants, the tech lead and the project manager.
+    PostMortemDueSoon,
 }
 
 impl Automatic {
@@ -588,6 +591,7 @@ impl Automatic {
             Automatic::DeadlinePassed => "deadline_passed",
             Automatic::ExecutionFailed { .. } => "execution_failed",
             Automatic::MonitoringCheckFailed { .. } => "monitoring_check_failed",
+            Automatic::PostMortemDueSoon => "post_mortem_due",
         }
     }
 
@@ -622,6 +626,14 @@ impl Automatic {
                 format!("[ALERTE] Incident #{id} : le contrôle de surveillance n° {slot} a échoué"),
                 format!("Bonjour,\n\nPendant la surveillance de 2 heures qui suit le rollback de l'incident #{id} « {title} » (§6.3), le contrôle automatique n° {slot} a échoué.\n\nLe détail (URL, temps de réponse, base de données, logs) est dans Rollback Desk (Incidents › #{id} › Vérification). Merci de regarder sans attendre.\n\nRollback Desk"),
             ),
+            (Automatic::PostMortemDueSoon, true) => (
+                format!("[POST-MORTEM] Incident #{id} : la réunion est due dans moins de 12 heures"),
+                format!("Bonjour,\n\nLe post-mortem du rollback de l'incident #{id} « {title} » doit être tenu dans les 48 heures qui suivent le rollback (§8.1) : il reste moins de 12 heures, et il n'est pas finalisé.\n\nDans Rollback Desk (Post-mortems › #{id}) : participants, chronologie, cause racine, actions correctives.\n\nRollback Desk"),
+            ),
+            (Automatic::PostMortemDueSoon, false) => (
+                format!("[POST-MORTEM] Incident #{id}: the meeting is due in less than 12 hours"),
+                format!("Hello,\n\nThe post-mortem of the rollback of incident #{id} \"{title}\" must be held within 48 hours of the rollback (§8.1): less than 12 hours are left, and it is not finalized.\n\nIn Rollback Desk (Post-mortems › #{id}): participants, timeline, root cause, corrective actions.\n\nRollback Desk"),
+            ),
             (Automatic::MonitoringCheckFailed { slot }, false) => (
                 format!("[ALERT] Incident #{id}: monitoring check {slot} failed"),
                 format!("Hello,\n\nDuring the 2-hour monitoring that follows the rollback of incident #{id} \"{title}\" (§6.3), automatic check {slot} failed.\n\nThe details (URL, response time, database, logs) are in Rollback Desk (Incidents › #{id} › Verification). Please look now.\n\nRollback Desk"),
@@ -630,8 +642,9 @@ impl Automatic {
     }
 }
 
-/// Queues an automatic email about `incident` to the active accounts holding a §2.2 role, in
-/// the caller's transaction. Returns how many recipients.
+/// Queues an automatic email about `incident` to the active accounts holding a §2.2 role (for
+/// a post-mortem reminder: its participants, the tech lead and the project manager), in the
+/// caller's transaction. Returns how many recipients.
 pub async fn notify(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     incident: i64,
@@ -646,13 +659,37 @@ pub async fn notify(
         Automatic::ApprovalRequested { requester } => Some(requester),
         _ => None,
     };
-    let deciders: Vec<&str> = Role::ROLLBACK_DECIDERS.iter().map(|r| r.as_str()).collect();
+    let (roles, participants): (Vec<&str>, Vec<uuid::Uuid>) = match what {
+        Automatic::PostMortemDueSoon => {
+            let content: Option<serde_json::Value> =
+                sqlx::query_scalar("SELECT content FROM post_mortems WHERE incident_id = $1")
+                    .bind(incident)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let participants = content
+                .and_then(|c| {
+                    serde_json::from_value::<crate::domain::post_mortem::PostMortemContent>(c).ok()
+                })
+                .map(|c| c.participants.into_values().collect())
+                .unwrap_or_default();
+            (
+                vec![Role::TechLead.as_str(), Role::ProjectManager.as_str()],
+                participants,
+            )
+        }
+        _ => (
+            Role::ROLLBACK_DECIDERS.iter().map(|r| r.as_str()).collect(),
+            Vec::new(),
+        ),
+    };
     let people: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT email, language, time_zone FROM users
-         WHERE active AND roles && $1::text[] AND id IS DISTINCT FROM $2 ORDER BY email",
+         WHERE active AND (roles && $1::text[] OR id = ANY($3)) AND id IS DISTINCT FROM $2
+         ORDER BY email",
     )
-    .bind(&deciders)
+    .bind(&roles)
     .bind(except)
+    .bind(&participants)
     .fetch_all(&mut **tx)
     .await?;
     let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();

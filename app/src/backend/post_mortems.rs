@@ -602,3 +602,37 @@ pub async fn markdown(
         text,
     )))
 }
+
+/// How long before its due time an unfinalized post-mortem is reminded.
+pub const REMIND_HOURS_BEFORE: i64 = 12;
+
+/// Reminds, once each, the post-mortems due within 12 hours of `now` and not finalized.
+/// Returns their incidents.
+pub async fn remind_due(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<i64>, AppError> {
+    let mut tx = pool.begin().await?;
+    let due: Vec<i64> = sqlx::query_scalar(
+        "UPDATE post_mortems SET reminded_at = $1
+         WHERE incident_id IN (
+             SELECT incident_id FROM post_mortems
+             WHERE finalized_at IS NULL AND reminded_at IS NULL
+               AND due_at - make_interval(hours => $2) <= $1
+             ORDER BY incident_id FOR UPDATE SKIP LOCKED)
+         RETURNING incident_id",
+    )
+    .bind(now)
+    .bind(REMIND_HOURS_BEFORE as i32)
+    .fetch_all(&mut *tx)
+    .await?;
+    for incident in &due {
+        super::emails::notify(
+            &mut tx,
+            *incident,
+            super::emails::Automatic::PostMortemDueSoon,
+        )
+        .await?;
+        incidents::append_event(&mut tx, *incident, None, "post_mortem_reminded", json!({}))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(due)
+}
