@@ -539,19 +539,7 @@ async fn fill_the_post_mortem_add_two_actions_and_finalize_with_javascript_off()
         .app
         .signed_in_user("other-lead@taskflow.example", &["tech_lead"])
         .await;
-    for item in ["sign_in", "main_features", "emails", "sessions"] {
-        let item = app::domain::verification::ChecklistItem::parse(item).unwrap();
-        app::backend::verification::tick(
-            &v.app.pool,
-            &lead,
-            v.incident,
-            item,
-            "",
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
-    }
+    v.tick_manual_items(&lead).await;
     app::backend::verification::resolve(
         &v.app.pool,
         &lead,

@@ -322,6 +322,49 @@ impl Verifying {
         format!("/incidents/{}/verification", self.incident)
     }
 
+    /// Posts the verification page's form for `item` (`tick` or `rerun`) as `browser`, with
+    /// a note; returns the page it lands on.
+    pub async fn verify_item(
+        &self,
+        browser: &Browser,
+        item: &str,
+        action: &str,
+        note: &str,
+    ) -> String {
+        let (_, html) = browser
+            .submit_and_follow(
+                &self.app,
+                &self.page(),
+                "/api/verify_item",
+                &[
+                    ("incident_id", &self.incident.to_string()),
+                    ("item", item),
+                    ("action", action),
+                    ("note", note),
+                ],
+            )
+            .await;
+        html
+    }
+
+    /// `user` ticks the four manual items (the automatic ones must have passed): the
+    /// incident moves to monitoring.
+    pub async fn tick_manual_items(&self, user: &app::viewer::SignedInUser) {
+        use app::domain::verification::ChecklistItem;
+        for item in ChecklistItem::ALL.iter().filter(|i| !i.is_automatic()) {
+            app::backend::verification::tick(
+                &self.app.pool,
+                user,
+                self.incident,
+                *item,
+                "",
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        }
+    }
+
     pub async fn drop_database(&self) {
         crate::runner::mariadb(&format!("DROP DATABASE IF EXISTS {}", self.database));
     }
@@ -383,35 +426,13 @@ async fn the_checklist_with_its_evidence_then_monitoring() {
         "[2025-10-17 14:40] request.INFO: ok\n",
     )
     .unwrap();
-    let (_, html) = qa
-        .submit_and_follow(
-            &v.app,
-            &v.page(),
-            "/api/verify_item",
-            &[
-                ("incident_id", &v.incident.to_string()),
-                ("item", "logs"),
-                ("action", "rerun"),
-            ],
-        )
-        .await;
+    let html = v.verify_item(&qa, "logs", "rerun", "").await;
     assert!(html.contains("En attente du runner"), "{html}");
     assert_eq!(v.run_checks().await, 1);
     assert_eq!(v.items().await[4].1, "passed");
 
     // A forged tick of an automatic item is refused.
-    let (_, html) = qa
-        .submit_and_follow(
-            &v.app,
-            &v.page(),
-            "/api/verify_item",
-            &[
-                ("incident_id", &v.incident.to_string()),
-                ("item", "database"),
-                ("action", "tick"),
-            ],
-        )
-        .await;
+    let html = v.verify_item(&qa, "database", "tick", "").await;
     assert!(
         html.contains("Cet élément est vérifié par le runner"),
         "{html}"
@@ -423,32 +444,10 @@ async fn the_checklist_with_its_evidence_then_monitoring() {
         ("main_features", ""),
         ("emails", "email de test reçu"),
     ] {
-        qa.submit_and_follow(
-            &v.app,
-            &v.page(),
-            "/api/verify_item",
-            &[
-                ("incident_id", &v.incident.to_string()),
-                ("item", item),
-                ("action", "tick"),
-                ("note", note),
-            ],
-        )
-        .await;
+        v.verify_item(&qa, item, "tick", note).await;
         assert_eq!(v.state().await, "verifying");
     }
-    let (_, html) = qa
-        .submit_and_follow(
-            &v.app,
-            &v.page(),
-            "/api/verify_item",
-            &[
-                ("incident_id", &v.incident.to_string()),
-                ("item", "sessions"),
-                ("action", "tick"),
-            ],
-        )
-        .await;
+    let html = v.verify_item(&qa, "sessions", "tick", "").await;
     assert_eq!(v.state().await, "monitoring");
     assert!(html.contains("Quentin QA"), "who ticked: {html}");
     assert!(html.contains("email de test reçu"), "{html}");
@@ -469,12 +468,7 @@ async fn the_monitoring_window_on_a_controlled_clock() {
         .app
         .signed_in_user("lead@taskflow.example", &["tech_lead"])
         .await;
-    for item in ["sign_in", "main_features", "emails", "sessions"] {
-        let item = app::domain::verification::ChecklistItem::parse(item).unwrap();
-        verification::tick(&v.app.pool, &lead, v.incident, item, "", chrono::Utc::now())
-            .await
-            .unwrap();
-    }
+    v.tick_manual_items(&lead).await;
     assert_eq!(v.state().await, "monitoring");
     let started: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT monitoring_started_at FROM incidents WHERE id = $1")
@@ -619,17 +613,7 @@ async fn resolving_early_without_a_reason_says_so_on_the_page() {
         .signed_in_browser("lead@taskflow.example", "Léa Lead", &["tech_lead"])
         .await;
     for item in ["sign_in", "main_features", "emails", "sessions"] {
-        lead.submit_and_follow(
-            &v.app,
-            &v.page(),
-            "/api/verify_item",
-            &[
-                ("incident_id", &v.incident.to_string()),
-                ("item", item),
-                ("action", "tick"),
-            ],
-        )
-        .await;
+        v.verify_item(&lead, item, "tick", "").await;
     }
     let (_, html) = lead
         .submit_and_follow(

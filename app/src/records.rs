@@ -85,7 +85,7 @@ pub struct IncidentDetail {
     /// Newest first.
     pub events: Vec<EventRecord>,
     /// Who to call (§10), for an open incident.
-    pub on_call: Option<ContactBook>,
+    pub on_call: Option<WhoToCall>,
 }
 
 impl IncidentDetail {
@@ -387,5 +387,12 @@ pub struct HostingSupport {
 pub struct ContactBook {
     pub contacts: Vec<ContactRecord>,
     pub shifts: Vec<crate::domain::on_call::Shift>,
+    pub hosting: HostingSupport,
+}
+
+/// Who to call now: the shifts covering this moment, and the hosting support.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WhoToCall {
+    pub on_call: Vec<crate::domain::on_call::Shift>,
     pub hosting: HostingSupport,
 }

@@ -4,7 +4,7 @@ use super::AppError;
 use crate::domain::on_call::Shift;
 use crate::domain::{EmailAddress, PersonName, Role};
 use crate::i18n::Msg;
-use crate::records::{ContactBook, ContactRecord, HostingSupport};
+use crate::records::{ContactBook, ContactRecord, HostingSupport, WhoToCall};
 use crate::viewer::SignedInUser;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -100,14 +100,15 @@ pub async fn save_hosting(
     Ok(())
 }
 
-/// The contacts, the shifts that have not ended at `now`, and the hosting support.
-pub async fn book(pool: &PgPool, now: DateTime<Utc>) -> Result<ContactBook, AppError> {
-    let contacts: Vec<(Uuid, String, String, String, String)> =
-        sqlx::query_as("SELECT id, role, name, phone, email FROM contacts ORDER BY role, name")
-            .fetch_all(pool)
-            .await?;
+/// The shifts not ended at `now` — only those covering `now` when `covering` — soonest first.
+/// Works on a pool or inside a transaction.
+pub(crate) async fn shifts(
+    conn: impl sqlx::PgExecutor<'_>,
+    now: DateTime<Utc>,
+    covering: bool,
+) -> Result<Vec<Shift>, AppError> {
     #[allow(clippy::type_complexity)]
-    let shifts: Vec<(
+    let rows: Vec<(
         i64,
         Uuid,
         String,
@@ -118,14 +119,57 @@ pub async fn book(pool: &PgPool, now: DateTime<Utc>) -> Result<ContactBook, AppE
     )> = sqlx::query_as(
         "SELECT s.id, c.id, c.name, c.phone, c.email, s.starts_at, s.ends_at
              FROM on_call_shifts s JOIN contacts c ON c.id = s.contact_id
-             WHERE s.ends_at > $1 ORDER BY s.starts_at, s.id",
+             WHERE s.ends_at > $1 AND ($2 = false OR s.starts_at <= $1)
+             ORDER BY s.starts_at, s.id",
     )
     .bind(now)
-    .fetch_all(pool)
+    .bind(covering)
+    .fetch_all(conn)
     .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, contact, name, phone, email, starts_at, ends_at)| Shift {
+                id,
+                contact,
+                name,
+                phone,
+                email,
+                starts_at,
+                ends_at,
+            },
+        )
+        .collect())
+}
+
+async fn hosting(pool: &PgPool) -> Result<HostingSupport, AppError> {
     let hosting: Option<(String, String, String, String)> =
         sqlx::query_as("SELECT provider, phone, email, portal FROM hosting_support")
             .fetch_optional(pool)
+            .await?;
+    Ok(hosting
+        .map(|(provider, phone, email, portal)| HostingSupport {
+            provider,
+            phone,
+            email,
+            portal,
+        })
+        .unwrap_or_default())
+}
+
+/// Who to call at `now`: the people on call and the hosting support (every open incident).
+pub async fn who_to_call(pool: &PgPool, now: DateTime<Utc>) -> Result<WhoToCall, AppError> {
+    Ok(WhoToCall {
+        on_call: shifts(pool, now, true).await?,
+        hosting: hosting(pool).await?,
+    })
+}
+
+/// The contacts, the shifts that have not ended at `now`, and the hosting support.
+pub async fn book(pool: &PgPool, now: DateTime<Utc>) -> Result<ContactBook, AppError> {
+    let contacts: Vec<(Uuid, String, String, String, String)> =
+        sqlx::query_as("SELECT id, role, name, phone, email FROM contacts ORDER BY role, name")
+            .fetch_all(pool)
             .await?;
     Ok(ContactBook {
         contacts: contacts
@@ -140,27 +184,7 @@ pub async fn book(pool: &PgPool, now: DateTime<Utc>) -> Result<ContactBook, AppE
                 })
             })
             .collect(),
-        shifts: shifts
-            .into_iter()
-            .map(
-                |(id, contact, name, phone, email, starts_at, ends_at)| Shift {
-                    id,
-                    contact,
-                    name,
-                    phone,
-                    email,
-                    starts_at,
-                    ends_at,
-                },
-            )
-            .collect(),
-        hosting: hosting
-            .map(|(provider, phone, email, portal)| HostingSupport {
-                provider,
-                phone,
-                email,
-                portal,
-            })
-            .unwrap_or_default(),
+        shifts: shifts(pool, now, false).await?,
+        hosting: hosting(pool).await?,
     })
 }

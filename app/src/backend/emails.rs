@@ -693,7 +693,7 @@ pub async fn notify(
     .fetch_all(&mut **tx)
     .await?;
     let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
-    let known: std::collections::HashSet<String> =
+    let mut known: std::collections::HashSet<String> =
         people.iter().map(|(e, _, _)| e.to_lowercase()).collect();
     for (email, language, tz) in people {
         groups.entry((language, tz)).or_default().push(email);
@@ -703,14 +703,9 @@ pub async fn notify(
         what,
         Automatic::DeadlinePassed | Automatic::MonitoringCheckFailed { .. }
     ) {
-        let on_call: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT c.email FROM on_call_shifts s JOIN contacts c ON c.id = s.contact_id
-             WHERE s.starts_at <= now() AND now() < s.ends_at ORDER BY c.email",
-        )
-        .fetch_all(&mut **tx)
-        .await?;
-        for email in on_call {
-            if !known.contains(&email.to_lowercase()) {
+        let on_call = super::contacts::shifts(&mut **tx, Utc::now(), true).await?;
+        for email in on_call.into_iter().map(|s| s.email) {
+            if known.insert(email.to_lowercase()) {
                 groups
                     .entry(("fr".to_owned(), "Europe/Paris".to_owned()))
                     .or_default()

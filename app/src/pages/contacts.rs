@@ -4,7 +4,7 @@ use crate::domain::on_call::on_call_at;
 use crate::domain::Role;
 use crate::i18n::{duration_text, Msg};
 use crate::pages::CsrfField;
-use crate::records::{ContactBook, HostingSupport};
+use crate::records::{ContactBook, HostingSupport, WhoToCall};
 use crate::viewer::Viewer;
 use leptos::prelude::*;
 
@@ -47,12 +47,12 @@ pub fn ContactsPage() -> impl IntoView {
 /// Who to call now: the people on call, and the hosting support (the incident page and the
 /// contacts page).
 #[component]
-pub fn OnCallNow(book: ContactBook) -> impl IntoView {
+pub fn OnCallNow(who: WhoToCall) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let lang = viewer.lang;
     let t = move |m: Msg| m.text(lang);
     let now = chrono::Utc::now();
-    let on_call = on_call_at(&book.shifts, now);
+    let on_call = who.on_call;
     let people = if on_call.is_empty() {
         view! { <p class="flash alert">{t(Msg::NobodyOnCall)}</p> }.into_any()
     } else {
@@ -72,7 +72,7 @@ pub fn OnCallNow(book: ContactBook) -> impl IntoView {
             .collect_view()
             .into_any()
     };
-    let h = book.hosting;
+    let h = who.hosting;
     let hosting = (!h.provider.is_empty() || !h.phone.is_empty()).then(|| {
         view! {
             <p class="hosting">
@@ -130,7 +130,10 @@ fn Contacts(book: ContactBook, manage: bool) -> impl IntoView {
         <section class="card" id="on-call">
             <h2>{t(Msg::OnCallTitle)}</h2>
             <p class="muted">{t(Msg::OnCallHelp)}</p>
-            <OnCallNow book=book.clone()/>
+            <OnCallNow who=WhoToCall {
+                on_call: on_call_at(&book.shifts, chrono::Utc::now()).into_iter().cloned().collect(),
+                hosting: book.hosting.clone(),
+            }/>
             <table class="list" id="shifts">
                 <thead><tr><th>{t(Msg::Name)}</th><th>{t(Msg::ShiftStart)}</th><th>{t(Msg::ShiftEnd)}</th></tr></thead>
                 <tbody>{shifts}</tbody>

@@ -27,7 +27,8 @@ pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnEr
         .await?
         .map(|e| (e.status, e.next_step));
     if detail.summary.state.is_open() {
-        detail.on_call = Some(crate::backend::contacts::book(pool, chrono::Utc::now()).await?);
+        detail.on_call =
+            Some(crate::backend::contacts::who_to_call(pool, chrono::Utc::now()).await?);
     }
     Ok(Some(detail))
 }
@@ -181,11 +182,11 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             <h1>"#"{id}" "{s.title.clone()}</h1>
             <StateBadge state=s.state/>
         </div>
-        {incident.on_call.clone().map(|book| view! {
+        {incident.on_call.clone().map(|who| view! {
             <section class="card attention" id="who-to-call">
                 <h2>{t(Msg::WhoToCall)}</h2>
                 <p>{Msg::SomeoneOnItBy.fill(lang, viewer.datetime(sla_deadline))}</p>
-                <crate::pages::contacts::OnCallNow book=book/>
+                <crate::pages::contacts::OnCallNow who=who/>
                 <p><a href="/contacts">{t(Msg::ContactsTitle)}</a></p>
             </section>
         })}
