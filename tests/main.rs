@@ -13,6 +13,7 @@ mod history;
 mod incidents;
 mod plans;
 mod post_mortems;
+mod rendering;
 mod runner;
 mod security;
 mod verification;

@@ -197,6 +197,16 @@ fn demo_site(settings: &Settings) -> Router {
     )
 }
 
+/// The pages' routes, generated once per process. Generating them switches on a process-wide
+/// flag of `leptos_server` that stops every resource from loading (leptos-rs/leptos#4773); a
+/// page that started rendering in that instant, in any app of the process, waited forever for
+/// a resource that never loaded. The suite builds many apps in one process: it hung that way.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -> Router {
     let state = AppState {
         pool: pool.clone(),
@@ -211,7 +221,7 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
         .output_name("rollback-desk")
         .site_addr(settings.bind)
         .build();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
