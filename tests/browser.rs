@@ -466,7 +466,15 @@ async fn execute_a_plan_and_handle_its_failure_with_javascript_off() {
     browser.wait_path(&execution_page).await;
     browser.click("#exec-abort").await;
     browser.wait_text(".exec-status", "Abandonnée").await;
-    browser.wait_text(".title-row .state", "Décidé").await;
+    // Back to the plan, which the aborted execution made stale: it switched `current` before
+    // failing, so the plan must be revised before anything runs again.
+    browser
+        .client
+        .goto(&s.app.url(&s.plan_page()))
+        .await
+        .unwrap();
+    browser.wait_text(".title-row .state", "Périmé").await;
+    assert!(browser.text("#plan-stale").await.contains("current"));
     browser.quit().await;
 }
 

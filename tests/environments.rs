@@ -367,8 +367,11 @@ async fn a_plan_defaults_to_the_previous_release_and_the_backup_before_the_deplo
         .fetch_one(&app.pool)
         .await
         .unwrap();
+    let mut conn = app.pool.acquire().await.unwrap();
+    let conn = &mut *conn;
+    // Incident #1 of the scenario: v1.2.0, release 2025-10-17_104523.
     assert_eq!(
-        defaults(&app.pool, env, true).await.unwrap(),
+        defaults(conn, 1, true).await.unwrap(),
         Err(DefaultsProblem::NoInventory)
     );
     app::backend::inventory::refresh(&app.pool, env)
@@ -377,10 +380,11 @@ async fn a_plan_defaults_to_the_previous_release_and_the_backup_before_the_deplo
         .unwrap()
         .unwrap();
 
-    let chosen = defaults(&app.pool, env, true).await.unwrap().unwrap();
-    assert_eq!(chosen.current_release, "2025-10-17_104523");
+    let chosen = defaults(conn, 1, true).await.unwrap().unwrap();
+    assert_eq!(chosen.current_release.as_deref(), Some("2025-10-17_104523"));
+    assert_eq!(chosen.defective.release, "2025-10-17_104523");
     assert_eq!(chosen.target_release, "2025-10-16_153012");
-    assert_eq!(chosen.defective_version.as_deref(), Some("v1.2.0"));
+    assert_eq!(chosen.defective.version.as_deref(), Some("v1.2.0"));
     // v1.2.0 went out at 10:45 Paris time; the 10:30 backup is the one just before (§5.2 step 3).
     assert_eq!(
         chosen.backup.unwrap().file_name,
@@ -392,7 +396,7 @@ async fn a_plan_defaults_to_the_previous_release_and_the_backup_before_the_deplo
         .execute(&app.pool)
         .await
         .unwrap();
-    let in_utc = defaults(&app.pool, env, true).await.unwrap().unwrap();
+    let in_utc = defaults(conn, 1, true).await.unwrap().unwrap();
     assert_eq!(
         in_utc.backup.unwrap().file_name,
         "db_backup_20251016_150000.sql.gz"
@@ -411,12 +415,12 @@ async fn a_plan_defaults_to_the_previous_release_and_the_backup_before_the_deplo
         .unwrap()
         .unwrap()
         .unwrap();
-    match defaults(&app.pool, env, true).await.unwrap() {
+    match defaults(conn, 1, true).await.unwrap() {
         Err(DefaultsProblem::NoEarlierBackup { version, .. }) => assert_eq!(version, "v1.2.0"),
         other => panic!("{other:?}"),
     }
     // An application rollback needs no backup.
-    assert!(defaults(&app.pool, env, false).await.unwrap().is_ok());
+    assert!(defaults(conn, 1, false).await.unwrap().is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

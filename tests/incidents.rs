@@ -248,7 +248,7 @@ async fn overdue_incidents_are_marked_once() {
     .unwrap();
 
     // The deadline is detected at + 30 minutes.
-    let summary = incidents::detail(&app.pool, waiting)
+    let summary = incidents::detail(&app.pool, Default::default(), waiting)
         .await
         .unwrap()
         .unwrap()

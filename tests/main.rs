@@ -14,6 +14,7 @@ mod incidents;
 mod plans;
 mod post_mortems;
 mod rendering;
+mod rollback_core;
 mod runner;
 mod security;
 mod verification;

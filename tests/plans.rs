@@ -191,7 +191,7 @@ async fn a_database_plan_shows_its_defaults_steps_fingerprint_and_the_data_loss(
         "gzip -t /var/backups/taskflow/db_backup_20251017_103000.sql.gz",
         "gunzip -c /var/backups/taskflow/db_backup_20251017_103000.sql.gz | mariadb -h 127.0.0.1 -P 3306",
         "ln -s releases/2025-10-16_153012 /var/www/taskflow/current.rollback-desk-next &amp;&amp; mv -T",
-        "rm -f /var/www/taskflow/current/public/maintenance.html",
+        "rm /var/www/taskflow/current/public/maintenance.html",
         &root,
     ] {
         assert!(html.contains(expected), "{expected} in {html}");
@@ -290,15 +290,52 @@ async fn a_database_plan_shows_its_defaults_steps_fingerprint_and_the_data_loss(
             || html.contains("Choisissez une release de l'inventaire"),
         "{html}"
     );
-    assert!(
-        html.contains("prise avant le déploiement défectueux"),
-        "{html}"
-    );
     let unchanged: i32 = sqlx::query_scalar("SELECT revision FROM plans")
         .fetch_one(&s.app.pool)
         .await
         .unwrap();
     assert_eq!(unchanged, 2, "nothing half-written");
+    // The defective release itself (or anything newer) is refused with a message.
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/save_plan",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("change", "revise"),
+                ("target_release", "2025-10-17_104523"),
+                ("backup", DB_BACKUP),
+            ],
+        )
+        .await;
+    assert!(
+        html.contains("pas plus ancienne que la release défectueuse"),
+        "{html}"
+    );
+    // A backup taken after the defective deployment, picked by hand: accepted, with what
+    // that means said on the plan.
+    let (_, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/save_plan",
+            &[
+                ("incident_id", &s.incident.to_string()),
+                ("change", "revise"),
+                ("target_release", OLDER),
+                ("backup", "db_backup_20251017_120000.sql.gz"),
+            ],
+        )
+        .await;
+    assert!(
+        html.contains("Prise après le déploiement défectueux"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Plus ancienne que la release proposée"),
+        "{html}"
+    );
 
     // Events: prepared, revised, and the move to awaiting_approval.
     let kinds: Vec<String> = sqlx::query_scalar(
@@ -307,7 +344,15 @@ async fn a_database_plan_shows_its_defaults_steps_fingerprint_and_the_data_loss(
     .fetch_all(&s.app.pool)
     .await
     .unwrap();
-    assert_eq!(kinds, ["plan_prepared", "state_changed", "plan_revised"]);
+    assert_eq!(
+        kinds,
+        [
+            "plan_prepared",
+            "state_changed",
+            "plan_revised",
+            "plan_revised"
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

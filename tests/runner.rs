@@ -74,16 +74,22 @@ pub(crate) async fn queue(app: &TestApp, root: &Path, steps: Vec<Step>) -> (i64,
     .fetch_one(&app.pool)
     .await
     .unwrap();
+    // The settings the runner works from, as `executions::start` keeps them.
+    let config = app::backend::environments::config(&app.pool, env)
+        .await
+        .unwrap()
+        .unwrap();
     let execution: i64 = sqlx::query_scalar(
         "INSERT INTO executions (incident_id, plan_id, environment_id, fingerprint, steps,
-                                 requested_by)
-         VALUES ($1, $2, $3, repeat('a', 64), $4, $5) RETURNING id",
+                                 requested_by, config)
+         VALUES ($1, $2, $3, repeat('a', 64), $4, $5, $6) RETURNING id",
     )
     .bind(incident)
     .bind(plan)
     .bind(env)
     .bind(&steps)
     .bind(user)
+    .bind(serde_json::to_value(&config).unwrap())
     .fetch_one(&app.pool)
     .await
     .unwrap();
@@ -341,7 +347,11 @@ async fn a_failing_step_stops_the_execution_and_people_decide_what_next() {
     .await
     .unwrap();
     runner(&app).tick().await.unwrap();
-    assert_eq!(status(&app, execution).await, "succeeded");
+    assert_eq!(
+        status(&app, execution).await,
+        "succeeded_with_skips",
+        "step 2 was skipped"
+    );
     assert!(root.path().join("after").exists());
     let state: String = sqlx::query_scalar("SELECT state FROM incidents WHERE id = $1")
         .bind(incident)
@@ -614,12 +624,56 @@ pub(crate) async fn use_database(
     .execute(&app.pool)
     .await
     .unwrap();
+    resnapshot(app, incident).await;
 }
 
-fn restore_steps(kind: DatabaseKind, port: u16, name: &str, user: &str, dump: &str) -> Vec<Step> {
+/// The runner works from the settings kept when an execution was queued: a test that edits
+/// the environment after `queue` keeps the edit in its queued executions too, as if it had
+/// been made before.
+pub(crate) async fn resnapshot(app: &TestApp, incident: i64) {
+    let env: uuid::Uuid = sqlx::query_scalar("SELECT environment_id FROM incidents WHERE id = $1")
+        .bind(incident)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let config = app::backend::environments::config(&app.pool, env)
+        .await
+        .unwrap()
+        .unwrap();
+    sqlx::query("UPDATE executions SET config = $2 WHERE incident_id = $1")
+        .bind(incident)
+        .bind(serde_json::to_value(&config).unwrap())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
+/// The sha256 of a file, as the inventory records it.
+pub(crate) fn sha256_of(path: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).expect("the file is there"))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn restore_steps(
+    root: &Path,
+    kind: DatabaseKind,
+    port: u16,
+    name: &str,
+    user: &str,
+    dump: &str,
+) -> Vec<Step> {
     vec![
         step(Operation::RestoreDatabase {
             path: dump.into(),
+            sha256: sha256_of(
+                &root
+                    .join(dump.trim_start_matches('/'))
+                    .display()
+                    .to_string(),
+            ),
             kind,
             host: "127.0.0.1".into(),
             port,
@@ -679,7 +733,7 @@ async fn database_restores_into_real_mariadb_and_postgresql() {
          GRANT ALL ON {db}.* TO '{db}'@'%'; GRANT ALL ON {db}.* TO '{db}'@'localhost';
          CREATE TABLE {db}.users (id INT PRIMARY KEY); INSERT INTO {db}.users VALUES (99);"
     ));
-    let steps = restore_steps(DatabaseKind::Mariadb, 3306, &db, &db, dump);
+    let steps = restore_steps(root.path(), DatabaseKind::Mariadb, 3306, &db, &db, dump);
     let (incident, execution) = queue(&app, root.path(), steps).await;
     use_database(
         &app,
@@ -710,6 +764,7 @@ async fn database_restores_into_real_mariadb_and_postgresql() {
         "DROP TABLE {db}.tasks; DELETE FROM {db}.users WHERE id > 1"
     ));
     let steps = restore_steps(
+        root.path(),
         DatabaseKind::Mariadb,
         3306,
         &db,
@@ -753,7 +808,14 @@ async fn database_restores_into_real_mariadb_and_postgresql() {
     let options = app.pool.connect_options();
     let port = options.get_port();
     let pg_user = options.get_username().to_owned();
-    let steps = restore_steps(DatabaseKind::Postgresql, port, &pg_db, &pg_user, dump);
+    let steps = restore_steps(
+        root.path(),
+        DatabaseKind::Postgresql,
+        port,
+        &pg_db,
+        &pg_user,
+        dump,
+    );
     let (incident3, execution3) = queue(&app, root.path(), steps).await;
     use_database(
         &app,
@@ -894,15 +956,14 @@ fn switch_under_a_reader(dir: &Path, times: usize, atomic: bool) -> usize {
                 link: "/current".into(),
                 release_dir: format!("/{to}"),
             };
-            rt.block_on(executor.run(&config, &step))
+            rt.block_on(executor.run(&config, &step, None))
         } else {
             // What `ln -sfn` does on BusyBox or an old coreutils: unlink, then symlink.
             std::fs::remove_file(&link).unwrap();
             std::os::unix::fs::symlink(to, &link).unwrap();
             app::backend::executions::StepOutcome {
                 succeeded: true,
-                exit_code: None,
-                output: String::new(),
+                ..Default::default()
             }
         }
     };
@@ -1064,7 +1125,26 @@ async fn the_demo_executes_its_seeded_plans_for_real() {
     assert!(!sandbox
         .join("var/www/taskflow/releases/2025-10-16_153012/public/maintenance.html")
         .exists());
-    // Incident #1: the procedure's application rollback, ready at once.
+    // Incident #1: the procedure's application rollback. The restore moved `current` since
+    // its plan was made: stale, refused, until revised (then ready at once).
+    assert!(
+        executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, None, now)
+            .await
+            .is_err(),
+        "a plan made before another execution moved current"
+    );
+    app::backend::plans::save(
+        &app.pool,
+        &claire,
+        1,
+        app::backend::plans::PlanChange::Revise,
+        &app::backend::plans::PlanInput {
+            target_release: "2025-10-16_153012".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, None, now)
         .await
         .unwrap();

@@ -23,6 +23,10 @@ pub struct IncidentSummary {
     pub detected_at: DateTime<Utc>,
     /// A §6.3 monitoring check failed at this time (lowered when a later one passes).
     pub monitoring_alert_at: Option<DateTime<Utc>>,
+    /// The status of the incident's latest execution.
+    pub execution: Option<crate::domain::execution::ExecutionStatus>,
+    /// Where its plan stands (filled in for incidents waiting to execute).
+    pub plan: Option<crate::domain::plan::PlanStatus>,
 }
 
 impl IncidentSummary {
@@ -147,6 +151,10 @@ pub enum ReviewStanding {
     Expired,
     /// Given on an earlier version of the plan (another fingerprint).
     EarlierVersion,
+    /// The approver's account was deactivated since: the approval no longer counts.
+    Deactivated,
+    /// The approver no longer holds a §2.2 role: the approval no longer counts.
+    NoLongerDecider,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,13 +174,23 @@ pub struct PlanRecord {
     pub kind: crate::domain::RollbackType,
     pub environment_name: String,
     pub runs_on: Option<RunsOn>,
+    /// The defective release the plan rolls back from, and where that came from.
     pub from_release: Option<String>,
+    pub defective_source: Option<crate::domain::plan::DefectiveSource>,
     pub target_release: Option<String>,
     pub backup_file: Option<String>,
     pub backup_taken_at: Option<DateTime<Utc>>,
     pub defective_version: Option<String>,
     pub defective_deployed_at: Option<DateTime<Utc>>,
     pub steps: Vec<crate::domain::runbook::Step>,
+    /// What changed since the plan was made (a stale plan says what).
+    pub changes: Vec<crate::domain::plan::BasisChange>,
+    /// What the chosen release and backup change against the proposal.
+    pub warnings: Vec<crate::domain::plan::ChoiceWarning>,
+    /// `current` already pointed at the release to restore when the plan was made.
+    pub current_is_target: bool,
+    /// The latest execution of this version, if any.
+    pub execution: Option<i64>,
     pub fingerprint: String,
     pub revision: i32,
     pub requested_by: Uuid,
@@ -203,6 +221,8 @@ pub struct PlanChoices {
     pub releases: Vec<String>,
     /// Newest first: file name and when it was taken.
     pub backups: Vec<(String, DateTime<Utc>)>,
+    /// The release the incident is about, when it can be told.
+    pub defective: Option<crate::domain::plan::Defective>,
     pub defaults: Result<crate::domain::plan::PlanDefaults, crate::domain::plan::DefaultsProblem>,
 }
 

@@ -111,8 +111,16 @@ fn restore(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
 
     // The runner: verify the gzip, then stream it into the client.
     let config = config("/", &db, &password.display().to_string());
+    let sha256: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(std::fs::read(&dump).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
     let step = Operation::RestoreDatabase {
         path: dump.display().to_string(),
+        sha256,
         kind: DatabaseKind::Mariadb,
         host: "127.0.0.1".into(),
         port: 3306,
@@ -120,7 +128,7 @@ fn restore(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
         user: "root".into(),
     };
     let started = Instant::now();
-    let outcome = rt.block_on(Executor::new().run(&config, &step));
+    let outcome = rt.block_on(Executor::new().run(&config, &step, None));
     let ours = started.elapsed();
     assert!(outcome.succeeded, "{}", outcome.output);
     run(mariadb(&["-e", &format!("DROP DATABASE {db}")]));
@@ -216,16 +224,21 @@ fn overhead(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
         .fetch_one(&pool)
         .await
         .unwrap();
+        let config = app::backend::environments::config(&pool, env)
+            .await
+            .unwrap()
+            .unwrap();
         let queued = Instant::now();
         let execution: i64 = sqlx::query_scalar(
-            "INSERT INTO executions (incident_id, plan_id, environment_id, fingerprint, steps, requested_by)
-             VALUES ($1, $2, $3, repeat('a', 64), $4, $5) RETURNING id",
+            "INSERT INTO executions (incident_id, plan_id, environment_id, fingerprint, steps, requested_by, config)
+             VALUES ($1, $2, $3, repeat('a', 64), $4, $5, $6) RETURNING id",
         )
         .bind(incident)
         .bind(plan)
         .bind(env)
         .bind(&json)
         .bind(user)
+        .bind(serde_json::to_value(&config).unwrap())
         .fetch_one(&pool)
         .await
         .unwrap();

@@ -129,7 +129,7 @@ pub async fn facts(pool: &PgPool, incident: i64) -> Result<EmailFacts, AppError>
         facts.restored_release = to;
     }
     facts.restored_at = sqlx::query_scalar(
-        "SELECT finished_at FROM executions WHERE incident_id = $1 AND status = 'succeeded'
+        "SELECT finished_at FROM executions WHERE incident_id = $1 AND status IN ('succeeded', 'succeeded_with_skips')
          ORDER BY id DESC LIMIT 1",
     )
     .bind(incident)
@@ -483,6 +483,15 @@ pub async fn send(
                 "subject": subject, "recipients": recipients.len() }),
     )
     .await?;
+    if new.template == crate::domain::email::EmailTemplate::Internal {
+        incidents::record_communication(
+            &mut tx,
+            incident,
+            actor,
+            &format!("{subject} ({} recipients)", recipients.len()),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Queued {
         id,

@@ -3,13 +3,14 @@
 //! step by step, and controlled by people when they fail, stall or must stop. The runner's
 //! work on the target is in the server (`server/src/runner`); every row change is here.
 use crate::backend::{incidents, AppError};
+use crate::domain::environment::EnvironmentConfig;
 use crate::domain::execution::{
     check_control, Control, ControlRefusal, ExecutionFacts, ExecutionStatus, StepStatus,
 };
 use crate::domain::lifecycle;
-use crate::domain::plan::{status, ApprovalPolicy, PlanStatus, Review};
+use crate::domain::plan::{ApprovalPolicy, PlanStatus};
 use crate::domain::runbook::{Operation, Step};
-use crate::domain::{Action, RollbackType};
+use crate::domain::{Action, IncidentState};
 use crate::i18n::{Msg, Text};
 use crate::records::{ExecutionRecord, StepAttempt};
 use crate::viewer::SignedInUser;
@@ -32,25 +33,12 @@ impl From<ControlRefusal> for AppError {
     }
 }
 
-async fn plan_is_ready(
-    tx: &mut Transaction<'_, Postgres>,
-    plan: i64,
-    kind: RollbackType,
-    fingerprint: &str,
-    policy: ApprovalPolicy,
-    now: DateTime<Utc>,
-) -> Result<bool, AppError> {
-    let reviews: Vec<Review> = crate::backend::plans::reviews(&mut **tx, plan)
-        .await?
-        .into_iter()
-        .map(|(review, _, _)| review)
-        .collect();
-    Ok(status(kind, fingerprint, &reviews, policy, now) == PlanStatus::Ready)
-}
-
 /// Queues the execution of the incident's ready plan, the version `seen` (its fingerprint)
-/// when given: what runs is what the person read. The approvals are counted again here, under
-/// the plan's row lock, and the environment must not be held by another execution.
+/// when given: what runs is what the person read. The plan's status is assessed again here —
+/// approvals from people who may still approve, nothing changed since it was made — under the
+/// incident's and the plan's locks, and the environment must not be held by another
+/// execution. The execution keeps the environment's settings as they are now: the runner
+/// works from that snapshot, never from live settings.
 pub async fn start(
     pool: &PgPool,
     policy: ApprovalPolicy,
@@ -61,28 +49,39 @@ pub async fn start(
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
     let (state, mut facts) = incidents::lock(&mut tx, incident).await?;
-    let plan: Option<(i64, String, String, serde_json::Value, Uuid)> = sqlx::query_as(
-        "SELECT id, rollback_type, fingerprint, steps, environment_id FROM plans
-         WHERE incident_id = $1 FOR UPDATE",
+    let plan: Option<(
+        i64,
+        String,
+        serde_json::Value,
+        Uuid,
+        Option<serde_json::Value>,
+    )> = sqlx::query_as(
+        "SELECT id, fingerprint, steps, environment_id, basis FROM plans
+             WHERE incident_id = $1 FOR NO KEY UPDATE",
     )
     .bind(incident)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((id, kind, fingerprint, _, _)) = &plan {
-        let kind = RollbackType::parse(kind).ok_or(AppError::Internal("plan type".into()))?;
-        facts.plan_ready = plan_is_ready(&mut tx, *id, kind, fingerprint, policy, now).await?;
+    let status = crate::backend::plans::status_now(&mut tx, policy, incident, now).await?;
+    facts.plan_ready = status == Some(PlanStatus::Ready);
+    if let Some(PlanStatus::Stale { .. }) = &status {
+        return Err(AppError::Refused(Msg::PlanStale.into()));
     }
     let next = lifecycle::check(state, Action::Execute, &actor.roles, &facts)?;
-    let Some((plan, _, fingerprint, steps, environment)) = plan else {
+    let Some((plan, fingerprint, steps, environment, basis)) = plan else {
         return Err(AppError::Refused(Msg::NoPlanYet.into()));
     };
     if seen.is_some_and(|seen| seen != fingerprint) {
         return Err(AppError::Refused(Msg::PlanChangedSinceRead.into()));
     }
+    // The plan is not stale, so its basis holds the settings as they are now.
+    let config = basis
+        .and_then(|b| b.get("config").cloned())
+        .ok_or(AppError::Refused(Msg::PlanStale.into()))?;
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO executions (incident_id, plan_id, environment_id, fingerprint, steps,
-                                 requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                                 requested_by, config)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(incident)
     .bind(plan)
@@ -90,6 +89,7 @@ pub async fn start(
     .bind(&fingerprint)
     .bind(&steps)
     .bind(actor.id)
+    .bind(config)
     .fetch_one(&mut *tx)
     .await;
     let execution = match inserted {
@@ -126,7 +126,7 @@ async fn lock_execution(
 ) -> Result<Locked, AppError> {
     let row: Option<(i64, String, i32, serde_json::Value, bool)> = sqlx::query_as(
         "SELECT id, status, next_step, steps, cancel_requested FROM executions
-         WHERE incident_id = $1 ORDER BY id DESC LIMIT 1 FOR UPDATE",
+         WHERE incident_id = $1 ORDER BY id DESC LIMIT 1 FOR NO KEY UPDATE",
     )
     .bind(incident)
     .fetch_optional(&mut **tx)
@@ -223,6 +223,27 @@ pub async fn control(
             json!({ "execution": id, "step": position + 1 }),
         ),
         Control::ResumeFrom(step) => {
+            // Going on past steps that did not succeed skips them: a person says why, and
+            // each is recorded as skipped (the execution then ends as succeeded with skips).
+            let skipped: Vec<usize> = (position..*step).collect();
+            if !skipped.is_empty() && note.trim().is_empty() {
+                return Err(AppError::field("note", Msg::SkipNeedsReason));
+            }
+            for at in &skipped {
+                let attempt = next_attempt(&mut tx, id, *at).await?;
+                sqlx::query(
+                    "INSERT INTO execution_steps (execution_id, position, attempt, status,
+                                                  finished_at, done_by, note)
+                     VALUES ($1, $2, $3, 'skipped', now(), $4, $5)",
+                )
+                .bind(id)
+                .bind(*at as i32)
+                .bind(attempt)
+                .bind(actor.id)
+                .bind(note)
+                .execute(&mut *tx)
+                .await?;
+            }
             sqlx::query("UPDATE executions SET next_step = $2 WHERE id = $1")
                 .bind(id)
                 .bind(*step as i32)
@@ -230,7 +251,8 @@ pub async fn control(
                 .await?;
             (
                 "execution_resumed",
-                json!({ "execution": id, "step": step + 1, "note": note }),
+                json!({ "execution": id, "step": step + 1, "note": note,
+                        "skipped": skipped.iter().map(|s| s + 1).collect::<Vec<_>>() }),
             )
         }
         Control::Abort => (
@@ -289,6 +311,22 @@ pub async fn control(
         back_to_plan(&mut tx, incident, Some(actor.id)).await?;
     }
     tx.commit().await?;
+    if next.is_over() {
+        // The target may have changed: read it again, off this request.
+        let pool = pool.clone();
+        let environment: Option<Uuid> =
+            sqlx::query_scalar("SELECT environment_id FROM executions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&pool)
+                .await?;
+        if let Some(environment) = environment {
+            tokio::spawn(async move {
+                if let Err(err) = crate::backend::inventory::refresh(&pool, environment).await {
+                    tracing::warn!(error = %err, "inventory after an execution ended");
+                }
+            });
+        }
+    }
     Ok(next)
 }
 
@@ -300,21 +338,87 @@ pub struct Claimed {
     pub environment: Uuid,
     pub steps: Vec<Step>,
     pub next_step: usize,
+    /// The environment's settings when the execution was queued (`None`: queued before they
+    /// were kept; it is not run).
+    pub config: Option<EnvironmentConfig>,
+    /// The maintenance page this execution wrote, if it did (§5.2 step 1).
+    pub maintenance_file: Option<String>,
+}
+
+/// The execution row as the runner's transactions read it.
+#[derive(sqlx::FromRow)]
+struct RunnerRow {
+    incident_id: i64,
+    status: String,
+    next_step: i32,
+    steps: serde_json::Value,
+    cancel_requested: bool,
+    lease_owner: Option<Uuid>,
+    lease_until: Option<DateTime<Utc>>,
+}
+
+impl RunnerRow {
+    fn status(&self) -> Result<ExecutionStatus, AppError> {
+        ExecutionStatus::parse(&self.status)
+            .ok_or_else(|| AppError::Internal(format!("execution status {}", self.status)))
+    }
+}
+
+/// Takes the locks of execution `id` in the one order every transaction uses — the incident
+/// first (`FOR NO KEY UPDATE`), then the execution — and reads the execution. People's
+/// actions lock the incident, then the plan or execution, too: no two transactions wait on
+/// each other in a circle.
+async fn lock_for_runner(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+) -> Result<Option<(IncidentState, lifecycle::Facts, RunnerRow)>, AppError> {
+    let incident: Option<i64> =
+        sqlx::query_scalar("SELECT incident_id FROM executions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(incident) = incident else {
+        return Ok(None);
+    };
+    let (state, facts) = incidents::lock(tx, incident).await?;
+    let row = sqlx::query_as::<_, RunnerRow>(
+        "SELECT incident_id, status, next_step, steps, cancel_requested, lease_owner, lease_until
+         FROM executions WHERE id = $1 FOR NO KEY UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|row| (state, facts, row)))
 }
 
 /// Executions whose runner stopped renewing its lease (it died) become `interrupted` at the
 /// step they were in; nothing is run again by itself. Returns how many.
 pub async fn expire_leases(pool: &PgPool) -> Result<usize, AppError> {
-    let mut tx = pool.begin().await?;
-    let expired: Vec<(i64, i64, i32)> = sqlx::query_as(
-        "UPDATE executions SET status = 'interrupted', lease_owner = NULL, lease_until = NULL
-         WHERE id IN (SELECT id FROM executions WHERE status = 'running' AND lease_until < now()
-                      FOR UPDATE SKIP LOCKED)
-         RETURNING id, incident_id, next_step",
+    let candidates: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM executions WHERE status = 'running' AND lease_until < now() ORDER BY id",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(pool)
     .await?;
-    for (id, incident, step) in &expired {
+    let mut expired = 0;
+    for id in candidates {
+        let mut tx = pool.begin().await?;
+        let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
+            continue;
+        };
+        // Checked again under the lock: its runner may have renewed or ended it meanwhile.
+        let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
+            .fetch_one(&mut *tx)
+            .await?;
+        if row.status()? != ExecutionStatus::Running || row.lease_until.is_none_or(|u| u >= now) {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE executions SET status = 'interrupted', lease_owner = NULL, lease_until = NULL
+             WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE execution_steps SET status = 'interrupted', finished_at = now()
              WHERE execution_id = $1 AND status = 'running'",
@@ -324,47 +428,82 @@ pub async fn expire_leases(pool: &PgPool) -> Result<usize, AppError> {
         .await?;
         incidents::append_event(
             &mut tx,
-            *incident,
+            row.incident_id,
             None,
             "execution_interrupted",
-            json!({ "execution": id, "step": step + 1 }),
+            json!({ "execution": id, "step": row.next_step + 1 }),
         )
         .await?;
+        tx.commit().await?;
+        expired += 1;
     }
-    tx.commit().await?;
-    Ok(expired.len())
+    Ok(expired)
 }
 
-/// Takes the oldest queued execution, if any, for `owner` until `lease` from now.
+/// Takes the oldest queued execution that no other runner is taking, if any, for `owner`
+/// until `lease` from now. Locks in the one order (incident, then execution); an incident
+/// another transaction holds is passed over (`SKIP LOCKED`), as a runner busy with it would.
 pub async fn claim(
     pool: &PgPool,
     owner: Uuid,
     lease: std::time::Duration,
 ) -> Result<Option<Claimed>, AppError> {
-    let mut tx = pool.begin().await?;
-    let row: Option<(i64, i64, Uuid, serde_json::Value, i32, bool)> = sqlx::query_as(
-        "SELECT id, incident_id, environment_id, steps, next_step, started_at IS NULL
-         FROM executions WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    let candidates: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, incident_id FROM executions WHERE status = 'queued' ORDER BY id LIMIT 20",
     )
-    .fetch_optional(&mut *tx)
+    .fetch_all(pool)
     .await?;
-    let Some((id, incident, environment, steps, next_step, first)) = row else {
-        return Ok(None);
-    };
-    sqlx::query(
+    for (id, incident) in candidates {
+        let mut tx = pool.begin().await?;
+        let free: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM incidents WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED",
+        )
+        .bind(incident)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if free.is_none() {
+            continue;
+        }
+        let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
+            continue;
+        };
+        // Another runner may have claimed it just before.
+        if row.status()? != ExecutionStatus::Queued {
+            continue;
+        }
+        return Ok(Some(claim_locked(tx, id, row, owner, lease).await?));
+    }
+    Ok(None)
+}
+
+async fn claim_locked(
+    mut tx: Transaction<'_, Postgres>,
+    id: i64,
+    row: RunnerRow,
+    owner: Uuid,
+    lease: std::time::Duration,
+) -> Result<Claimed, AppError> {
+    let (first, config, maintenance_file, environment): (
+        bool,
+        Option<serde_json::Value>,
+        Option<String>,
+        Uuid,
+    ) = sqlx::query_as(
         "UPDATE executions SET status = 'running', lease_owner = $2,
-             lease_until = now() + make_interval(secs => $3), started_at = COALESCE(started_at, now())
-         WHERE id = $1",
+             lease_until = now() + make_interval(secs => $3),
+             started_at = COALESCE(started_at, now())
+         WHERE id = $1
+         RETURNING started_at = now(), config, maintenance_file, environment_id",
     )
     .bind(id)
     .bind(owner)
     .bind(lease.as_secs_f64())
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     if first {
         incidents::append_event(
             &mut tx,
-            incident,
+            row.incident_id,
             None,
             "execution_started",
             json!({ "execution": id }),
@@ -372,14 +511,16 @@ pub async fn claim(
         .await?;
     }
     tx.commit().await?;
-    Ok(Some(Claimed {
+    Ok(Claimed {
         id,
-        incident,
+        incident: row.incident_id,
         environment,
-        steps: serde_json::from_value(steps)
+        steps: serde_json::from_value(row.steps)
             .map_err(|e| AppError::Internal(format!("execution steps: {e}")))?,
-        next_step: usize::try_from(next_step).unwrap_or(0),
-    }))
+        next_step: usize::try_from(row.next_step).unwrap_or(0),
+        config: config.and_then(|c| serde_json::from_value(c).ok()),
+        maintenance_file,
+    })
 }
 
 /// Extends the lease; false when it was lost (expired and taken away).
@@ -424,57 +565,79 @@ pub enum Next {
     WaitForPerson,
     /// A cancel was asked: stopped.
     Cancelled,
-    /// All steps done: the execution succeeded.
-    Succeeded,
+    /// All steps done: the execution succeeded (`skipped`: with steps a person skipped).
+    Succeeded { skipped: Vec<usize> },
     /// The lease is no longer ours: leave it.
     LeaseLost,
+}
+
+/// The positions whose latest attempt is a skip.
+async fn skipped_steps(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+) -> Result<Vec<usize>, AppError> {
+    let rows: Vec<i32> = sqlx::query_scalar(
+        "SELECT position FROM (
+             SELECT DISTINCT ON (position) position, status FROM execution_steps
+             WHERE execution_id = $1 ORDER BY position, attempt DESC) latest
+         WHERE status = 'skipped' ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|p| usize::try_from(p).ok())
+        .collect())
 }
 
 /// Records the start of the next step (before it runs, so that a crash leaves a trace), or
 /// ends the execution when there is nothing left, a cancel was asked, or a person must act.
 pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppError> {
     let mut tx = pool.begin().await?;
-    let row: Option<(i64, String, i32, serde_json::Value, bool, Option<Uuid>)> = sqlx::query_as(
-        "SELECT incident_id, status, next_step, steps, cancel_requested, lease_owner
-         FROM executions WHERE id = $1 FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((incident, status, next_step, steps, cancel, lease_owner)) = row else {
+    let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
         return Ok(Next::LeaseLost);
     };
-    if status != "running" || lease_owner != Some(owner) {
+    if row.status()? != ExecutionStatus::Running || row.lease_owner != Some(owner) {
         return Ok(Next::LeaseLost);
     }
-    let steps: Vec<Step> = serde_json::from_value(steps)
+    let incident = row.incident_id;
+    let steps: Vec<Step> = serde_json::from_value(row.steps)
         .map_err(|e| AppError::Internal(format!("execution steps: {e}")))?;
-    let position = usize::try_from(next_step).unwrap_or(0);
-    let end = |status: &'static str| {
+    let position = usize::try_from(row.next_step).unwrap_or(0);
+    let end = |status: ExecutionStatus| {
         sqlx::query(
             "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL,
-                 finished_at = CASE WHEN $2 IN ('succeeded', 'cancelled') THEN now() END
+                 finished_at = CASE WHEN $2 IN ('succeeded', 'succeeded_with_skips', 'cancelled')
+                                    THEN now() END
              WHERE id = $1",
         )
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
     };
     if position >= steps.len() {
-        end("succeeded").execute(&mut *tx).await?;
+        let skipped = skipped_steps(&mut tx, id).await?;
+        let status = if skipped.is_empty() {
+            ExecutionStatus::Succeeded
+        } else {
+            ExecutionStatus::SucceededWithSkips
+        };
+        end(status).execute(&mut *tx).await?;
         incidents::append_event(
             &mut tx,
             incident,
             None,
             "execution_succeeded",
-            json!({ "execution": id }),
+            json!({ "execution": id,
+                    "skipped": skipped.iter().map(|s| s + 1).collect::<Vec<_>>() }),
         )
         .await?;
         succeeded(&mut tx, incident).await?;
         tx.commit().await?;
-        return Ok(Next::Succeeded);
+        return Ok(Next::Succeeded { skipped });
     }
-    if cancel {
-        end("cancelled").execute(&mut *tx).await?;
+    if row.cancel_requested {
+        end(ExecutionStatus::Cancelled).execute(&mut *tx).await?;
         incidents::append_event(
             &mut tx,
             incident,
@@ -488,7 +651,7 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
         return Ok(Next::Cancelled);
     }
     if matches!(steps[position].operation, Operation::Manual { .. }) {
-        end("waiting").execute(&mut *tx).await?;
+        end(ExecutionStatus::Waiting).execute(&mut *tx).await?;
         tx.commit().await?;
         return Ok(Next::WaitForPerson);
     }
@@ -515,11 +678,13 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
 }
 
 /// How a step ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StepOutcome {
     pub succeeded: bool,
     pub exit_code: Option<i32>,
     pub output: String,
+    /// The maintenance page the step wrote, as an absolute path on the target (§5.2 step 1).
+    pub maintenance_file: Option<String>,
 }
 
 /// Records the end of a step; a failed step stops the execution (nothing after it runs).
@@ -532,19 +697,14 @@ pub async fn end_step(
     outcome: &StepOutcome,
 ) -> Result<bool, AppError> {
     let mut tx = pool.begin().await?;
-    let row: Option<(i64, String, Option<Uuid>)> = sqlx::query_as(
-        "SELECT incident_id, status, lease_owner FROM executions WHERE id = $1 FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((incident, status, lease_owner)) = row else {
+    let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
         return Ok(false);
     };
-    if status != "running" || lease_owner != Some(owner) {
+    if row.status()? != ExecutionStatus::Running || row.lease_owner != Some(owner) {
         // Declared interrupted meanwhile: the person who resumes sees the step's trace.
         return Ok(false);
     }
+    let incident = row.incident_id;
     let output = crate::domain::execution::output_tail(&outcome.output, OUTPUT_LIMIT);
     let step_status = if outcome.succeeded {
         StepStatus::Succeeded
@@ -564,6 +724,13 @@ pub async fn end_step(
     .bind(output)
     .execute(&mut *tx)
     .await?;
+    if let Some(file) = &outcome.maintenance_file {
+        sqlx::query("UPDATE executions SET maintenance_file = $2 WHERE id = $1")
+            .bind(id)
+            .bind(file)
+            .execute(&mut *tx)
+            .await?;
+    }
     if outcome.succeeded {
         sqlx::query("UPDATE executions SET next_step = $2 WHERE id = $1")
             .bind(id)
@@ -602,8 +769,21 @@ pub async fn end_step(
     Ok(true)
 }
 
-/// The execution succeeded: verification begins (§6), and the §11.2 table records the
-/// rollback of the defective release.
+/// The maintenance page execution `id` recorded, read again (a step may have written it
+/// since the claim).
+pub async fn maintenance_file(pool: &PgPool, id: i64) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT maintenance_file FROM executions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .flatten(),
+    )
+}
+
+/// The execution succeeded: verification begins (§6), and the §11.2 table records this
+/// rollback of the defective release (its date and reason, also when an earlier one was
+/// recorded).
 async fn succeeded(tx: &mut Transaction<'_, Postgres>, incident: i64) -> Result<(), AppError> {
     let (state, _) = incidents::lock(tx, incident).await?;
     let next = lifecycle::execution_succeeded(state)?;
@@ -615,7 +795,7 @@ async fn succeeded(tx: &mut Transaction<'_, Postgres>, incident: i64) -> Result<
              rollback_reason = COALESCE(NULLIF(i.decision_reason, ''), i.title)
          FROM plans p JOIN incidents i ON i.id = p.incident_id
          WHERE p.incident_id = $1 AND d.environment_id = p.environment_id
-           AND d.release = p.from_release AND d.rolled_back_at IS NULL",
+           AND d.release = p.from_release",
     )
     .bind(incident)
     .execute(&mut **tx)
@@ -683,7 +863,8 @@ pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<ExecutionRecord
     .await?;
     Ok(Some(ExecutionRecord {
         id,
-        status: ExecutionStatus::parse(&status).unwrap_or(ExecutionStatus::Queued),
+        status: ExecutionStatus::parse(&status)
+            .ok_or_else(|| AppError::Internal(format!("execution status {status}")))?,
         next_step: usize::try_from(next_step).unwrap_or(0),
         steps: serde_json::from_value(steps)
             .map_err(|e| AppError::Internal(format!("execution steps: {e}")))?,

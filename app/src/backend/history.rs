@@ -57,7 +57,7 @@ pub async fn rollbacks(
                  WHERE r.plan_id = p.id AND r.verdict = 'approved' AND r.fingerprint = p.fingerprint),
                 i.detected_at, i.decided_at,
                 COALESCE(i.restored_at, (SELECT max(x.finished_at) FROM executions x
-                                         WHERE x.incident_id = i.id AND x.status = 'succeeded')),
+                                         WHERE x.incident_id = i.id AND x.status IN ('succeeded', 'succeeded_with_skips'))),
                 i.state
          FROM incidents i JOIN environments e ON e.id = i.environment_id
          LEFT JOIN plans p ON p.incident_id = i.id

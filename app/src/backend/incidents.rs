@@ -99,7 +99,7 @@ pub(crate) async fn lock(
 ) -> Result<(IncidentState, Facts), AppError> {
     let row: Option<(String, Option<String>, bool)> = sqlx::query_as(
         "SELECT state, rollback_type, EXISTS (SELECT 1 FROM plans p WHERE p.incident_id = i.id)
-         FROM incidents i WHERE id = $1 FOR UPDATE",
+         FROM incidents i WHERE id = $1 FOR NO KEY UPDATE",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -357,6 +357,32 @@ async fn current_fields(
     })
 }
 
+/// Sending the §7.1 internal email is §2.2 step 5 (communication to the stakeholders): it is
+/// recorded with who and when, once, when the state machine allows it (the caller holds the
+/// incident's lock).
+pub(crate) async fn record_communication(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    actor: &SignedInUser,
+    note: &str,
+) -> Result<bool, AppError> {
+    let (state, facts) = lock(tx, id).await?;
+    let step = ValidationStep::Communication;
+    if lifecycle::check(state, Action::RecordStep(step), &actor.roles, &facts).is_err() {
+        return Ok(false);
+    }
+    record_step(tx, id, actor.id, step, note).await?;
+    append_event(
+        tx,
+        id,
+        Some(actor.id),
+        "step_recorded",
+        json!({ "step": step, "number": step.number(), "note": note }),
+    )
+    .await?;
+    Ok(true)
+}
+
 async fn record_step(
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
@@ -385,6 +411,7 @@ struct SummaryRow {
     environment: String,
     detected_at: DateTime<Utc>,
     monitoring_alert_at: Option<DateTime<Utc>>,
+    execution_status: Option<String>,
 }
 
 impl SummaryRow {
@@ -398,24 +425,66 @@ impl SummaryRow {
             environment: self.environment,
             detected_at: self.detected_at,
             monitoring_alert_at: self.monitoring_alert_at,
+            execution: self
+                .execution_status
+                .as_deref()
+                .and_then(crate::domain::execution::ExecutionStatus::parse),
+            plan: None,
         }
     }
 }
 
-/// One incident's summary line.
-pub async fn summary(pool: &PgPool, id: i64) -> Result<Option<IncidentSummary>, AppError> {
-    Ok(
-        sqlx::query_as::<_, SummaryRow>(&format!("{SUMMARY} WHERE i.id = $1"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-            .map(SummaryRow::into_summary),
-    )
+/// Fills in the plans' statuses of these summaries (one assessment per plan), so that badges
+/// say what the plan page says.
+async fn with_plans(
+    pool: &PgPool,
+    policy: crate::domain::plan::ApprovalPolicy,
+    mut summaries: Vec<IncidentSummary>,
+) -> Result<Vec<IncidentSummary>, AppError> {
+    let ids: Vec<i64> = summaries
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.state,
+                IncidentState::Decided | IncidentState::AwaitingApproval
+            )
+        })
+        .map(|s| s.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(summaries);
+    }
+    let statuses = crate::backend::plans::statuses(pool, policy, &ids, Utc::now()).await?;
+    for s in &mut summaries {
+        s.plan = statuses.get(&s.id).cloned();
+    }
+    Ok(summaries)
 }
 
+/// One incident's summary line.
+pub async fn summary(
+    pool: &PgPool,
+    policy: crate::domain::plan::ApprovalPolicy,
+    id: i64,
+) -> Result<Option<IncidentSummary>, AppError> {
+    let Some(row) = sqlx::query_as::<_, SummaryRow>(&format!("{SUMMARY} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(with_plans(pool, policy, vec![row.into_summary()])
+        .await?
+        .pop())
+}
+
+/// The incident's line, with the status of its latest execution.
 const SUMMARY: &str =
     "SELECT i.id, i.title, i.state, i.severity, e.name AS environment, i.detected_at,
-            i.monitoring_alert_at
+            i.monitoring_alert_at,
+            (SELECT x.status FROM executions x WHERE x.incident_id = i.id
+             ORDER BY x.id DESC LIMIT 1) AS execution_status
      FROM incidents i JOIN environments e ON e.id = i.environment_id";
 
 /// Filters of the incident list.
@@ -433,6 +502,7 @@ pub const PAGE_SIZE: i64 = 20;
 /// One page of incidents matching `filter`, overdue first, then newest; and the total count.
 pub async fn list(
     pool: &PgPool,
+    policy: crate::domain::plan::ApprovalPolicy,
     filter: &IncidentFilter,
     page: i64,
 ) -> Result<(Vec<IncidentSummary>, i64), AppError> {
@@ -468,13 +538,15 @@ pub async fn list(
     .bind(filter.environment)
     .fetch_one(pool)
     .await?;
-    Ok((
-        rows.into_iter().map(SummaryRow::into_summary).collect(),
-        total,
-    ))
+    let rows = rows.into_iter().map(SummaryRow::into_summary).collect();
+    Ok((with_plans(pool, policy, rows).await?, total))
 }
 
-pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<IncidentDetail>, AppError> {
+pub async fn detail(
+    pool: &PgPool,
+    policy: crate::domain::plan::ApprovalPolicy,
+    id: i64,
+) -> Result<Option<IncidentDetail>, AppError> {
     let Some(summary) = sqlx::query_as::<_, SummaryRow>(&format!("{SUMMARY} WHERE i.id = $1"))
         .bind(id)
         .fetch_optional(pool)
@@ -545,7 +617,10 @@ pub async fn detail(pool: &PgPool, id: i64) -> Result<Option<IncidentDetail>, Ap
     };
     Ok(Some(IncidentDetail {
         on_call: None,
-        summary: summary.into_summary(),
+        summary: with_plans(pool, policy, vec![summary.into_summary()])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Internal("incident summary".into()))?,
         description,
         suspect_release,
         criteria: criteria

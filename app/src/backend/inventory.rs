@@ -281,25 +281,48 @@ fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     Ok((size, digest.iter().map(|b| format!("{b:02x}")).collect()))
 }
 
-/// Reads the target and replaces the stored inventory, in one transaction. The environment's
-/// row stays locked meanwhile, so that two readings (the button, the periodic task) never
-/// interleave and each uses the configuration as it is now. A target that can't be read keeps
-/// the previous lists and records the error. `Ok(None)`: no such environment.
+/// Reads the target, then replaces the stored inventory in one short transaction. The
+/// reading (SSH, hashing every backup) holds no row lock, so nobody waits on it (opening an
+/// incident on the environment, saving its settings); the write checks under the
+/// environment's lock that the settings are still those the target was read with, and reads
+/// again if they changed meanwhile. A target that can't be read keeps the previous lists and
+/// records the error. `Ok(None)`: no such environment.
 pub async fn refresh(
     pool: &PgPool,
     environment: Uuid,
 ) -> Result<Option<Result<Inventory, String>>, AppError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT 1 FROM environments WHERE id = $1 FOR UPDATE")
-        .bind(environment)
-        .execute(&mut *tx)
-        .await?;
-    let Some(config) = crate::backend::environments::config(&mut *tx, environment).await? else {
-        return Ok(None);
-    };
-    let read = tokio::task::spawn_blocking(move || read(&config))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    for _ in 0..3 {
+        let Some(config) = crate::backend::environments::config(pool, environment).await? else {
+            return Ok(None);
+        };
+        let read = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || read(&config))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+        };
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT 1 FROM environments WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(environment)
+            .execute(&mut *tx)
+            .await?;
+        let now = crate::backend::environments::config(&mut *tx, environment).await?;
+        if now.as_ref() != Some(&config) {
+            // Edited while the target was read: that reading may be of another target.
+            continue;
+        }
+        return write(tx, environment, read).await.map(Some);
+    }
+    Err(AppError::Internal(
+        "the environment kept changing while its target was read".into(),
+    ))
+}
+
+async fn write(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    environment: Uuid,
+    read: Result<Inventory, InventoryError>,
+) -> Result<Result<Inventory, String>, AppError> {
     let outcome = match read {
         Ok(inventory) => {
             sqlx::query("DELETE FROM releases WHERE environment_id = $1")
@@ -365,7 +388,7 @@ pub async fn refresh(
         }
     };
     tx.commit().await?;
-    Ok(Some(outcome))
+    Ok(outcome)
 }
 
 /// The stored inventory of an environment, for its page.

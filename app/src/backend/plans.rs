@@ -3,12 +3,15 @@
 use crate::backend::error::FieldErrors;
 use crate::backend::{environments, incidents, AppError};
 use crate::domain::environment::{EnvironmentConfig, Target};
+use crate::domain::execution::ExecutionStatus;
 use crate::domain::lifecycle;
 use crate::domain::plan::{
-    check_review, status, ApprovalPolicy, PlanStatus, Review, ReviewRefusal, Verdict,
+    backup_time, check_review, choice_warnings, defective_release, pick_backup,
+    pick_target_release, status, ApprovalPolicy, BackupFacts, Defective, DefectiveSource,
+    DeploymentFact, PlanBasis, PlanStatus, Review, ReviewRefusal, ReviewerStanding, Verdict,
 };
 use crate::domain::runbook::{self, BackupChoice, Step};
-use crate::domain::{Action, RollbackType};
+use crate::domain::{Action, Roles, RollbackType};
 use crate::i18n::{Msg, Text};
 use crate::records::{
     PlanChoices, PlanPage, PlanRecord, PlanWaiting, ReviewRecord, ReviewStanding, RunsOn,
@@ -17,20 +20,24 @@ use crate::viewer::SignedInUser;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 pub use crate::domain::plan::{DefaultsProblem, PlanDefaults};
 
-/// A hash over everything that will run — the environment and every step with its
-/// arguments — and the plan's revision. Any edit gives another fingerprint, which voids the
+/// A hash over everything that decides what runs and where: the environment, the plan's
+/// revision, every step with its arguments, and the facts the plan relies on (the target, the
+/// database and its password source, the other settings, the inventory's `current`, release
+/// and backup, the last deployment). Any edit gives another fingerprint, which voids the
 /// approvals given before, even an edit that comes back to an earlier version.
-pub fn fingerprint(environment: Uuid, revision: i32, steps: &[Step]) -> String {
+pub fn fingerprint(environment: Uuid, revision: i32, steps: &[Step], basis: &PlanBasis) -> String {
     let mut hasher = Sha256::new();
     hasher.update(environment.as_bytes());
     hasher.update(revision.to_be_bytes());
     // serde_json writes struct fields in declaration order: the same plan, the same bytes.
     hasher.update(serde_json::to_vec(steps).unwrap_or_default());
+    hasher.update(serde_json::to_vec(basis).unwrap_or_default());
     hasher
         .finalize()
         .iter()
@@ -41,8 +48,46 @@ pub fn fingerprint(environment: Uuid, revision: i32, steps: &[Step]) -> String {
 #[cfg(test)]
 mod tests {
     use super::fingerprint;
+    use crate::domain::environment::{
+        CommandName, DatabaseConfig, DatabaseKind, EnvironmentConfig, PasswordSource, Target,
+    };
+    use crate::domain::plan::PlanBasis;
     use crate::domain::runbook::{Operation, Step};
     use uuid::Uuid;
+
+    fn basis() -> PlanBasis {
+        PlanBasis {
+            config: EnvironmentConfig {
+                name: String::new(),
+                target: Target::Local {
+                    root: "/srv/sandbox".into(),
+                },
+                releases_dir: "/var/www/taskflow/releases".into(),
+                current_link: "/var/www/taskflow/current".into(),
+                backups_dir: "/var/backups/taskflow".into(),
+                public_dir: "/var/www/taskflow/current/public".into(),
+                health_url: "https://taskflow.app".into(),
+                time_zone: "Europe/Paris".into(),
+                commands: CommandName::ALL
+                    .iter()
+                    .map(|n| (*n, n.procedure_default()))
+                    .collect(),
+                database: DatabaseConfig {
+                    kind: DatabaseKind::Mysql,
+                    host: "127.0.0.1".into(),
+                    port: 3306,
+                    name: "taskflow_prod".into(),
+                    user: "user_prod".into(),
+                    password_source: PasswordSource::Env,
+                    password_ref: "TASKFLOW_DB_PASSWORD".into(),
+                },
+            },
+            current_target: Some("releases/2025-10-17_104523".into()),
+            target_release_present: true,
+            backup: None,
+            last_deployment: Some(3),
+        }
+    }
 
     #[test]
     fn any_change_makes_a_new_fingerprint() {
@@ -54,139 +99,248 @@ mod tests {
                 release_dir: "/var/www/taskflow/releases/2025-10-16_153012".into(),
             },
         }];
-        let same = fingerprint(env, 1, &steps.clone());
-        assert_eq!(fingerprint(env, 1, &steps), same);
-        assert_ne!(fingerprint(env, 2, &steps), same, "another revision");
+        let b = basis();
+        let same = fingerprint(env, 1, &steps, &b);
+        assert_eq!(fingerprint(env, 1, &steps, &b), same);
+        assert_ne!(fingerprint(env, 2, &steps, &b), same, "another revision");
         assert_eq!(same.len(), 64);
         let mut other = steps.clone();
         other[0].operation = Operation::SwitchRelease {
             link: "/var/www/taskflow/current".into(),
             release_dir: "/var/www/taskflow/releases/2025-10-15_091844".into(),
         };
-        assert_ne!(fingerprint(env, 1, &other), same, "another release");
+        assert_ne!(fingerprint(env, 1, &other, &b), same, "another release");
         assert_ne!(
-            fingerprint(Uuid::from_u128(8), 1, &steps),
+            fingerprint(Uuid::from_u128(8), 1, &steps, &b),
             same,
             "another environment"
         );
-        assert_ne!(fingerprint(env, 1, &[]), same, "a step less");
+        assert_ne!(fingerprint(env, 1, &[], &b), same, "a step less");
+        let mut moved = basis();
+        moved.config.target = Target::Local {
+            root: "/srv/other".into(),
+        };
+        assert_ne!(fingerprint(env, 1, &steps, &moved), same, "another root");
+        assert_eq!(
+            b.changes(&moved),
+            vec![crate::domain::plan::BasisChange::Target]
+        );
+        let mut host = basis();
+        host.config.database.password_ref = "OTHER".into();
+        assert_ne!(
+            fingerprint(env, 1, &steps, &host),
+            same,
+            "another password source"
+        );
+        assert_eq!(
+            b.changes(&host),
+            vec![crate::domain::plan::BasisChange::Database]
+        );
+        let mut deployed = basis();
+        deployed.last_deployment = Some(4);
+        deployed.current_target = Some("releases/2025-10-16_153012".into());
+        assert_eq!(
+            b.changes(&deployed),
+            vec![
+                crate::domain::plan::BasisChange::Current,
+                crate::domain::plan::BasisChange::Deployment
+            ]
+        );
     }
 }
 
-/// The newest release older than `current` (by the time in their names).
-pub fn pick_target_release(
-    releases: &[(String, chrono::NaiveDateTime)],
-    current: &str,
-) -> Option<String> {
-    let current_stamp = releases.iter().find(|(n, _)| n == current)?.1;
-    releases
-        .iter()
-        .filter(|(_, stamp)| *stamp < current_stamp)
-        .max_by_key(|(_, stamp)| *stamp)
-        .map(|(name, _)| name.clone())
-}
-
-/// The newest backup taken strictly before `deployed_at`; backup names carry the target's
-/// local time, hence `tz`.
-pub fn pick_backup(
-    backups: &[(String, chrono::NaiveDateTime, String)],
-    tz: chrono_tz::Tz,
-    deployed_at: chrono::DateTime<chrono::Utc>,
-) -> Option<(
-    crate::domain::runbook::BackupChoice,
-    chrono::DateTime<chrono::Utc>,
-)> {
-    use chrono::TimeZone;
-    backups
-        .iter()
-        .filter_map(|(file, local, sha)| {
-            let taken = tz
-                .from_local_datetime(local)
-                .earliest()?
-                .with_timezone(&chrono::Utc);
-            (taken < deployed_at).then(|| {
-                (
-                    crate::domain::runbook::BackupChoice {
-                        file_name: file.clone(),
-                        sha256: sha.clone(),
-                    },
-                    taken,
-                )
-            })
-        })
-        .max_by_key(|(_, taken)| *taken)
-}
-
-/// The defaults of a plan on `environment`, from its last inventory and its deployments. The
-/// defective release is the current one; `with_backup` for a database rollback.
-pub async fn defaults(
-    pool: &sqlx::PgPool,
+/// The facts of the environment as they are now that a plan on `target_release` and
+/// `backup_file` relies on. `None`: the environment is gone.
+pub async fn live_basis(
+    conn: &mut PgConnection,
     environment: Uuid,
-    with_backup: bool,
-) -> Result<Result<PlanDefaults, DefaultsProblem>, crate::backend::AppError> {
-    let inventory: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT current_release FROM inventories WHERE environment_id = $1")
+    target_release: Option<&str>,
+    backup_file: Option<&str>,
+) -> Result<Option<PlanBasis>, AppError> {
+    let Some(mut config) = environments::config(&mut *conn, environment).await? else {
+        return Ok(None);
+    };
+    config.name = String::new();
+    let current_target: Option<Option<String>> =
+        sqlx::query_scalar("SELECT current_target FROM inventories WHERE environment_id = $1")
             .bind(environment)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?;
-    let Some((current,)) = inventory else {
-        return Ok(Err(DefaultsProblem::NoInventory));
-    };
-    let Some(current) = current else {
-        return Ok(Err(DefaultsProblem::NoCurrentRelease));
-    };
-    let releases: Vec<(String, chrono::NaiveDateTime)> =
-        sqlx::query_as("SELECT name, stamp FROM releases WHERE environment_id = $1")
+    let target_release_present =
+        match target_release {
+            Some(release) => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM releases WHERE environment_id = $1 AND name = $2)",
+            )
             .bind(environment)
-            .fetch_all(pool)
-            .await?;
-    let Some(target_release) = pick_target_release(&releases, &current) else {
-        return Ok(Err(DefaultsProblem::NoOlderRelease));
+            .bind(release)
+            .fetch_one(&mut *conn)
+            .await?,
+            None => false,
+        };
+    let backup = match backup_file {
+        Some(file) => sqlx::query_as::<_, (String, i64, String)>(
+            "SELECT file_name, size_bytes, sha256 FROM backups
+             WHERE environment_id = $1 AND file_name = $2",
+        )
+        .bind(environment)
+        .bind(file)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|(file_name, size_bytes, sha256)| BackupFacts {
+            file_name,
+            size_bytes,
+            sha256,
+        }),
+        None => None,
     };
-    let deployment: Option<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "SELECT version, deployed_at FROM deployments WHERE environment_id = $1 AND release = $2",
+    let last_deployment: Option<i64> =
+        sqlx::query_scalar("SELECT max(id) FROM deployments WHERE environment_id = $1")
+            .bind(environment)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(Some(PlanBasis {
+        config,
+        current_target: current_target.flatten(),
+        target_release_present,
+        backup,
+        last_deployment,
+    }))
+}
+
+/// The incident's facts that choose a plan's defaults.
+#[derive(sqlx::FromRow)]
+struct IncidentFacts {
+    environment_id: Uuid,
+    suspect_release: String,
+    detected_at: DateTime<Utc>,
+    time_zone: String,
+}
+
+/// The inventory as the defaults read it.
+struct Inventoried {
+    current_release: Option<String>,
+    /// Names, oldest first.
+    releases: Vec<String>,
+    backups: Vec<(String, NaiveDateTime, String)>,
+    deployments: Vec<DeploymentFact>,
+    tz: chrono_tz::Tz,
+}
+
+async fn inventoried(
+    conn: &mut PgConnection,
+    incident: i64,
+) -> Result<Option<(Uuid, IncidentFacts, Option<Inventoried>)>, AppError> {
+    let Some(facts) = sqlx::query_as::<_, IncidentFacts>(
+        "SELECT i.environment_id, i.suspect_release, i.detected_at, e.time_zone
+         FROM incidents i JOIN environments e ON e.id = i.environment_id WHERE i.id = $1",
+    )
+    .bind(incident)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let environment = facts.environment_id;
+    let inventory: Option<Option<String>> =
+        sqlx::query_scalar("SELECT current_release FROM inventories WHERE environment_id = $1")
+            .bind(environment)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(current_release) = inventory else {
+        return Ok(Some((environment, facts, None)));
+    };
+    let releases: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM releases WHERE environment_id = $1 ORDER BY name")
+            .bind(environment)
+            .fetch_all(&mut *conn)
+            .await?;
+    let backups: Vec<(String, NaiveDateTime, String)> =
+        sqlx::query_as("SELECT file_name, taken_at, sha256 FROM backups WHERE environment_id = $1")
+            .bind(environment)
+            .fetch_all(&mut *conn)
+            .await?;
+    let deployments: Vec<(String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT version, release, deployed_at FROM deployments WHERE environment_id = $1",
     )
     .bind(environment)
-    .bind(&current)
-    .fetch_optional(pool)
+    .fetch_all(&mut *conn)
     .await?;
+    let tz = facts.time_zone.parse().unwrap_or(chrono_tz::Europe::Paris);
+    Ok(Some((
+        environment,
+        facts,
+        Some(Inventoried {
+            current_release,
+            releases,
+            backups,
+            deployments: deployments
+                .into_iter()
+                .map(|(version, release, deployed_at)| DeploymentFact {
+                    version,
+                    release,
+                    deployed_at,
+                })
+                .collect(),
+            tz,
+        }),
+    )))
+}
+
+fn defaults_from(
+    facts: &IncidentFacts,
+    inv: &Inventoried,
+    with_backup: bool,
+) -> Result<PlanDefaults, DefaultsProblem> {
+    let defective = defective_release(
+        &facts.suspect_release,
+        &inv.deployments,
+        &inv.releases,
+        inv.current_release.as_deref(),
+        facts.detected_at,
+        inv.tz,
+    )
+    .ok_or(DefaultsProblem::NoDefectiveRelease)?;
+    let target_release = pick_target_release(&inv.releases, &defective.release).ok_or(
+        DefaultsProblem::NoOlderRelease {
+            defective: defective.release.clone(),
+        },
+    )?;
     let mut defaults = PlanDefaults {
-        current_release: current.clone(),
+        defective,
+        current_release: inv.current_release.clone(),
         target_release,
-        defective_version: deployment.as_ref().map(|d| d.0.clone()),
-        defective_deployed_at: deployment.as_ref().map(|d| d.1),
         backup: None,
         backup_taken_at: None,
     };
     if with_backup {
-        let Some((version, deployed_at)) = deployment else {
-            return Ok(Err(DefaultsProblem::NoDeployment { release: current }));
+        let no_backup = || DefaultsProblem::NoEarlierBackup {
+            version: defaults
+                .defective
+                .version
+                .clone()
+                .unwrap_or_else(|| defaults.defective.release.clone()),
+            deployed_at: defaults.defective.deployed_at,
         };
-        let tz: String = sqlx::query_scalar("SELECT time_zone FROM environments WHERE id = $1")
-            .bind(environment)
-            .fetch_one(pool)
-            .await?;
-        let tz = tz.parse().unwrap_or(chrono_tz::Europe::Paris);
-        let backups: Vec<(String, chrono::NaiveDateTime, String)> = sqlx::query_as(
-            "SELECT file_name, taken_at, sha256 FROM backups WHERE environment_id = $1",
-        )
-        .bind(environment)
-        .fetch_all(pool)
-        .await?;
-        match pick_backup(&backups, tz, deployed_at) {
-            Some((backup, taken)) => {
-                defaults.backup = Some(backup);
-                defaults.backup_taken_at = Some(taken);
-            }
-            None => {
-                return Ok(Err(DefaultsProblem::NoEarlierBackup {
-                    version,
-                    deployed_at,
-                }))
-            }
-        }
+        let deployed_at = defaults.defective.deployed_at.ok_or_else(no_backup)?;
+        let (backup, taken) =
+            pick_backup(&inv.backups, inv.tz, deployed_at).ok_or_else(no_backup)?;
+        defaults.backup = Some(backup);
+        defaults.backup_taken_at = Some(taken);
     }
-    Ok(Ok(defaults))
+    Ok(defaults)
+}
+
+/// The defaults of a plan for `incident` (§4.2 step 4, §5.2 step 3), from the incident, its
+/// environment's last inventory and its deployments; `with_backup` for a database rollback.
+pub async fn defaults(
+    conn: &mut PgConnection,
+    incident: i64,
+    with_backup: bool,
+) -> Result<Result<PlanDefaults, DefaultsProblem>, AppError> {
+    match inventoried(conn, incident).await? {
+        None | Some((_, _, None)) => Ok(Err(DefaultsProblem::NoInventory)),
+        Some((_, facts, Some(inv))) => Ok(defaults_from(&facts, &inv, with_backup)),
+    }
 }
 
 /// What the plan form carries, as typed.
@@ -225,18 +379,18 @@ pub fn parse_manual_steps(typed: &str) -> Option<Vec<String>> {
     ok.then_some(steps)
 }
 
-/// The plan's facts checked against the last inventory: the release to go back to, the
-/// backup, and the steps they make.
+/// The plan's facts checked against the last inventory: the defective release, the release
+/// to go back to, the backup, and the steps they make.
 struct Checked {
-    from_release: Option<String>,
+    defective: Option<Defective>,
     target_release: Option<String>,
     backup: Option<(BackupChoice, DateTime<Utc>)>,
     steps: Vec<Step>,
 }
 
 async fn check_input(
-    tx: &mut Transaction<'_, Postgres>,
-    environment: Uuid,
+    conn: &mut PgConnection,
+    incident: i64,
     config: &EnvironmentConfig,
     kind: RollbackType,
     input: &PlanInput,
@@ -245,65 +399,59 @@ async fn check_input(
         let steps = parse_manual_steps(&input.manual_steps)
             .ok_or_else(|| AppError::field("manual_steps", Msg::ManualStepsRequired))?;
         return Ok(Checked {
-            from_release: None,
+            defective: None,
             target_release: None,
             backup: None,
             steps: runbook::system(&steps),
         });
     }
-    let current: Option<Option<String>> =
-        sqlx::query_scalar("SELECT current_release FROM inventories WHERE environment_id = $1")
-            .bind(environment)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let current = match current {
-        None => return Err(problem(DefaultsProblem::NoInventory)),
-        Some(None) => return Err(problem(DefaultsProblem::NoCurrentRelease)),
-        Some(Some(current)) => current,
+    let Some((_, facts, Some(inv))) = inventoried(conn, incident).await? else {
+        return Err(problem(DefaultsProblem::NoInventory));
     };
-    let target = input.target_release.trim();
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM releases WHERE environment_id = $1 AND name = $2)",
+    // The defective release and its deployment time; the proposal itself may be missing (no
+    // older release, no earlier backup) while a hand-picked choice is still possible.
+    let defective = defective_release(
+        &facts.suspect_release,
+        &inv.deployments,
+        &inv.releases,
+        inv.current_release.as_deref(),
+        facts.detected_at,
+        inv.tz,
     )
-    .bind(environment)
-    .bind(target)
-    .fetch_one(&mut **tx)
-    .await?;
+    .ok_or_else(|| problem(DefaultsProblem::NoDefectiveRelease))?;
+    let target = input.target_release.trim();
     let mut errors = FieldErrors::default();
+    let known = inv.releases.iter().any(|r| r == target);
     errors.check(
         "target_release",
-        (known && target != current).then_some(()),
+        known.then_some(()),
         Msg::TargetReleaseInvalid,
     );
+    if known {
+        // §4.2 step 4 goes back: never to the defective release itself or anything newer.
+        errors.check(
+            "target_release",
+            (target < defective.release.as_str()).then_some(()),
+            Msg::TargetReleaseNotOlder,
+        );
+    }
     let mut backup = None;
     if kind == RollbackType::ApplicationDatabase {
-        let deployment: Option<(String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT version, deployed_at FROM deployments WHERE environment_id = $1 AND release = $2",
-        )
-        .bind(environment)
-        .bind(&current)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some((_, deployed_at)) = deployment else {
-            return Err(problem(DefaultsProblem::NoDeployment { release: current }));
-        };
-        let row: Option<(NaiveDateTime, String)> = sqlx::query_as(
-            "SELECT taken_at, sha256 FROM backups WHERE environment_id = $1 AND file_name = $2",
-        )
-        .bind(environment)
-        .bind(input.backup.trim())
-        .fetch_optional(&mut **tx)
-        .await?;
-        let tz = config.time_zone.parse().unwrap_or(chrono_tz::Europe::Paris);
-        // §5.2 step 3: only a backup taken before the defective deployment holds sound data.
-        backup = row.and_then(|(local, sha256)| {
-            pick_backup(
-                &[(input.backup.trim().to_owned(), local, sha256)],
-                tz,
-                deployed_at,
-            )
-        });
-        errors.check("backup", backup.as_ref(), Msg::BackupMustPrecedeDeployment);
+        let chosen = input.backup.trim();
+        backup = inv
+            .backups
+            .iter()
+            .find(|(file, _, _)| file == chosen)
+            .and_then(|(file, local, sha256)| {
+                Some((
+                    BackupChoice {
+                        file_name: file.clone(),
+                        sha256: sha256.clone(),
+                    },
+                    backup_time(*local, inv.tz)?,
+                ))
+            });
+        errors.check("backup", backup.as_ref(), Msg::BackupNotInInventory);
     }
     errors.into_result()?;
     let steps = match &backup {
@@ -311,7 +459,7 @@ async fn check_input(
         None => runbook::application(config, target),
     };
     Ok(Checked {
-        from_release: Some(current),
+        defective: Some(defective),
         target_release: Some(target.to_owned()),
         backup,
         steps,
@@ -322,9 +470,10 @@ async fn check_input(
 pub fn problem_text(problem: &DefaultsProblem) -> Text {
     match problem {
         DefaultsProblem::NoInventory => Msg::PlanNoInventory.into(),
-        DefaultsProblem::NoCurrentRelease => Msg::PlanNoCurrentRelease.into(),
-        DefaultsProblem::NoOlderRelease => Msg::PlanNoOlderRelease.into(),
-        DefaultsProblem::NoDeployment { release } => Text::with(Msg::PlanNoDeployment, release),
+        DefaultsProblem::NoDefectiveRelease => Msg::PlanNoDefectiveRelease.into(),
+        DefaultsProblem::NoOlderRelease { defective } => {
+            Text::with(Msg::PlanNoOlderRelease, defective)
+        }
         DefaultsProblem::NoEarlierBackup { version, .. } => {
             Text::with(Msg::PlanNoEarlierBackup, version)
         }
@@ -333,6 +482,155 @@ pub fn problem_text(problem: &DefaultsProblem) -> Text {
 
 fn problem(problem: DefaultsProblem) -> AppError {
     AppError::Refused(problem_text(&problem))
+}
+
+/// A plan row.
+#[derive(sqlx::FromRow, Clone)]
+struct PlanRow {
+    id: i64,
+    incident_id: i64,
+    environment_id: Uuid,
+    rollback_type: String,
+    from_release: Option<String>,
+    target_release: Option<String>,
+    backup_file: Option<String>,
+    backup_taken_at: Option<DateTime<Utc>>,
+    steps: serde_json::Value,
+    fingerprint: String,
+    revision: i32,
+    requested_by: Uuid,
+    updated_at: DateTime<Utc>,
+    basis: Option<serde_json::Value>,
+    defective_source: Option<String>,
+}
+
+const PLAN_COLUMNS: &str = "p.id, p.incident_id, p.environment_id, p.rollback_type,
+    p.from_release, p.target_release, p.backup_file, p.backup_taken_at, p.steps, p.fingerprint,
+    p.revision, p.requested_by, p.updated_at, p.basis, p.defective_source";
+
+impl PlanRow {
+    fn kind(&self) -> Result<RollbackType, AppError> {
+        RollbackType::parse(&self.rollback_type)
+            .ok_or_else(|| AppError::Internal(format!("plan type {}", self.rollback_type)))
+    }
+
+    fn steps(&self) -> Result<Vec<Step>, AppError> {
+        serde_json::from_value(self.steps.clone())
+            .map_err(|e| AppError::Internal(format!("plan steps: {e}")))
+    }
+
+    fn basis(&self) -> Option<PlanBasis> {
+        self.basis
+            .clone()
+            .and_then(|b| serde_json::from_value(b).ok())
+    }
+}
+
+/// The plan of `incident`, locked (`FOR NO KEY UPDATE`) when `lock`: after the incident's
+/// lock, always (see [`incidents::lock`]).
+async fn plan_row(
+    conn: &mut PgConnection,
+    incident: i64,
+    lock: bool,
+) -> Result<Option<PlanRow>, AppError> {
+    Ok(sqlx::query_as::<_, PlanRow>(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans p WHERE p.incident_id = $1 {}",
+        if lock { "FOR NO KEY UPDATE" } else { "" }
+    ))
+    .bind(incident)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Where a plan stands now, with its verdicts: the reviews (from people who may still
+/// approve), what changed since it was made, and the latest execution of this version.
+async fn assess(
+    conn: &mut PgConnection,
+    policy: ApprovalPolicy,
+    plan: &PlanRow,
+    now: DateTime<Utc>,
+) -> Result<
+    (
+        PlanStatus,
+        Vec<crate::domain::plan::BasisChange>,
+        Vec<ReviewRow>,
+    ),
+    AppError,
+> {
+    let kind = plan.kind()?;
+    let given = reviews(&mut *conn, plan.id).await?;
+    let plain: Vec<Review> = given.iter().map(|r| r.review.clone()).collect();
+    let reviewed = status(kind, &plan.fingerprint, &plain, policy, now);
+    let changes = match plan.basis() {
+        None => vec![crate::domain::plan::BasisChange::Unknown],
+        Some(basis) => match live_basis(
+            conn,
+            plan.environment_id,
+            plan.target_release.as_deref(),
+            plan.backup_file.as_deref(),
+        )
+        .await?
+        {
+            Some(live) => basis.changes(&live),
+            None => vec![crate::domain::plan::BasisChange::Settings],
+        },
+    };
+    let execution: Option<String> = sqlx::query_scalar(
+        "SELECT status FROM executions WHERE plan_id = $1 AND fingerprint = $2
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(plan.id)
+    .bind(&plan.fingerprint)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let execution = match execution {
+        Some(s) => Some(
+            ExecutionStatus::parse(&s)
+                .ok_or_else(|| AppError::Internal(format!("execution status {s}")))?,
+        ),
+        None => None,
+    };
+    Ok((
+        PlanStatus::overall(reviewed, changes.clone(), execution),
+        changes,
+        given,
+    ))
+}
+
+/// The status of the plan of `incident` as it is now (`None`: no plan), for the server's
+/// checks. The caller holds the incident's lock when it acts on the answer.
+pub async fn status_now(
+    conn: &mut PgConnection,
+    policy: ApprovalPolicy,
+    incident: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<PlanStatus>, AppError> {
+    let Some(plan) = plan_row(conn, incident, false).await? else {
+        return Ok(None);
+    };
+    Ok(Some(assess(conn, policy, &plan, now).await?.0))
+}
+
+/// The plans' statuses of these incidents (those that have one), for lists and badges.
+pub async fn statuses(
+    pool: &PgPool,
+    policy: ApprovalPolicy,
+    incidents: &[i64],
+    now: DateTime<Utc>,
+) -> Result<HashMap<i64, PlanStatus>, AppError> {
+    let mut conn = pool.acquire().await?;
+    let rows = sqlx::query_as::<_, PlanRow>(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans p WHERE p.incident_id = ANY($1)"
+    ))
+    .bind(incidents)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (status, _, _) = assess(&mut conn, policy, &row, now).await?;
+        out.insert(row.incident_id, status);
+    }
+    Ok(out)
 }
 
 /// Prepares or revises the plan of incident `incident`. Returns its new fingerprint.
@@ -361,22 +659,35 @@ pub async fn save(
     let config = environments::config(&mut *tx, environment)
         .await?
         .ok_or(AppError::Refused(Msg::UnknownEnvironment.into()))?;
-    let checked = check_input(&mut tx, environment, &config, kind, input).await?;
+    let checked = check_input(&mut tx, incident, &config, kind, input).await?;
+    let basis = live_basis(
+        &mut tx,
+        environment,
+        checked.target_release.as_deref(),
+        checked.backup.as_ref().map(|(b, _)| b.file_name.as_str()),
+    )
+    .await?
+    .ok_or(AppError::Refused(Msg::UnknownEnvironment.into()))?;
     let steps = serde_json::to_value(&checked.steps)
         .map_err(|e| AppError::Internal(format!("plan steps: {e}")))?;
-    let existing: Option<(i32, serde_json::Value)> =
-        sqlx::query_as("SELECT revision, steps FROM plans WHERE incident_id = $1 FOR UPDATE")
-            .bind(incident)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if existing
-        .as_ref()
-        .is_some_and(|(_, before)| *before == steps)
-    {
-        return Err(AppError::Refused(Msg::PlanUnchanged.into()));
+    let basis_json =
+        serde_json::to_value(&basis).map_err(|e| AppError::Internal(format!("plan basis: {e}")))?;
+    let existing = plan_row(&mut tx, incident, true).await?;
+    // The same steps on the same facts, not blocked: nothing to revise. A stale, rejected or
+    // withdrawn plan may be saved again as it is: that is a new version for new approvals.
+    if let Some(before) = &existing {
+        let (status_before, _, _) =
+            assess(&mut tx, ApprovalPolicy::default(), before, Utc::now()).await?;
+        let blocked = matches!(
+            status_before,
+            PlanStatus::Stale { .. } | PlanStatus::Rejected | PlanStatus::Withdrawn
+        );
+        if before.steps == steps && before.basis.as_ref() == Some(&basis_json) && !blocked {
+            return Err(AppError::Refused(Msg::PlanUnchanged.into()));
+        }
     }
-    let revision = existing.map_or(1, |(revision, _)| revision + 1);
-    let fingerprint = fingerprint(environment, revision, &checked.steps);
+    let revision = existing.as_ref().map_or(1, |p| p.revision + 1);
+    let fingerprint = fingerprint(environment, revision, &checked.steps, &basis);
     let (backup_file, backup_sha, backup_taken_at) = match &checked.backup {
         Some((choice, taken)) => (
             Some(choice.file_name.clone()),
@@ -385,22 +696,27 @@ pub async fn save(
         ),
         None => (None, None, None),
     };
+    let defective_release = checked.defective.as_ref().map(|d| d.release.clone());
+    let defective_source = checked.defective.as_ref().map(|d| d.source.as_str());
     sqlx::query(
         "INSERT INTO plans (incident_id, environment_id, rollback_type, from_release,
                             target_release, backup_file, backup_sha256, backup_taken_at, steps,
-                            fingerprint, requested_by, revision)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                            fingerprint, requested_by, revision, basis, defective_release,
+                            defective_source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $4, $14)
          ON CONFLICT (incident_id) DO UPDATE SET
              from_release = EXCLUDED.from_release, target_release = EXCLUDED.target_release,
              backup_file = EXCLUDED.backup_file, backup_sha256 = EXCLUDED.backup_sha256,
              backup_taken_at = EXCLUDED.backup_taken_at, steps = EXCLUDED.steps,
              fingerprint = EXCLUDED.fingerprint, requested_by = EXCLUDED.requested_by,
-             revision = EXCLUDED.revision, updated_at = now()",
+             revision = EXCLUDED.revision, basis = EXCLUDED.basis,
+             defective_release = EXCLUDED.defective_release,
+             defective_source = EXCLUDED.defective_source, updated_at = now()",
     )
     .bind(incident)
     .bind(environment)
     .bind(kind.as_str())
-    .bind(&checked.from_release)
+    .bind(&defective_release)
     .bind(&checked.target_release)
     .bind(&backup_file)
     .bind(&backup_sha)
@@ -409,6 +725,8 @@ pub async fn save(
     .bind(&fingerprint)
     .bind(actor.id)
     .bind(revision)
+    .bind(basis_json)
+    .bind(defective_source)
     .execute(&mut *tx)
     .await?;
     incidents::append_event(
@@ -421,7 +739,8 @@ pub async fn save(
         },
         json!({
             "revision": revision, "rollback_type": kind, "fingerprint": fingerprint,
-            "from_release": checked.from_release, "target_release": checked.target_release,
+            "from_release": defective_release, "defective_source": defective_source,
+            "target_release": checked.target_release,
             "backup": backup_file, "steps": checked.steps.len(),
         }),
     )
@@ -441,34 +760,65 @@ pub async fn save(
     Ok(fingerprint)
 }
 
-/// The plan's verdicts, oldest first, each with its comment and the reviewer's name.
+/// A verdict with its comment and the reviewer's name.
+pub(crate) struct ReviewRow {
+    pub review: Review,
+    pub comment: String,
+    pub name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewDbRow {
+    reviewer_id: Uuid,
+    verdict: String,
+    fingerprint: String,
+    at: DateTime<Utc>,
+    comment: String,
+    name: String,
+    active: bool,
+    roles: Vec<String>,
+}
+
+/// The plan's verdicts, oldest first, each with whether its reviewer may still approve.
 pub(crate) async fn reviews(
-    db: impl sqlx::PgExecutor<'_>,
+    conn: &mut PgConnection,
     plan: i64,
-) -> Result<Vec<(Review, String, String)>, AppError> {
-    let rows: Vec<(Uuid, String, String, DateTime<Utc>, String, String)> = sqlx::query_as(
-        "SELECT r.reviewer_id, r.verdict, r.fingerprint, r.at, r.comment, u.name
+) -> Result<Vec<ReviewRow>, AppError> {
+    let rows: Vec<ReviewDbRow> = sqlx::query_as(
+        "SELECT r.reviewer_id, r.verdict, r.fingerprint, r.at, r.comment, u.name, u.active,
+                u.roles
          FROM plan_reviews r JOIN users u ON u.id = r.reviewer_id
          WHERE r.plan_id = $1 ORDER BY r.id",
     )
     .bind(plan)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(reviewer, verdict, fingerprint, at, comment, name)| {
-            Some((
-                Review {
-                    reviewer,
-                    verdict: Verdict::parse(&verdict)?,
-                    fingerprint,
-                    at,
+    rows.into_iter()
+        .map(|row| {
+            let verdict = Verdict::parse(&row.verdict)
+                .ok_or_else(|| AppError::Internal(format!("verdict {}", row.verdict)))?;
+            let standing = if !row.active {
+                ReviewerStanding::Deactivated
+            } else if !Roles::parse(row.roles.iter().map(String::as_str))
+                .is_some_and(|r| r.may_decide_rollback())
+            {
+                ReviewerStanding::NoLongerDecider
+            } else {
+                ReviewerStanding::MayApprove
+            };
+            Ok(ReviewRow {
+                review: Review {
+                    reviewer: row.reviewer_id,
+                    verdict,
+                    fingerprint: row.fingerprint,
+                    at: row.at,
+                    standing,
                 },
-                comment,
-                name,
-            ))
+                comment: row.comment,
+                name: row.name,
+            })
         })
-        .collect())
+        .collect()
 }
 
 impl From<ReviewRefusal> for AppError {
@@ -477,6 +827,7 @@ impl From<ReviewRefusal> for AppError {
             match refusal {
                 ReviewRefusal::NotADecider => Msg::OnlyDecidersMayApprove,
                 ReviewRefusal::OwnPlan => Msg::CannotApproveOwnPlan,
+                ReviewRefusal::NotTheRequester => Msg::OnlyRequesterWithdraws,
                 ReviewRefusal::NoApprovalNeeded => Msg::PlanNeedsNoApproval,
                 ReviewRefusal::PlanChanged => Msg::PlanChangedSinceRead,
                 ReviewRefusal::AlreadyReviewed => Msg::AlreadyReviewed,
@@ -503,39 +854,38 @@ pub async fn review(
 ) -> Result<PlanStatus, AppError> {
     let mut tx = pool.begin().await?;
     let (state, facts) = incidents::lock(&mut tx, incident).await?;
-    lifecycle::check(state, Action::ReviewPlan, &actor.roles, &facts)?;
-    let (plan, kind, fingerprint, requester): (i64, String, String, Uuid) = sqlx::query_as(
-        "SELECT id, rollback_type, fingerprint, requested_by FROM plans
-         WHERE incident_id = $1 FOR UPDATE",
-    )
-    .bind(incident)
-    .fetch_one(&mut *tx)
-    .await?;
-    let kind = RollbackType::parse(&kind).ok_or(AppError::Internal("plan type".into()))?;
-    let mut given: Vec<Review> = reviews(&mut *tx, plan)
+    let action = match verdict {
+        Verdict::Withdrawn => Action::WithdrawPlan,
+        _ => Action::ReviewPlan,
+    };
+    lifecycle::check(state, action, &actor.roles, &facts)?;
+    let plan = plan_row(&mut tx, incident, true)
         .await?
-        .into_iter()
-        .map(|(r, _, _)| r)
-        .collect();
+        .ok_or(AppError::Refused(Msg::NoPlanYet.into()))?;
+    let kind = plan.kind()?;
+    let (current, _, given) = assess(&mut tx, policy, &plan, now).await?;
+    let mut given: Vec<Review> = given.into_iter().map(|r| r.review).collect();
     check_review(
         kind,
-        requester,
-        &fingerprint,
+        plan.requested_by,
+        &plan.fingerprint,
+        &current,
         &given,
         policy,
         now,
         actor.id,
         &actor.roles,
         seen,
+        verdict,
     )?;
     sqlx::query(
         "INSERT INTO plan_reviews (plan_id, reviewer_id, verdict, fingerprint, comment, at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(plan)
+    .bind(plan.id)
     .bind(actor.id)
     .bind(verdict.as_str())
-    .bind(&fingerprint)
+    .bind(&plan.fingerprint)
     .bind(comment)
     .bind(now)
     .execute(&mut *tx)
@@ -543,10 +893,11 @@ pub async fn review(
     given.push(Review {
         reviewer: actor.id,
         verdict,
-        fingerprint: fingerprint.clone(),
+        fingerprint: plan.fingerprint.clone(),
         at: now,
+        standing: ReviewerStanding::MayApprove,
     });
-    let after = status(kind, &fingerprint, &given, policy, now);
+    let after = status(kind, &plan.fingerprint, &given, policy, now);
     incidents::append_event(
         &mut tx,
         incident,
@@ -554,17 +905,18 @@ pub async fn review(
         match verdict {
             Verdict::Approved => "plan_approved",
             Verdict::Rejected => "plan_rejected",
+            Verdict::Withdrawn => "plan_withdrawn",
         },
-        json!({ "fingerprint": fingerprint, "comment": comment }),
+        json!({ "fingerprint": plan.fingerprint, "comment": comment }),
     )
     .await?;
-    if after == PlanStatus::Ready {
+    if after == PlanStatus::Ready && current != PlanStatus::Ready {
         incidents::append_event(
             &mut tx,
             incident,
             None,
             "plan_ready",
-            json!({ "fingerprint": fingerprint }),
+            json!({ "fingerprint": plan.fingerprint }),
         )
         .await?;
     }
@@ -579,106 +931,128 @@ pub async fn load(
     incident: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<PlanRecord>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        i64,
-        Uuid,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<DateTime<Utc>>,
-        serde_json::Value,
-        String,
-        i32,
-        Uuid,
-        String,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
-        "SELECT p.id, p.environment_id, p.rollback_type, p.from_release, p.target_release,
-                p.backup_file, p.backup_taken_at, p.steps, p.fingerprint, p.revision,
-                p.requested_by, u.name, p.updated_at
-         FROM plans p JOIN users u ON u.id = p.requested_by WHERE p.incident_id = $1",
-    )
-    .bind(incident)
-    .fetch_optional(pool)
-    .await?;
-    let Some((
-        id,
-        environment,
-        kind,
-        from_release,
-        target_release,
-        backup_file,
-        backup_taken_at,
-        steps,
-        fingerprint,
-        revision,
-        requested_by,
-        requested_by_name,
-        updated_at,
-    )) = row
-    else {
+    let mut conn = pool.acquire().await?;
+    let Some(plan) = plan_row(&mut conn, incident, false).await? else {
         return Ok(None);
     };
-    let kind = RollbackType::parse(&kind).ok_or(AppError::Internal("plan type".into()))?;
-    let steps: Vec<Step> = serde_json::from_value(steps)
-        .map_err(|e| AppError::Internal(format!("plan steps: {e}")))?;
-    let given = reviews(pool, id).await?;
-    let plain: Vec<Review> = given.iter().map(|(r, _, _)| r.clone()).collect();
-    let deployment: Option<(String, DateTime<Utc>)> = match &from_release {
+    let kind = plan.kind()?;
+    let steps = plan.steps()?;
+    let (status, changes, given) = assess(&mut conn, policy, &plan, now).await?;
+    let requested_by_name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+        .bind(plan.requested_by)
+        .fetch_one(&mut *conn)
+        .await?;
+    let deployment: Option<(String, DateTime<Utc>)> = match &plan.from_release {
         Some(release) => sqlx::query_as(
             "SELECT version, deployed_at FROM deployments WHERE environment_id = $1 AND release = $2",
         )
-        .bind(environment)
+        .bind(plan.environment_id)
         .bind(release)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?,
         None => None,
     };
-    let config = environments::config(pool, environment).await?;
+    let config = environments::config(&mut *conn, plan.environment_id).await?;
     let environment_name = config.as_ref().map(|c| c.name.clone()).unwrap_or_default();
-    let runs_on = config.map(|c| c.target).map(|t| match t {
-        Target::Local { root } => RunsOn::Local { root },
-        Target::Ssh {
-            user, host, port, ..
-        } => RunsOn::Ssh { user, host, port },
-    });
+    let basis = plan.basis();
+    let runs_on = basis
+        .as_ref()
+        .map(|b| b.config.target.clone())
+        .or_else(|| config.map(|c| c.target))
+        .map(|t| match t {
+            Target::Local { root } => RunsOn::Local { root },
+            Target::Ssh {
+                user, host, port, ..
+            } => RunsOn::Ssh { user, host, port },
+        });
+    let executed_execution: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM executions WHERE plan_id = $1 AND fingerprint = $2
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(plan.id)
+    .bind(&plan.fingerprint)
+    .fetch_optional(&mut *conn)
+    .await?;
+    // What the hand-picked choices change against the proposal, said next to them.
+    let warnings = match (
+        kind,
+        defaults(
+            &mut conn,
+            incident,
+            kind == RollbackType::ApplicationDatabase,
+        )
+        .await?,
+    ) {
+        (RollbackType::System, _) | (_, Err(_)) => Vec::new(),
+        (_, Ok(d)) => choice_warnings(
+            &d,
+            plan.target_release.as_deref(),
+            plan.backup_file.as_deref().zip(plan.backup_taken_at),
+        ),
+    };
+    let current_is_target = basis
+        .as_ref()
+        .and_then(|b| b.current_target.as_deref())
+        .zip(plan.target_release.as_deref())
+        .is_some_and(|(current, target)| current.trim_end_matches('/').ends_with(target));
     Ok(Some(PlanRecord {
         kind,
         environment_name,
         runs_on,
-        from_release,
-        target_release,
-        backup_file,
-        backup_taken_at,
+        from_release: plan.from_release.clone(),
+        defective_source: plan
+            .defective_source
+            .as_deref()
+            .and_then(DefectiveSource::parse),
+        target_release: plan.target_release.clone(),
+        backup_file: plan.backup_file.clone(),
+        backup_taken_at: plan.backup_taken_at,
         defective_version: deployment.as_ref().map(|d| d.0.clone()),
         defective_deployed_at: deployment.map(|d| d.1),
         steps,
-        status: status(kind, &fingerprint, &plain, policy, now),
+        status,
+        changes,
+        warnings,
+        current_is_target,
+        execution: executed_execution,
         reviews: given
             .into_iter()
-            .map(|(r, comment, name)| ReviewRecord {
-                standing: if r.fingerprint != fingerprint {
-                    ReviewStanding::EarlierVersion
-                } else if r.is_valid(&fingerprint, policy, now) {
-                    ReviewStanding::Counts
-                } else {
-                    ReviewStanding::Expired
-                },
-                reviewer: r.reviewer,
-                name,
-                verdict: r.verdict,
-                comment,
-                at: r.at,
-                expires_at: r.at + policy.expiry(),
+            .map(|r| {
+                let ReviewRow {
+                    review,
+                    comment,
+                    name,
+                } = r;
+                ReviewRecord {
+                    standing: if review.fingerprint != plan.fingerprint {
+                        ReviewStanding::EarlierVersion
+                    } else if review.verdict == Verdict::Approved
+                        && review.standing == ReviewerStanding::Deactivated
+                    {
+                        ReviewStanding::Deactivated
+                    } else if review.verdict == Verdict::Approved
+                        && review.standing == ReviewerStanding::NoLongerDecider
+                    {
+                        ReviewStanding::NoLongerDecider
+                    } else if review.is_valid(&plan.fingerprint, policy, now) {
+                        ReviewStanding::Counts
+                    } else {
+                        ReviewStanding::Expired
+                    },
+                    reviewer: review.reviewer,
+                    name,
+                    verdict: review.verdict,
+                    comment,
+                    at: review.at,
+                    expires_at: review.at + policy.expiry(),
+                }
             })
             .collect(),
-        fingerprint,
-        revision,
-        requested_by,
+        fingerprint: plan.fingerprint,
+        revision: plan.revision,
+        requested_by: plan.requested_by,
         requested_by_name,
-        updated_at,
+        updated_at: plan.updated_at,
         required: policy.required(),
         expiry_minutes: policy.expiry().num_minutes(),
     }))
@@ -695,42 +1069,43 @@ pub async fn waiting_for(
     if !user.roles.may_decide_rollback() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-        "SELECT p.id, i.id, i.title, p.rollback_type, p.fingerprint FROM plans p
-         JOIN incidents i ON i.id = p.incident_id
-         WHERE i.state = 'awaiting_approval' AND p.requested_by <> $1 ORDER BY i.detected_at",
-    )
+    let mut conn = pool.acquire().await?;
+    let rows = sqlx::query_as::<_, PlanRow>(&format!(
+        "SELECT {PLAN_COLUMNS}, i.title FROM plans p JOIN incidents i ON i.id = p.incident_id
+         WHERE i.state = 'awaiting_approval' AND p.requested_by <> $1 ORDER BY i.detected_at"
+    ))
     .bind(user.id)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut waiting = Vec::new();
-    for (plan, incident, title, kind, fingerprint) in rows {
-        let Some(kind) = RollbackType::parse(&kind) else {
-            continue;
-        };
-        let given: Vec<Review> = reviews(pool, plan)
-            .await?
-            .into_iter()
-            .map(|(r, _, _)| r)
-            .collect();
+    for plan in rows {
+        let kind = plan.kind()?;
+        let (current, _, given) = assess(&mut conn, policy, &plan, now).await?;
+        let given: Vec<Review> = given.into_iter().map(|r| r.review).collect();
         let may = check_review(
             kind,
-            Uuid::nil(),
-            &fingerprint,
+            plan.requested_by,
+            &plan.fingerprint,
+            &current,
             &given,
             policy,
             now,
             user.id,
             &user.roles,
-            &fingerprint,
+            &plan.fingerprint,
+            Verdict::Approved,
         )
         .is_ok();
         if may {
+            let title: String = sqlx::query_scalar("SELECT title FROM incidents WHERE id = $1")
+                .bind(plan.incident_id)
+                .fetch_one(&mut *conn)
+                .await?;
             waiting.push(PlanWaiting {
-                incident,
+                incident: plan.incident_id,
                 title,
                 kind,
-                status: status(kind, &fingerprint, &given, policy, now),
+                status: current,
             });
         }
     }
@@ -744,7 +1119,7 @@ pub async fn page(
     incident: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<PlanPage>, AppError> {
-    let Some(summary) = incidents::summary(pool, incident).await? else {
+    let Some(summary) = incidents::summary(pool, policy, incident).await? else {
         return Ok(None);
     };
     let (environment, rollback): (Uuid, Option<String>) =
@@ -759,6 +1134,28 @@ pub async fn page(
         .await?
         .and_then(|c| c.time_zone.parse().ok())
         .unwrap_or(chrono_tz::Europe::Paris);
+    let mut conn = pool.acquire().await?;
+    let defaults = defaults(
+        &mut conn,
+        incident,
+        rollback == Some(RollbackType::ApplicationDatabase),
+    )
+    .await?;
+    // The defective release even when no proposal could be made, for the form's choices.
+    let defective = match &defaults {
+        Ok(d) => Some(d.defective.clone()),
+        Err(_) => match inventoried(&mut conn, incident).await? {
+            Some((_, facts, Some(inv))) => defective_release(
+                &facts.suspect_release,
+                &inv.deployments,
+                &inv.releases,
+                inv.current_release.as_deref(),
+                facts.detected_at,
+                inv.tz,
+            ),
+            _ => None,
+        },
+    };
     let choices = PlanChoices {
         current_release: inventory.as_ref().and_then(|i| i.current_release.clone()),
         releases: inventory
@@ -769,20 +1166,12 @@ pub async fn page(
             .map(|i| {
                 i.backups
                     .into_iter()
-                    .filter_map(|b| {
-                        use chrono::TimeZone;
-                        let taken = tz.from_local_datetime(&b.taken_at).earliest()?;
-                        Some((b.file_name, taken.with_timezone(&Utc)))
-                    })
+                    .filter_map(|b| Some((b.file_name, backup_time(b.taken_at, tz)?)))
                     .collect()
             })
             .unwrap_or_default(),
-        defaults: defaults(
-            pool,
-            environment,
-            rollback == Some(RollbackType::ApplicationDatabase),
-        )
-        .await?,
+        defective,
+        defaults,
     };
     Ok(Some(PlanPage {
         incident: summary,

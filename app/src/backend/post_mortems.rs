@@ -47,7 +47,7 @@ pub(crate) async fn create(
     .await?;
     let (started, ended): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
         "SELECT started_at, finished_at FROM executions
-         WHERE incident_id = $1 AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1",
+         WHERE incident_id = $1 AND status IN ('succeeded', 'succeeded_with_skips') ORDER BY finished_at DESC LIMIT 1",
     )
     .bind(incident)
     .fetch_one(&mut **tx)

@@ -421,7 +421,7 @@ pub async fn resolve(
         return Err(AppError::field("reason", Msg::ResolveReasonNeeded));
     }
     let restored: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "SELECT max(finished_at) FROM executions WHERE incident_id = $1 AND status = 'succeeded'",
+        "SELECT max(finished_at) FROM executions WHERE incident_id = $1 AND status IN ('succeeded', 'succeeded_with_skips')",
     )
     .bind(incident)
     .fetch_one(&mut *tx)

@@ -9,6 +9,8 @@ named_enum!(ExecutionStatus {
     Running => "running",
     Waiting => "waiting",
     Succeeded => "succeeded",
+    /// Every step done but some that a person chose to skip (recorded, with why).
+    SucceededWithSkips => "succeeded_with_skips",
     Failed => "failed",
     Cancelled => "cancelled",
     Interrupted => "interrupted",
@@ -20,6 +22,8 @@ named_enum!(StepStatus {
     Succeeded => "succeeded",
     Failed => "failed",
     Interrupted => "interrupted",
+    /// Passed over by a person's "resume from" (with their reason).
+    Skipped => "skipped",
 });
 
 impl ExecutionStatus {
@@ -33,7 +37,15 @@ impl ExecutionStatus {
 
     /// Nothing more will happen to it.
     pub fn is_over(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Cancelled | Self::Aborted)
+        matches!(
+            self,
+            Self::Succeeded | Self::SucceededWithSkips | Self::Cancelled | Self::Aborted
+        )
+    }
+
+    /// Every step was done, or skipped by a person.
+    pub fn succeeded(self) -> bool {
+        matches!(self, Self::Succeeded | Self::SucceededWithSkips)
     }
 }
 

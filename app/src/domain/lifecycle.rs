@@ -75,6 +75,8 @@ pub enum Action {
     RevisePlan,
     /// Approve or reject the plan (the approval rules are in [`crate::domain::plan`]).
     ReviewPlan,
+    /// The plan's requester takes it back until it is revised.
+    WithdrawPlan,
     /// Start executing the ready plan.
     Execute,
     /// Cancel, retry, resume, or tick a manual step of the running execution.
@@ -207,6 +209,18 @@ pub fn check(
         }
         Action::ReviewPlan => {
             if state != S::AwaitingApproval {
+                return Err(Refusal::WrongState(state));
+            }
+            if !facts.has_plan {
+                return Err(Refusal::NoPlan);
+            }
+            if !roles.may_decide_rollback() {
+                return Err(Refusal::NotADecider);
+            }
+            Ok(state)
+        }
+        Action::WithdrawPlan => {
+            if !matches!(state, S::Decided | S::AwaitingApproval) {
                 return Err(Refusal::WrongState(state));
             }
             if !facts.has_plan {

@@ -1,10 +1,10 @@
 //! Domain values shared by the pages and the server: parsed once, never invalid.
 /// An enum whose variants have one stored name each (database column, form value).
 macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),* }
+        pub enum $name { $($(#[$vmeta])* $variant),* }
 
         // Serialised by the stored name too, so that events and page data say "evaluating".
         impl serde::Serialize for $name {

@@ -27,16 +27,24 @@ pub enum Operation {
         expect: Vec<u16>,
         timeout_seconds: u32,
     },
-    /// Write the maintenance page (§5.2 step 1).
+    /// Write the maintenance page (§5.2 step 1). The runner resolves `path`'s folder once
+    /// (through `current` to the release it points to, the page that is served), writes
+    /// there, and records the absolute path it wrote.
     MaintenanceOn { path: String, text: String },
-    /// Remove it (§5.2 step 10).
+    /// Remove exactly the file step 1 wrote (§5.2 step 10), then check that the release now
+    /// served at `path` has no maintenance page. A file that is not there fails the step.
     MaintenanceOff { path: String },
     /// Check that the backup is a whole gzip file with the inventoried checksum before using it.
     VerifyBackup { path: String, sha256: String },
     /// Stream the decompressed dump into the database client (no uncompressed file, unlike
-    /// §5.2 steps 4–6).
+    /// §5.2 steps 4–6). The restore checks the whole gzip and its sha256 itself first, so that
+    /// skipping the verification step can never restore an unverified file.
     RestoreDatabase {
         path: String,
+        /// The inventoried checksum; a plan saved before it was recorded here has none, and
+        /// its restore refuses to run.
+        #[serde(default)]
+        sha256: String,
         kind: DatabaseKind,
         host: String,
         port: u16,
@@ -145,7 +153,7 @@ impl Operation {
             Operation::MaintenanceOn { path, text } => {
                 format!("echo {} > {}", quote(text), quote(path))
             }
-            Operation::MaintenanceOff { path } => format!("rm -f {}", quote(path)),
+            Operation::MaintenanceOff { path } => format!("rm {}", quote(path)),
             Operation::VerifyBackup { path, sha256 } => format!(
                 "gzip -t {} && sha256sum {}  # {sha256}",
                 quote(path),
@@ -153,15 +161,16 @@ impl Operation {
             ),
             Operation::RestoreDatabase {
                 path,
+                sha256,
                 kind,
                 host,
                 port,
                 name,
                 user,
             } => format!(
-                "gunzip -c {} | {}",
-                quote(path),
-                client(*kind, host, *port, user, name)
+                "gzip -t {p} && sha256sum {p}  # {sha256}\ngunzip -c {p} | {}",
+                client(*kind, host, *port, user, name),
+                p = quote(path),
             ),
             Operation::VerifyDatabase {
                 kind,
@@ -329,6 +338,7 @@ pub fn application_database(
             "5.2/6",
             Operation::RestoreDatabase {
                 path: backup_path,
+                sha256: backup.sha256.clone(),
                 kind: db.kind,
                 host: db.host.clone(),
                 port: db.port,
@@ -605,7 +615,7 @@ mod tests {
         assert_eq!(queries, &["SHOW TABLES", "SELECT COUNT(*) FROM users"]);
         assert_eq!(
             steps[3].operation.command_text(),
-            "gunzip -c /var/backups/taskflow/db_backup_20251017_103000.sql.gz | mysql -h 127.0.0.1 -P 3306 -u user_prod taskflow_prod"
+            "gzip -t /var/backups/taskflow/db_backup_20251017_103000.sql.gz && sha256sum /var/backups/taskflow/db_backup_20251017_103000.sql.gz  # ab\ngunzip -c /var/backups/taskflow/db_backup_20251017_103000.sql.gz | mysql -h 127.0.0.1 -P 3306 -u user_prod taskflow_prod"
         );
         assert_eq!(
             steps[0].operation.command_text(),

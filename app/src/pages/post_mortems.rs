@@ -165,7 +165,7 @@ pub async fn load_post_mortem_page(
     let ctx = RequestCtx::load().await?;
     let user = ctx.user()?;
     let pool = &ctx.state.pool;
-    let Some(summary) = incidents::summary(pool, incident).await? else {
+    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident).await? else {
         return Ok(None);
     };
     let post_mortem = post_mortems::load(pool, incident).await?;

@@ -189,7 +189,7 @@ pub async fn database(
         user: db.user.clone(),
         queries: vec!["SELECT COUNT(*) FROM users".to_owned()],
     };
-    let outcome = executor.run(config, &step).await;
+    let outcome = executor.run(config, &step, None).await;
     result(outcome.succeeded, outcome.output.trim().to_owned())
 }
 

@@ -22,6 +22,7 @@ fn ok(output: impl Into<String>) -> StepOutcome {
         succeeded: true,
         exit_code: Some(0),
         output: output.into(),
+        maintenance_file: None,
     }
 }
 
@@ -30,7 +31,45 @@ fn failed(output: impl Into<String>) -> StepOutcome {
         succeeded: false,
         exit_code: None,
         output: output.into(),
+        maintenance_file: None,
     }
+}
+
+/// A restore step of a plan saved before checksums were bound into restores.
+const NO_CHECKSUM: &str =
+    "nothing restored: this plan has no checksum for its backup (made by an earlier version): revise the plan";
+
+/// `name` in the folder `dir` (paths on the target).
+fn join_target(dir: &str, name: &str) -> String {
+    format!("{}/{name}", dir.trim_end_matches('/'))
+}
+
+/// A path's folder and file name (`/a/b/maintenance.html` → `/a/b`, `maintenance.html`).
+fn split_path(path: &str) -> (String, String) {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some((dir, name)) => (
+            if dir.is_empty() {
+                "/".to_owned()
+            } else {
+                dir.to_owned()
+            },
+            name.to_owned(),
+        ),
+        None => (".".to_owned(), path.to_owned()),
+    }
+}
+
+/// The folder `dir` (a path on the target) with every link resolved — through `current` to
+/// the release it points to — as a path on the target, and as a local path. Refused when the
+/// links lead outside the local target's root.
+fn resolve_local_dir(root: &str, dir: &str) -> Result<(String, PathBuf), String> {
+    let root_real =
+        std::fs::canonicalize(root).map_err(|e| format!("the target's root {root}: {e}"))?;
+    let real = std::fs::canonicalize(local_path(root, dir)).map_err(|e| format!("{dir}: {e}"))?;
+    let inside = real
+        .strip_prefix(&root_real)
+        .map_err(|_| format!("{dir} leads outside the target's root folder"))?;
+    Ok((format!("/{}", inside.display()), real))
 }
 
 /// The database password, from where the environment says it is. The error names the
@@ -132,6 +171,7 @@ async fn run_process(
                 succeeded: out.status.success(),
                 exit_code: out.status.code(),
                 output: text,
+                maintenance_file: None,
             }
         }
     }
@@ -221,7 +261,14 @@ impl Executor {
         self
     }
 
-    pub async fn run(&self, config: &EnvironmentConfig, operation: &Operation) -> StepOutcome {
+    /// Runs `operation`; `maintenance_file` is the page this execution wrote at §5.2 step 1,
+    /// the one §5.2 step 10 removes.
+    pub async fn run(
+        &self,
+        config: &EnvironmentConfig,
+        operation: &Operation,
+        maintenance_file: Option<&str>,
+    ) -> StepOutcome {
         match (Place::of(&config.target), operation) {
             (
                 _,
@@ -232,8 +279,12 @@ impl Executor {
                 },
             ) => self.http_check(url, expect, *timeout_seconds).await,
             (_, Operation::Manual { .. }) => failed("a manual step is done by a person"),
-            (Place::Local { root }, op) => local(&root, config, op, self.timeout).await,
-            (Place::Ssh(target), op) => remote(&target, config, op, self.timeout).await,
+            (Place::Local { root }, op) => {
+                local(&root, config, op, maintenance_file, self.timeout).await
+            }
+            (Place::Ssh(target), op) => {
+                remote(&target, config, op, maintenance_file, self.timeout).await
+            }
         }
     }
 
@@ -254,6 +305,7 @@ impl Executor {
                     succeeded: expect.contains(&status),
                     exit_code: Some(i32::from(status)),
                     output: line,
+                    maintenance_file: None,
                 }
             }
             Err(e) => failed(format!("GET {url}: {e} (after {ms} ms)")),
@@ -266,6 +318,7 @@ async fn local(
     root: &str,
     config: &EnvironmentConfig,
     operation: &Operation,
+    maintenance_file: Option<&str>,
     timeout: Duration,
 ) -> StepOutcome {
     let at = |path: &str| local_path(root, path);
@@ -288,16 +341,48 @@ async fn local(
             run_process(command, None, timeout).await
         }
         Operation::MaintenanceOn { path, text } => {
-            match std::fs::write(at(path), format!("{text}\n")) {
-                Ok(()) => ok(format!("wrote {path}")),
-                Err(e) => failed(format!("{path}: {e}")),
+            // Resolved once: the page lands in the release that is served now, and that exact
+            // file is the one step 10 removes.
+            let (dir, name) = split_path(path);
+            let (served, real) = match resolve_local_dir(root, &dir) {
+                Ok(resolved) => resolved,
+                Err(message) => return failed(message),
+            };
+            let file = join_target(&served, &name);
+            match std::fs::write(real.join(&name), format!("{text}\n")) {
+                Ok(()) => StepOutcome {
+                    maintenance_file: Some(file.clone()),
+                    ..ok(format!("wrote {file} ({path})"))
+                },
+                Err(e) => failed(format!("{file}: {e}")),
             }
         }
-        Operation::MaintenanceOff { path } => match std::fs::remove_file(at(path)) {
-            Ok(()) => ok(format!("removed {path}")),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ok(format!("{path} was absent")),
-            Err(e) => failed(format!("{path}: {e}")),
-        },
+        Operation::MaintenanceOff { path } => {
+            let Some(file) = maintenance_file else {
+                return failed(format!(
+                    "this execution wrote no maintenance page (§5.2 step 1 did not run): nothing to remove at {path}"
+                ));
+            };
+            match std::fs::remove_file(at(file)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return failed(format!("{file} is not there: nothing was removed"))
+                }
+                Err(e) => return failed(format!("{file}: {e}")),
+            }
+            // The release served now (after the switch) must show no maintenance page either.
+            let (dir, name) = split_path(path);
+            match resolve_local_dir(root, &dir) {
+                Ok((served, real)) if real.join(&name).exists() => failed(format!(
+                    "removed {file}, but the release served now has a maintenance page at {}",
+                    join_target(&served, &name)
+                )),
+                Ok((served, _)) => ok(format!(
+                    "removed {file}; {served} (served now) has no maintenance page"
+                )),
+                Err(message) => failed(format!("removed {file}; {message}")),
+            }
+        }
         Operation::VerifyBackup { path, sha256 } => {
             let (file, sha) = (at(path), sha256.clone());
             match tokio::task::spawn_blocking(move || verify_gzip(&file, Some(&sha))).await {
@@ -308,18 +393,22 @@ async fn local(
         }
         Operation::RestoreDatabase {
             path,
+            sha256,
             kind,
             host,
             port,
             name,
             user,
         } => {
+            if sha256.is_empty() {
+                return failed(NO_CHECKSUM);
+            }
             let secret = match password(&config.database) {
                 Ok(secret) => secret,
                 Err(message) => return failed(message),
             };
             let (argv, variable) = client_args(*kind, host, *port, user, name);
-            restore_local(at(path), argv, variable, secret, timeout).await
+            restore_local(at(path), sha256.clone(), argv, variable, secret, timeout).await
         }
         Operation::VerifyDatabase {
             kind,
@@ -378,6 +467,20 @@ fn switch_release(link: &Path, release: &Path, holds: &str) -> StepOutcome {
     if !release.is_dir() {
         return failed(format!("{} is not a release folder", release.display()));
     }
+    // Already there (an earlier rollback went to this release): nothing to change; say so,
+    // after checking that the link does resolve to the release.
+    if let (Ok(now), Ok(wanted)) = (std::fs::canonicalize(link), std::fs::canonicalize(release)) {
+        if now == wanted && std::fs::symlink_metadata(link).is_ok_and(|m| m.is_symlink()) {
+            let held = std::fs::read_link(link)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            return ok(format!(
+                "{} already points to {held}: nothing changed (checked: it resolves to {})",
+                link.display(),
+                release.display()
+            ));
+        }
+    }
     let before = std::fs::read_link(link)
         .map(|t| t.display().to_string())
         .unwrap_or_else(|_| "(none)".into());
@@ -401,14 +504,17 @@ fn switch_release(link: &Path, release: &Path, holds: &str) -> StepOutcome {
 /// and no uncompressed file is ever written.
 async fn restore_local(
     dump: PathBuf,
+    sha256: String,
     argv: Vec<String>,
     variable: &'static str,
     secret: String,
     timeout: Duration,
 ) -> StepOutcome {
+    // The restore checks the file itself (whole gzip, the approved sha256): skipping the
+    // verification step can't restore an unverified file.
     let checked = {
         let dump = dump.clone();
-        tokio::task::spawn_blocking(move || verify_gzip(&dump, None)).await
+        tokio::task::spawn_blocking(move || verify_gzip(&dump, Some(&sha256))).await
     };
     match checked {
         Ok(Ok(_)) => {}
@@ -480,6 +586,7 @@ async fn restore_local(
         succeeded: out.status.success() && pumped.is_ok(),
         exit_code: out.status.code(),
         output: text,
+        maintenance_file: None,
     }
 }
 
@@ -488,6 +595,7 @@ async fn remote(
     target: &SshTarget,
     config: &EnvironmentConfig,
     operation: &Operation,
+    maintenance_file: Option<&str>,
     timeout: Duration,
 ) -> StepOutcome {
     let password_line = || password(&config.database).map(|p| format!("{p}\n").into_bytes());
@@ -506,7 +614,10 @@ async fn remote(
             // GNU mv -T renames over the old link (rename(2)): `current` always exists.
             let script = format!(
                 "test -d {dir} || {{ echo \"{dir_shown} is not a release folder\" >&2; exit 1; }}\n\
+                 if test -L {link} && [ \"$(cd -P -- {link} && pwd -P)\" = \"$(cd -P -- {dir} && pwd -P)\" ]; then\n\
+                 echo \"{link_shown} already points to $(readlink -- {link}): nothing changed\"; exit 0; fi\n\
                  rm -f -- {next} && ln -s -- {holds} {next} && mv -T -- {next} {link} && readlink -- {link}",
+                link_shown = link.replace(['"', '\\', '$', '`'], "_"),
                 dir = quote(release_dir),
                 dir_shown = release_dir.replace(['"', '\\', '$', '`'], "_"),
                 next = quote(&next),
@@ -521,11 +632,54 @@ async fn remote(
             over_ssh(target, &script, None, timeout).await
         }
         Operation::MaintenanceOn { path, text } => {
-            let script = format!("printf '%s\\n' {} > {}", quote(text), quote(path));
-            over_ssh(target, &script, None, timeout).await
+            // Resolved once on the target (`cd -P`: through `current` to the served release);
+            // the script's last line is the file it wrote.
+            let (dir, name) = split_path(path);
+            let script = format!(
+                "d=$(cd -P -- {dir} && pwd -P) || exit 1\n\
+                 printf '%s\\n' {text} > \"$d\"/{name} && printf '%s\\n' \"$d\"/{name}",
+                dir = quote(&dir),
+                text = quote(text),
+                name = quote(&name),
+            );
+            let outcome = over_ssh(target, &script, None, timeout).await;
+            if !outcome.succeeded {
+                return outcome;
+            }
+            let file = outcome
+                .output
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_owned();
+            StepOutcome {
+                maintenance_file: (!file.is_empty()).then(|| file.clone()),
+                output: format!("wrote {file} ({path})"),
+                ..outcome
+            }
         }
         Operation::MaintenanceOff { path } => {
-            over_ssh(target, &format!("rm -f -- {}", quote(path)), None, timeout).await
+            let Some(file) = maintenance_file else {
+                return failed(format!(
+                    "this execution wrote no maintenance page (§5.2 step 1 did not run): nothing to remove at {path}"
+                ));
+            };
+            let (dir, name) = split_path(path);
+            let script = format!(
+                "test -e {file} || {{ echo {missing} >&2; exit 1; }}\n\
+                 rm -- {file} || exit 1\n\
+                 d=$(cd -P -- {dir} && pwd -P) || exit 1\n\
+                 if test -e \"$d\"/{name}; then echo \"removed {file_shown}, but the release served now has a maintenance page at $d/{name_shown}\" >&2; exit 1; fi\n\
+                 echo \"removed {file_shown}; $d (served now) has no maintenance page\"",
+                file = quote(file),
+                missing = quote(&format!("{file} is not there: nothing was removed")),
+                dir = quote(&dir),
+                name = quote(&name),
+                file_shown = file.replace(['"', '\\', '$', '`'], "_"),
+                name_shown = name.replace(['"', '\\', '$', '`'], "_"),
+            );
+            over_ssh(target, &script, None, timeout).await
         }
         Operation::VerifyBackup { path, sha256 } => {
             let script = format!(
@@ -543,12 +697,16 @@ async fn remote(
         }
         Operation::RestoreDatabase {
             path,
+            sha256,
             kind,
             host,
             port,
             name,
             user,
         } => {
+            if sha256.is_empty() {
+                return failed(NO_CHECKSUM);
+            }
             let stdin = match password_line() {
                 Ok(line) => line,
                 Err(message) => return failed(message),
@@ -560,8 +718,10 @@ async fn remote(
             let script = format!(
                 "IFS= read -r RBD_SECRET; export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n\
                  gzip -t -- {p} || {{ echo 'nothing restored: not a whole gzip file' >&2; exit 1; }}\n\
+                 [ \"$(sha256sum < {p} | cut -d' ' -f1)\" = {sha} ] || {{ echo 'nothing restored: the sha256 differs from the approved one' >&2; exit 1; }}\n\
                  gunzip -c -- {p} | {client}",
                 p = quote(path),
+                sha = quote(sha256),
                 client = client.join(" "),
             );
             over_ssh(target, &script, Some(stdin), timeout).await

@@ -8,7 +8,7 @@ pub mod executor;
 mod verification;
 
 use app::backend::executions::{self, Claimed, Next};
-use app::backend::{environments, AppError};
+use app::backend::AppError;
 use executor::Executor;
 use std::time::Duration;
 use uuid::Uuid;
@@ -88,11 +88,23 @@ impl Runner {
     }
 
     async fn execute(&self, claimed: Claimed) -> Result<(), AppError> {
-        let Some(config) = environments::config(&self.pool, claimed.environment).await? else {
-            return Err(AppError::Internal(
-                "execution of an unknown environment".into(),
-            ));
-        };
+        let result = self.run_steps(&claimed).await;
+        // The target changed (or may have): read it again, so that every page shows where
+        // `current` points now and plans relying on the old facts become stale.
+        match app::backend::inventory::refresh(&self.pool, claimed.environment).await {
+            Ok(Some(Err(message))) => {
+                tracing::warn!(environment = %claimed.environment, %message, "inventory after an execution")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "inventory after an execution"),
+        }
+        result
+    }
+
+    async fn run_steps(&self, claimed: &Claimed) -> Result<(), AppError> {
+        // The settings as they were when the execution was queued, never the live ones.
+        let config = claimed.config.clone();
+        let mut maintenance_file = claimed.maintenance_file.clone();
         loop {
             let next = executions::advance(&self.pool, claimed.id, self.owner).await?;
             let Next::Run { position, attempt } = next else {
@@ -108,30 +120,22 @@ impl Runner {
                 attempt,
                 "step starts"
             );
-            let work = self.executor.run(&config, &step.operation);
-            tokio::pin!(work);
-            let mut renewal = tokio::time::interval(self.lease / 3);
-            renewal.tick().await;
-            let mut kill_check = tokio::time::interval(Duration::from_secs(1));
-            let outcome = loop {
-                tokio::select! {
-                    outcome = &mut work => break Some(outcome),
-                    _ = renewal.tick() => {
-                        if !executions::renew(&self.pool, claimed.id, self.owner, self.lease).await? {
-                            break None;
-                        }
-                    }
-                    _ = kill_check.tick() => {
-                        if let Some(who) = executions::kill_requested(&self.pool, claimed.id).await? {
-                            // Dropping the step's future kills its process.
-                            break Some(executions::StepOutcome {
-                                succeeded: false,
-                                exit_code: None,
-                                output: format!("killed at the request of user {who}"),
-                            });
-                        }
-                    }
+            let outcome = match &config {
+                Some(config) => {
+                    self.run_step(
+                        claimed.id,
+                        config,
+                        &step.operation,
+                        maintenance_file.as_deref(),
+                    )
+                    .await?
                 }
+                None => Some(executions::StepOutcome {
+                    output: "this execution was queued before executions kept the environment's \
+                             settings: abort it and execute the plan again"
+                        .into(),
+                    ..Default::default()
+                }),
             };
             let Some(outcome) = outcome else {
                 // The lease is gone (another runner declared us dead): drop the step, which
@@ -146,12 +150,50 @@ impl Runner {
                 exit_code = ?outcome.exit_code,
                 "step ends"
             );
+            if outcome.maintenance_file.is_some() {
+                maintenance_file = outcome.maintenance_file.clone();
+            }
             let recorded = executions::end_step(
                 &self.pool, claimed.id, self.owner, position, attempt, &outcome,
             )
             .await?;
             if !recorded || !outcome.succeeded {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Runs one step while renewing the lease and watching for a kill request. `None`: the
+    /// lease was lost.
+    async fn run_step(
+        &self,
+        execution: i64,
+        config: &app::domain::environment::EnvironmentConfig,
+        operation: &app::domain::runbook::Operation,
+        maintenance_file: Option<&str>,
+    ) -> Result<Option<executions::StepOutcome>, AppError> {
+        let work = self.executor.run(config, operation, maintenance_file);
+        tokio::pin!(work);
+        let mut renewal = tokio::time::interval(self.lease / 3);
+        renewal.tick().await;
+        let mut kill_check = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                outcome = &mut work => return Ok(Some(outcome)),
+                _ = renewal.tick() => {
+                    if !executions::renew(&self.pool, execution, self.owner, self.lease).await? {
+                        return Ok(None);
+                    }
+                }
+                _ = kill_check.tick() => {
+                    if let Some(who) = executions::kill_requested(&self.pool, execution).await? {
+                        // Dropping the step's future kills its process.
+                        return Ok(Some(executions::StepOutcome {
+                            output: format!("killed at the request of user {who}"),
+                            ..Default::default()
+                        }));
+                    }
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnEr
     let ctx = RequestCtx::load().await?;
     ctx.user()?;
     let pool = &ctx.state.pool;
-    let Some(mut detail) = incidents::detail(pool, id).await? else {
+    let Some(mut detail) = incidents::detail(pool, ctx.state.approval_policy, id).await? else {
         return Ok(None);
     };
     detail.plan = plans::load(pool, ctx.state.approval_policy, id, chrono::Utc::now())
@@ -180,7 +180,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
     view! {
         <div class="title-row">
             <h1>"#"{id}" "{s.title.clone()}</h1>
-            <StateBadge state=s.state/>
+            <StateBadge incident=s.clone()/>
         </div>
         {incident.on_call.clone().map(|who| view! {
             <section class="card attention" id="who-to-call">

@@ -36,7 +36,7 @@ pub async fn load_email_page(
     let ctx = RequestCtx::load().await?;
     let user = ctx.user()?;
     let pool = &ctx.state.pool;
-    let Some(summary) = incidents::summary(pool, incident).await? else {
+    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident).await? else {
         return Ok(None);
     };
     let facts = emails::facts(pool, incident).await?;
@@ -202,7 +202,7 @@ fn Emails(page: EmailPageData) -> impl IntoView {
         <p><a href=format!("/incidents/{id}")>"← "{t(Msg::BackToIncident)}</a></p>
         <div class="title-row">
             <h1>{t(Msg::EmailsTitle)}" — #"{id}" "{page.incident.title.clone()}</h1>
-            <StateBadge state=page.incident.state/>
+            <StateBadge incident=page.incident.clone()/>
         </div>
         <section class="card">{choose}</section>
         <section class="card" id="preview">

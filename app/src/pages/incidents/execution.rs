@@ -28,7 +28,7 @@ pub async fn load_execution_page(
     let ctx = RequestCtx::load().await?;
     ctx.user()?;
     let pool = &ctx.state.pool;
-    let Some(summary) = incidents::summary(pool, incident).await? else {
+    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident).await? else {
         return Ok(None);
     };
     Ok(Some(ExecutionPageData {
@@ -44,13 +44,14 @@ pub fn ExecutionPage() -> impl IntoView {
     })
 }
 
-fn status_text(status: ExecutionStatus) -> Msg {
+pub fn status_text(status: ExecutionStatus) -> Msg {
     use ExecutionStatus as S;
     match status {
         S::Queued => Msg::ExecQueued,
         S::Running => Msg::ExecRunning,
         S::Waiting => Msg::ExecWaiting,
         S::Succeeded => Msg::ExecSucceeded,
+        S::SucceededWithSkips => Msg::ExecSucceededWithSkips,
         S::Failed => Msg::ExecFailed,
         S::Cancelled => Msg::ExecCancelled,
         S::Interrupted => Msg::ExecInterrupted,
@@ -64,6 +65,7 @@ fn step_text(status: StepStatus) -> Msg {
         StepStatus::Succeeded => Msg::StepSucceeded,
         StepStatus::Failed => Msg::StepFailed,
         StepStatus::Interrupted => Msg::StepInterrupted,
+        StepStatus::Skipped => Msg::StepSkipped,
     }
 }
 
@@ -84,7 +86,7 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
         </p>
         <div class="title-row">
             <h1>{t(Msg::ExecutionTitle)}" — #"{id}" "{s.title.clone()}</h1>
-            <StateBadge state=s.state/>
+            <StateBadge incident=s.clone()/>
         </div>
     };
     let Some(execution) = page.execution else {
@@ -106,6 +108,22 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
     };
     let may = |control: Control| check_control(facts, &control, &roles).is_ok();
     let now = chrono::Utc::now();
+    // Steps whose latest attempt is a skip, named.
+    let skipped: Vec<String> = execution
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(position, _)| {
+            execution
+                .attempts
+                .iter()
+                .rfind(|a| a.position == *position)
+                .is_some_and(|a| a.status == StepStatus::Skipped)
+        })
+        .map(|(position, step)| {
+            format!("{} ({})", position + 1, t(Msg::operation(&step.operation)))
+        })
+        .collect();
     let steps = execution
         .steps
         .iter()
@@ -169,7 +187,14 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
             .then(|| view! { <ControlForm incident=id action="retry" label=Msg::RetryStep/> });
         let abort = may(Control::Abort)
             .then(|| view! { <ControlForm incident=id action="abort" label=Msg::AbortExecution/> });
-        let resume = may(Control::ResumeFrom(0)).then(|| view! { <ResumeForm incident=id steps=execution.steps.len() next=execution.next_step/> });
+        let names: Vec<String> = execution
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(p, step)| format!("{} — {}", p + 1, t(Msg::operation(&step.operation))))
+            .collect();
+        let resume = may(Control::ResumeFrom(0))
+            .then(|| view! { <ResumeForm incident=id steps=names next=execution.next_step/> });
         let manual = may(Control::ManualDone).then(|| view! { <ManualForm incident=id/> });
         view! { <div class="controls">{manual}{cancel}{kill}{retry}{resume}{abort}</div> }
     };
@@ -180,6 +205,9 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
                 <span class=format!("exec-status exec-{}", execution.status)>{t(status_text(execution.status))}</span>
                 {execution.cancel_requested.then(|| view! { " "<span class="muted">{t(Msg::CancelAsked)}</span> })}
             </p>
+            {(!skipped.is_empty()).then(|| view! {
+                <p class="warning" id="skipped-steps" role="alert">{Msg::SkippedStepsList.fill(lang, skipped.join(", "))}</p>
+            })}
             <p class="muted">
                 {t(Msg::RequestedBy)}" "{execution.requested_by.clone()}", "{viewer.datetime(execution.created_at)}
                 {execution.finished_at.map(|at| format!(" · {} {}", t(Msg::FinishedAt), viewer.datetime(at)))}
@@ -207,20 +235,38 @@ fn ControlForm(incident: i64, action: &'static str, label: Msg) -> impl IntoView
     }
 }
 
+/// Resume from a chosen step; going past steps that did not succeed skips them, which needs
+/// a reason (kept with each skipped step).
 #[component]
-fn ResumeForm(incident: i64, steps: usize, next: usize) -> impl IntoView {
+fn ResumeForm(incident: i64, steps: Vec<String>, next: usize) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let server = ServerAction::<ControlExecution>::new();
-    let options = (0..steps)
-        .map(|p| view! { <option value=p selected=p == next>{p + 1}</option> })
+    let key = format!("execution:{incident}");
+    let chosen = viewer
+        .typed(&key, "step")
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(next);
+    let reason = viewer.typed(&key, "note").unwrap_or_default();
+    let options = steps
+        .into_iter()
+        .enumerate()
+        .map(|(p, name)| view! { <option value=p selected=p == chosen>{name}</option> })
         .collect_view();
     view! {
-        <ActionForm action=server attr:class="inline">
+        <ActionForm action=server attr:class="resume">
             <CsrfField/>
             <input type="hidden" name="incident_id" value=incident/>
             <input type="hidden" name="action" value="resume"/>
-            <label for="resume-step">{viewer.t(Msg::ResumeFrom)}</label>" "
-            <select id="resume-step" name="step">{options}</select>" "
+            <div class="field">
+                <label for="resume-step">{viewer.t(Msg::ResumeFrom)}</label>
+                <select id="resume-step" name="step">{options}</select>
+            </div>
+            <div class="field">
+                <label for="resume-note">{viewer.t(Msg::Note)}</label>
+                <TextArea id="resume-note".to_owned() name="note" rows=2 maxlength=5000 value=reason/>
+                <p class="muted">{viewer.t(Msg::SkipNeedsReason)}</p>
+                {viewer.field_error(&key, "note").map(|e| view! { <p class="error">{e}</p> })}
+            </div>
             <button type="submit" id="exec-resume">{viewer.t(Msg::Resume)}</button>
         </ActionForm>
     }
@@ -278,7 +324,9 @@ pub async fn control_execution(
         Ok(Done::to(back.clone()).with_notice(Msg::ExecutionUpdated.into()))
     }
     .await;
-    let post = FormPost::new(format!("execution:{incident_id}"), back.clone()).keep("note", &note);
+    let post = FormPost::new(format!("execution:{incident_id}"), back.clone())
+        .keep("note", &note)
+        .keep("step", &step.map(|s| s.to_string()).unwrap_or_default());
     ctx.finish(post, outcome).await
 }
 

@@ -50,7 +50,7 @@ pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, Se
         .unwrap_or(1)
         .max(1);
     let pool = &ctx.state.pool;
-    let (list, total) = incidents::list(pool, &filter, page - 1).await?;
+    let (list, total) = incidents::list(pool, ctx.state.approval_policy, &filter, page - 1).await?;
     let environments = environments::options(pool).await?;
     Ok(IncidentListPage {
         incidents: list,
@@ -198,7 +198,7 @@ pub fn IncidentTable(incidents: Vec<IncidentSummary>) -> impl IntoView {
                 <tr class:overdue=overdue>
                     <td data-label="#">{i.id}</td>
                     <td data-label=t(Msg::Title)><a href=href>{i.title.clone()}</a></td>
-                    <td data-label=t(Msg::State)><StateBadge state=i.state/></td>
+                    <td data-label=t(Msg::State)><StateBadge incident=i.clone()/></td>
                     <td data-label=t(Msg::Severity)>{t(Msg::severity(i.severity))}</td>
                     <td data-label=t(Msg::Environment)>{i.environment.clone()}</td>
                     <td data-label=t(Msg::DetectedAt)>{viewer.datetime(i.detected_at)}</td>

@@ -64,9 +64,57 @@ pub fn DeadlineBadge(incident: IncidentSummary) -> impl IntoView {
 }
 
 #[component]
-pub fn StateBadge(state: crate::domain::IncidentState) -> impl IntoView {
+pub fn StateBadge(incident: crate::records::IncidentSummary) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
-    view! { <span class=format!("state state-{state}")>{viewer.t(Msg::state(state))}</span> }
+    let (class, text) = shown_state(&incident, viewer.lang);
+    view! { <span class=format!("state state-{class}")>{text}</span> }
+}
+
+/// The incident's state as one badge says it, agreeing with its plan and its latest execution:
+/// a ready plan is "ready to execute" whatever the stored state, a stale one says so, a failed
+/// execution is never "executing", and skipped steps are never silent.
+pub fn shown_state(
+    incident: &crate::records::IncidentSummary,
+    lang: crate::i18n::Lang,
+) -> (String, String) {
+    use crate::domain::execution::ExecutionStatus as E;
+    use crate::domain::plan::PlanStatus as P;
+    use crate::domain::IncidentState as S;
+    let state = incident.state;
+    let plain = (
+        state.as_str().to_owned(),
+        Msg::state(state).text(lang).to_owned(),
+    );
+    match (state, &incident.plan, incident.execution) {
+        (S::Decided | S::AwaitingApproval, Some(plan), _) => match plan {
+            P::Ready => ("ready".into(), Msg::PlanStatusReady.text(lang).into()),
+            P::Stale { .. } => ("stale".into(), Msg::PlanStatusStale.text(lang).into()),
+            P::Rejected => ("rejected".into(), Msg::VerdictRejected.text(lang).into()),
+            P::Withdrawn => ("withdrawn".into(), Msg::VerdictWithdrawn.text(lang).into()),
+            P::AwaitingApproval { have, need } => (
+                "awaiting_approval".into(),
+                Msg::PlanStatusAwaiting.fill(lang, format!("{have}/{need}")),
+            ),
+            P::Executing | P::Executed => plain,
+        },
+        (S::Executing, _, Some(e @ (E::Failed | E::Interrupted | E::Waiting | E::Queued))) => (
+            format!("exec-{e}"),
+            format!(
+                "{} · {}",
+                Msg::state(state).text(lang),
+                execution::status_text(e).text(lang)
+            ),
+        ),
+        (_, _, Some(E::SucceededWithSkips)) if state.reached_execution() => (
+            state.as_str().to_owned(),
+            format!(
+                "{} · {}",
+                Msg::state(state).text(lang),
+                Msg::ExecSucceededWithSkips.text(lang)
+            ),
+        ),
+        _ => plain,
+    }
 }
 
 /// Where a rollback plan stands: awaiting approvals (with the count), ready, or rejected.
@@ -81,6 +129,10 @@ pub fn PlanStatusBadge(status: crate::domain::plan::PlanStatus) -> impl IntoView
         ),
         PlanStatus::Ready => ("ready", viewer.t(Msg::PlanStatusReady).to_owned()),
         PlanStatus::Rejected => ("rejected", viewer.t(Msg::PlanStatusRejected).to_owned()),
+        PlanStatus::Withdrawn => ("withdrawn", viewer.t(Msg::PlanStatusWithdrawn).to_owned()),
+        PlanStatus::Stale { .. } => ("stale", viewer.t(Msg::PlanStatusStale).to_owned()),
+        PlanStatus::Executing => ("executing", viewer.t(Msg::PlanStatusExecuting).to_owned()),
+        PlanStatus::Executed => ("executed", viewer.t(Msg::PlanStatusExecuted).to_owned()),
     };
     view! { <span class=format!("plan-status plan-{class}")>{text}</span> }
 }

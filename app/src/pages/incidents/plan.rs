@@ -2,7 +2,7 @@
 //! its exact commands (a dry run) and its fingerprint, revised, and approved or rejected.
 use super::{PlanStatusBadge, StateBadge};
 use crate::domain::lifecycle::{self, Facts};
-use crate::domain::plan::{check_review, needs_approvals, Review, Verdict};
+use crate::domain::plan::{check_review, needs_approvals, Review, ReviewerStanding, Verdict};
 use crate::domain::{Action, IncidentState, RollbackType};
 use crate::i18n::{duration_text, Msg};
 use crate::pages::common::TextArea;
@@ -69,9 +69,9 @@ fn Plan(page: PlanPageData) -> impl IntoView {
             let execute = allowed(Action::Execute).then(|| {
                 view! { <ExecuteForm incident=id fingerprint=plan.fingerprint.clone()/> }
             });
-            let follow = s.state.reached_execution().then(|| {
+            let follow = (s.state.reached_execution() || plan.execution.is_some()).then(|| {
                 view! {
-                    <p><a class="button" href=format!("/incidents/{id}/execution")>{t(Msg::OpenExecution)}</a></p>
+                    <p><a class="button" id="open-execution" href=format!("/incidents/{id}/execution")>{t(Msg::OpenExecution)}</a></p>
                 }
             });
             view! {
@@ -111,7 +111,7 @@ fn Plan(page: PlanPageData) -> impl IntoView {
         <p><a href=format!("/incidents/{id}")>"← "{t(Msg::BackToIncident)}</a></p>
         <div class="title-row">
             <h1>{t(Msg::PlanTitle)}" — #"{id}" "{s.title.clone()}</h1>
-            <StateBadge state=s.state/>
+            <StateBadge incident=s.clone()/>
         </div>
         {body}
     }
@@ -122,10 +122,23 @@ fn problem_text(lang: crate::i18n::Lang, problem: &crate::domain::plan::Defaults
     use crate::domain::plan::DefaultsProblem as P;
     match problem {
         P::NoInventory => Msg::PlanNoInventory.text(lang).to_owned(),
-        P::NoCurrentRelease => Msg::PlanNoCurrentRelease.text(lang).to_owned(),
-        P::NoOlderRelease => Msg::PlanNoOlderRelease.text(lang).to_owned(),
-        P::NoDeployment { release } => Msg::PlanNoDeployment.fill(lang, release),
+        P::NoDefectiveRelease => Msg::PlanNoDefectiveRelease.text(lang).to_owned(),
+        P::NoOlderRelease { defective } => Msg::PlanNoOlderRelease.fill(lang, defective),
         P::NoEarlierBackup { version, .. } => Msg::PlanNoEarlierBackup.fill(lang, version),
+    }
+}
+
+fn change_text(change: crate::domain::plan::BasisChange) -> Msg {
+    use crate::domain::plan::BasisChange as C;
+    match change {
+        C::Target => Msg::ChangeTarget,
+        C::Database => Msg::ChangeDatabase,
+        C::Settings => Msg::ChangeSettings,
+        C::Current => Msg::ChangeCurrent,
+        C::ReleaseGone => Msg::ChangeReleaseGone,
+        C::Backup => Msg::ChangeBackup,
+        C::Deployment => Msg::ChangeDeployment,
+        C::Unknown => Msg::ChangeUnknown,
     }
 }
 
@@ -171,32 +184,86 @@ fn PlanView(incident: i64, plan: PlanRecord, state: IncidentState) -> impl IntoV
                 </div>
             }
         });
+    let no_op_switch = plan.current_is_target;
     let steps = plan
         .steps
         .iter()
         .map(|step| {
             let label = t(Msg::operation(&step.operation));
             let command = step.operation.command_text();
+            let note = (no_op_switch
+                && matches!(
+                    step.operation,
+                    crate::domain::runbook::Operation::SwitchRelease { .. }
+                ))
+            .then(|| view! { <p class="muted switch-no-op">{t(Msg::SwitchNoOp)}</p> });
             view! {
                 <li>
                     <span class="ref">"§"{step.procedure_ref.clone()}</span>" "
                     <strong>{label}</strong>
                     <pre><code>{command}</code></pre>
+                    {note}
                 </li>
             }
         })
         .collect_view();
+    let stale = (!plan.changes.is_empty()).then(|| {
+        let items = plan
+            .changes
+            .iter()
+            .map(|c| view! { <li>{t(change_text(*c))}</li> })
+            .collect_view();
+        view! {
+            <div class="warning" role="alert" id="plan-stale">
+                <p><strong>{t(Msg::PlanStale)}</strong></p>
+                <p>{t(Msg::PlanChangedSince)}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let warnings = plan
+        .warnings
+        .iter()
+        .map(|w| {
+            use crate::domain::plan::ChoiceWarning as W;
+            let text = match w {
+                W::ReleaseOlderThanProposed { proposed } => {
+                    Msg::WarnReleaseOlder.fill(lang, proposed)
+                }
+                W::BackupOlderThanProposed {
+                    proposed,
+                    proposed_taken_at,
+                } => Msg::WarnBackupOlder.fill(
+                    lang,
+                    format!("{proposed}, {}", viewer.datetime(*proposed_taken_at)),
+                ),
+                W::BackupAfterDeployment { deployed_at } => {
+                    Msg::WarnBackupAfterDeployment.fill(lang, viewer.datetime(*deployed_at))
+                }
+            };
+            view! { <p class="warning choice-warning">{text}</p> }
+        })
+        .collect_view();
+    let source = plan.defective_source.map(|s| {
+        use crate::domain::plan::DefectiveSource as D;
+        t(match s {
+            D::Suspect => Msg::DefectiveFromSuspect,
+            D::Deployment => Msg::DefectiveFromDeployment,
+            D::Current => Msg::DefectiveFromCurrent,
+        })
+    });
     view! {
         <section class="card facts" id="plan">
             <p><PlanStatusBadge status=plan.status.clone()/></p>
+            {stale}
             <dl>
                 <dt>{t(Msg::RollbackKind)}</dt>
                 <dd>{t(Msg::rollback_type(plan.kind))}</dd>
                 <dt>{t(Msg::Environment)}</dt>
                 <dd>{plan.environment_name.clone()}<br/><span class="muted">{runs_on}</span></dd>
                 {plan.from_release.clone().map(|r| view! {
-                    <dt>{t(Msg::FromRelease)}</dt>
-                    <dd><code>{r}</code>{plan.defective_version.clone().map(|v| format!(" ({v})"))}</dd>
+                    <dt>{t(Msg::DefectiveRelease)}</dt>
+                    <dd><code class="defective-release">{r}</code>{plan.defective_version.clone().map(|v| format!(" ({v})"))}<br/><span class="muted">{source}</span></dd>
                 })}
                 {plan.target_release.clone().map(|r| view! {
                     <dt>{t(Msg::TargetRelease)}</dt>
@@ -208,6 +275,7 @@ fn PlanView(incident: i64, plan: PlanRecord, state: IncidentState) -> impl IntoV
                 <dt>{t(Msg::Revision)}</dt>
                 <dd>{plan.revision}" — "{t(Msg::PreparedBy)}" "{plan.requested_by_name.clone()}", "{viewer.datetime(plan.updated_at)}</dd>
             </dl>
+            {warnings}
             {warning}
             <h2>{t(Msg::DryRun)}</h2>
             <ol class="plan-steps">{steps}</ol>
@@ -221,41 +289,6 @@ fn Approvals(incident: i64, plan: PlanRecord, state: IncidentState) -> impl Into
     let viewer = expect_context::<Viewer>();
     let lang = viewer.lang;
     let t = move |m: Msg| m.text(lang);
-    if !needs_approvals(plan.kind) {
-        return view! {
-            <section class="card" id="approvals">
-                <h2>{t(Msg::Approvals)}</h2>
-                <p>{t(Msg::NoApprovalNeeded)}</p>
-            </section>
-        }
-        .into_any();
-    }
-    let reviews = plan
-        .reviews
-        .iter()
-        .map(|r| {
-            let verdict = match r.verdict {
-                Verdict::Approved => t(Msg::VerdictApproved),
-                Verdict::Rejected => t(Msg::VerdictRejected),
-            };
-            let standing = match r.standing {
-                ReviewStanding::Counts if r.verdict == Verdict::Approved => {
-                    Msg::ReviewCounts.fill(lang, viewer.datetime(r.expires_at))
-                }
-                ReviewStanding::Counts => String::new(),
-                ReviewStanding::Expired => t(Msg::ReviewExpired).to_owned(),
-                ReviewStanding::EarlierVersion => t(Msg::ReviewEarlierVersion).to_owned(),
-            };
-            let void = r.standing != ReviewStanding::Counts;
-            view! {
-                <li class:void=void class=format!("review review-{}", r.verdict)>
-                    <strong>{verdict}</strong>" — "{r.name.clone()}" · "{viewer.datetime(r.at)}
-                    {(!standing.is_empty()).then(|| view! { <span class="muted">" ("{standing}")"</span> })}
-                    {(!r.comment.is_empty()).then(|| view! { <p class="note">{r.comment.clone()}</p> })}
-                </li>
-            }
-        })
-        .collect_view();
     let user = viewer.user.clone();
     let given: Vec<Review> = plan
         .reviews
@@ -269,30 +302,87 @@ fn Approvals(incident: i64, plan: PlanRecord, state: IncidentState) -> impl Into
                 plan.fingerprint.clone()
             },
             at: r.at,
+            standing: match r.standing {
+                ReviewStanding::Deactivated => ReviewerStanding::Deactivated,
+                ReviewStanding::NoLongerDecider => ReviewerStanding::NoLongerDecider,
+                _ => ReviewerStanding::MayApprove,
+            },
         })
         .collect();
     let policy = crate::domain::plan::ApprovalPolicy::new(
         plan.required,
         u32::try_from(plan.expiry_minutes).unwrap_or(60),
     );
-    let may_review = user.as_ref().is_some_and(|u| {
-        state == IncidentState::AwaitingApproval
-            && check_review(
+    let may = |verdict: Verdict| {
+        user.as_ref().is_some_and(|u| {
+            matches!(
+                state,
+                IncidentState::AwaitingApproval | IncidentState::Decided
+            ) && check_review(
                 plan.kind,
                 plan.requested_by,
                 &plan.fingerprint,
+                &plan.status,
                 &given,
                 policy,
                 chrono::Utc::now(),
                 u.id,
                 &u.roles,
                 &plan.fingerprint,
+                verdict,
             )
             .is_ok()
+        })
+    };
+    let may_approve = may(Verdict::Approved) && state == IncidentState::AwaitingApproval;
+    let may_reject = may(Verdict::Rejected) && state == IncidentState::AwaitingApproval;
+    let may_withdraw = may(Verdict::Withdrawn);
+    let withdraw = may_withdraw.then(|| {
+        view! { <WithdrawForm incident=incident fingerprint=plan.fingerprint.clone()/> }
     });
+    if !needs_approvals(plan.kind) {
+        return view! {
+            <section class="card" id="approvals">
+                <h2>{t(Msg::Approvals)}</h2>
+                <p>{t(Msg::NoApprovalNeeded)}</p>
+                {withdraw}
+            </section>
+        }
+        .into_any();
+    }
+    let reviews = plan
+        .reviews
+        .iter()
+        .map(|r| {
+            let verdict = match r.verdict {
+                Verdict::Approved => t(Msg::VerdictApproved),
+                Verdict::Rejected => t(Msg::VerdictRejected),
+                Verdict::Withdrawn => t(Msg::VerdictWithdrawn),
+            };
+            let standing = match r.standing {
+                ReviewStanding::Counts if r.verdict == Verdict::Approved => {
+                    Msg::ReviewCounts.fill(lang, viewer.datetime(r.expires_at))
+                }
+                ReviewStanding::Counts => String::new(),
+                ReviewStanding::Expired => t(Msg::ReviewExpired).to_owned(),
+                ReviewStanding::EarlierVersion => t(Msg::ReviewEarlierVersion).to_owned(),
+                ReviewStanding::Deactivated => t(Msg::ReviewDeactivated).to_owned(),
+                ReviewStanding::NoLongerDecider => t(Msg::ReviewNoLongerDecider).to_owned(),
+            };
+            let void = r.standing != ReviewStanding::Counts;
+            view! {
+                <li class:void=void class=format!("review review-{}", r.verdict)>
+                    <strong>{verdict}</strong>" — "{r.name.clone()}" · "{viewer.datetime(r.at)}
+                    {(!standing.is_empty()).then(|| view! { <span class="muted">" ("{standing}")"</span> })}
+                    {(!r.comment.is_empty()).then(|| view! { <p class="note">{r.comment.clone()}</p> })}
+                </li>
+            }
+        })
+        .collect_view();
     let own = user.as_ref().is_some_and(|u| u.id == plan.requested_by);
-    let form = may_review
-        .then(|| view! { <ReviewForm incident=incident fingerprint=plan.fingerprint.clone()/> });
+    let form = (may_approve || may_reject).then(|| {
+        view! { <ReviewForm incident=incident fingerprint=plan.fingerprint.clone() approve=may_approve/> }
+    });
     let own_note = own.then(|| view! { <p class="muted">{t(Msg::CannotApproveOwnPlan)}</p> });
     view! {
         <section class="card" id="approvals">
@@ -301,9 +391,25 @@ fn Approvals(incident: i64, plan: PlanRecord, state: IncidentState) -> impl Into
             <ul class="reviews">{reviews}</ul>
             {own_note}
             {form}
+            {withdraw}
         </section>
     }
     .into_any()
+}
+
+#[component]
+fn WithdrawForm(incident: i64, fingerprint: String) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let action = ServerAction::<ReviewPlan>::new();
+    view! {
+        <ActionForm action=action attr:id="withdraw">
+            <CsrfField/>
+            <input type="hidden" name="incident_id" value=incident/>
+            <input type="hidden" name="fingerprint" value=fingerprint/>
+            <p class="muted">{viewer.t(Msg::WithdrawExplain)}</p>
+            <button type="submit" name="verdict" value="withdrawn" id="withdraw-plan">{viewer.t(Msg::WithdrawPlan)}</button>
+        </ActionForm>
+    }
 }
 
 #[component]
@@ -323,7 +429,7 @@ fn ExecuteForm(incident: i64, fingerprint: String) -> impl IntoView {
 }
 
 #[component]
-fn ReviewForm(incident: i64, fingerprint: String) -> impl IntoView {
+fn ReviewForm(incident: i64, fingerprint: String, approve: bool) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let action = ServerAction::<ReviewPlan>::new();
     let key = form_key(incident, "review");
@@ -339,7 +445,7 @@ fn ReviewForm(incident: i64, fingerprint: String) -> impl IntoView {
                 {viewer.field_error(&key, "comment").map(|e| view! { <p class="error">{e}</p> })}
             </div>
             <div class="buttons">
-                <button type="submit" name="verdict" value="approved" class="primary" id="approve">{viewer.t(Msg::Approve)}</button>
+                {approve.then(|| view! { <button type="submit" name="verdict" value="approved" class="primary" id="approve">{viewer.t(Msg::Approve)}</button> })}
                 " "
                 <button type="submit" name="verdict" value="rejected" class="danger" id="reject">{viewer.t(Msg::Reject)}</button>
             </div>
@@ -380,14 +486,16 @@ fn PlanForm(page: PlanPageData, revise: bool) -> impl IntoView {
     });
     let proposed_release = defaults.map(|d| d.target_release.clone());
     let proposed_backup = defaults.and_then(|d| d.backup.as_ref().map(|b| b.file_name.clone()));
-    let deployed_at = defaults.and_then(|d| d.defective_deployed_at);
-    let current = page.choices.current_release.clone();
+    let defective = page.choices.defective.clone();
+    let deployed_at = defective.as_ref().and_then(|d| d.deployed_at);
     let release_field = (kind != RollbackType::System).then(|| {
+        // §4.2 step 4 goes back: only releases older than the defective one are offered (the
+        // server refuses any other).
         let options = page
             .choices
             .releases
             .iter()
-            .filter(|r| Some(*r) != current.as_ref())
+            .filter(|r| defective.as_ref().is_none_or(|d| r.as_str() < d.release.as_str()))
             .map(|r| {
                 let proposed = proposed_release.as_ref() == Some(r);
                 let label = if proposed {
@@ -530,6 +638,7 @@ pub async fn review_plan(
             match verdict {
                 Verdict::Approved => Msg::PlanApproved,
                 Verdict::Rejected => Msg::PlanRejected,
+                Verdict::Withdrawn => Msg::PlanWithdrawnNotice,
             }
             .into(),
         ))

@@ -29,7 +29,7 @@ pub async fn load_verification_page(
     let ctx = RequestCtx::load().await?;
     ctx.user()?;
     let pool = &ctx.state.pool;
-    let Some(summary) = incidents::summary(pool, incident).await? else {
+    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident).await? else {
         return Ok(None);
     };
     Ok(Some(VerificationPageData {
@@ -85,7 +85,7 @@ fn Verification(page: VerificationPageData) -> impl IntoView {
         </p>
         <div class="title-row">
             <h1>{t(Msg::VerificationTitle)}" — #"{id}" "{s.title.clone()}</h1>
-            <StateBadge state=s.state/>
+            <StateBadge incident=s.clone()/>
         </div>
     };
     let Some(v) = page.verification else {
