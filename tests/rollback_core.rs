@@ -868,6 +868,48 @@ async fn resuming_past_a_failed_check_needs_a_reason_and_is_never_a_plain_succes
         list.contains("Réussie avec des étapes sautées"),
         "the dashboard says so"
     );
+    let (_, history) = browser.page(&s.app, "/history").await;
+    assert!(
+        history.contains("Réussie avec des étapes sautées"),
+        "the history says so"
+    );
+    let chronology: String = sqlx::query_scalar(
+        "SELECT content->>'chronology' FROM post_mortems WHERE incident_id = $1",
+    )
+    .bind(s.incident)
+    .fetch_one(&s.app.pool)
+    .await
+    .unwrap();
+    assert!(
+        chronology.contains("Fin du rollback (étapes sautées : 2, 4)"),
+        "{chronology}"
+    );
+
+    // Sending the §7.1 internal email records §2.2 step 5 with who and when.
+    app::backend::emails::send(
+        &s.app.pool,
+        &julien,
+        s.incident,
+        &app::backend::emails::NewSend {
+            template: app::domain::email::EmailTemplate::Internal,
+            lang: app::i18n::Lang::Fr,
+            subject: "[URGENT] Rollback effectué - Application TaskFlow",
+            body: "Bonjour,\n\nUn rollback a été effectué.",
+            roles: vec![app::domain::Role::TechLead],
+            users: "",
+            list: None,
+        },
+    )
+    .await
+    .unwrap();
+    let by: uuid::Uuid = sqlx::query_scalar(
+        "SELECT recorded_by FROM incident_steps WHERE incident_id = $1 AND step = 'communication'",
+    )
+    .bind(s.incident)
+    .fetch_one(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(by, julien.id);
     mariadb(&format!("DROP DATABASE {db}"));
 }
 

@@ -49,6 +49,7 @@ pub async fn rollbacks(
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
         String,
+        bool,
     )> = sqlx::query_as(
         "SELECT i.id, i.title, e.name, i.rollback_type, p.from_release, p.target_release,
                 p.backup_file,
@@ -58,7 +59,9 @@ pub async fn rollbacks(
                 i.detected_at, i.decided_at,
                 COALESCE(i.restored_at, (SELECT max(x.finished_at) FROM executions x
                                          WHERE x.incident_id = i.id AND x.status IN ('succeeded', 'succeeded_with_skips'))),
-                i.state
+                i.state,
+                EXISTS (SELECT 1 FROM executions x WHERE x.incident_id = i.id
+                        AND x.status = 'succeeded_with_skips')
          FROM incidents i JOIN environments e ON e.id = i.environment_id
          LEFT JOIN plans p ON p.incident_id = i.id
          WHERE i.decision = 'rollback'
@@ -91,6 +94,7 @@ pub async fn rollbacks(
                 decided_at,
                 restored_at,
                 state,
+                skipped_steps,
             )| {
                 Some(RollbackRow {
                     incident,
@@ -105,6 +109,7 @@ pub async fn rollbacks(
                     decided_at,
                     restored_at,
                     state: IncidentState::parse(&state)?,
+                    skipped_steps,
                 })
             },
         )

@@ -45,13 +45,33 @@ pub(crate) async fn create(
     .bind(incident)
     .fetch_one(&mut **tx)
     .await?;
-    let (started, ended): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT started_at, finished_at FROM executions
-         WHERE incident_id = $1 AND status IN ('succeeded', 'succeeded_with_skips') ORDER BY finished_at DESC LIMIT 1",
+    let (execution, started, ended, status): (
+        i64,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        String,
+    ) = sqlx::query_as(
+        "SELECT id, started_at, finished_at, status FROM executions
+         WHERE incident_id = $1 AND status IN ('succeeded', 'succeeded_with_skips')
+         ORDER BY finished_at DESC LIMIT 1",
     )
     .bind(incident)
     .fetch_one(&mut **tx)
     .await?;
+    // Steps a person skipped are part of the story: never silent.
+    let skipped: Vec<i32> = if status == "succeeded_with_skips" {
+        sqlx::query_scalar(
+            "SELECT position + 1 FROM (
+                 SELECT DISTINCT ON (position) position, status FROM execution_steps
+                 WHERE execution_id = $1 ORDER BY position, attempt DESC) latest
+             WHERE status = 'skipped' ORDER BY position",
+        )
+        .bind(execution)
+        .fetch_all(&mut **tx)
+        .await?
+    } else {
+        Vec::new()
+    };
     let ended = ended.unwrap_or_else(Utc::now);
     // The deployment that is being rolled back: the plan's "from" release.
     let deployment: Option<(String, DateTime<Utc>)> = sqlx::query_as(
@@ -80,7 +100,19 @@ pub(crate) async fn create(
     if let Some(at) = started {
         chronology.push(format!("{} - Début du rollback", hhmm(at, &tz)));
     }
-    chronology.push(format!("{} - Fin du rollback", hhmm(ended, &tz)));
+    chronology.push(if skipped.is_empty() {
+        format!("{} - Fin du rollback", hhmm(ended, &tz))
+    } else {
+        format!(
+            "{} - Fin du rollback (étapes sautées : {})",
+            hhmm(ended, &tz),
+            skipped
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
     let content = PostMortemContent {
         summary: format!("{title}. {}", reason.unwrap_or_default())
             .trim()

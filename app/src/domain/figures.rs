@@ -21,6 +21,9 @@ pub struct RollbackRow {
     /// When service came back (the successful execution's end).
     pub restored_at: Option<DateTime<Utc>>,
     pub state: IncidentState,
+    /// The rollback's execution succeeded with steps a person skipped.
+    #[serde(default)]
+    pub skipped_steps: bool,
 }
 
 fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
@@ -132,6 +135,7 @@ mod tests {
             decided_at: decided,
             restored_at: restored,
             state: IncidentState::Resolved,
+            skipped_steps: false,
         };
         let rows = vec![
             // The procedure's scenario: 14:22, decided 14:25, restored 14:30.

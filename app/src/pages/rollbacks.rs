@@ -115,7 +115,7 @@ pub fn Rollbacks(history: RollbackHistory, filters: Filters) -> impl IntoView {
                     <td class="num">{minutes(r.to_decide())}</td>
                     <td class="num">{minutes(r.to_restore())}</td>
                     <td class="num">{minutes(r.downtime())}</td>
-                    <td>{t(Msg::state(r.state))}</td>
+                    <td>{t(Msg::state(r.state))}{r.skipped_steps.then(|| format!(" · {}", t(Msg::ExecSucceededWithSkips)))}</td>
                 </tr>
             }
         })

@@ -106,7 +106,15 @@ pub async fn rollbacks_csv(
             minutes(r.to_decide()),
             minutes(r.to_restore()),
             minutes(r.downtime()),
-            t(Msg::state(r.state)).to_owned(),
+            if r.skipped_steps {
+                format!(
+                    "{} · {}",
+                    t(Msg::state(r.state)),
+                    t(Msg::ExecSucceededWithSkips)
+                )
+            } else {
+                t(Msg::state(r.state)).to_owned()
+            },
         ]);
     }
     match result
