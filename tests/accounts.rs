@@ -205,7 +205,7 @@ async fn a_session_survives_a_server_restart() {
     let browser = app
         .signed_in_browser("nadia@taskflow.example", "Nadia Haddad", &["dba"])
         .await;
-    app.stop().await;
+    app.stop_keeping_database().await;
 
     let restarted = spawn_app(pool).await;
     let (status, html) = browser.page(&restarted, "/").await;

@@ -106,6 +106,7 @@ async fn user_add_then_sign_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_record_from_the_command_line() {
     let pool = test_database().await;
+    let _dropped_at_the_end = DatabaseGuard::of(&pool);
     let url = database_url(&pool).await;
     assert!(rollback_desk(&url, &["migrate"], "").status.success());
     sqlx::query("INSERT INTO environments (name) VALUES ('TaskFlow production')")

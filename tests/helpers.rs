@@ -93,6 +93,64 @@ pub struct TestApp {
     pub pool: PgPool,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    _database: DatabaseGuard,
+}
+
+/// Drops a test's database when the test ends, passed or failed (dropping runs on unwind
+/// too). A crashed run's leftovers go at the next run's start (`test_database`).
+pub struct DatabaseGuard {
+    name: String,
+}
+
+impl DatabaseGuard {
+    /// The guard of the database `name` (on the server of `DATABASE_URL`).
+    pub fn named(name: &str) -> DatabaseGuard {
+        DatabaseGuard {
+            name: name.to_owned(),
+        }
+    }
+
+    /// The guard of the database `pool` is connected to.
+    pub fn of(pool: &PgPool) -> DatabaseGuard {
+        DatabaseGuard {
+            name: pool
+                .connect_options()
+                .get_database()
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+}
+
+impl Drop for DatabaseGuard {
+    fn drop(&mut self) {
+        if !self.name.starts_with("rbd_test_") {
+            return;
+        }
+        let name = self.name.clone();
+        // A runtime of its own on a thread of its own: the test's runtime may be shutting down.
+        let dropped = std::thread::spawn(move || {
+            use sqlx::{ConnectOptions, Executor};
+            use std::str::FromStr;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let options =
+                    sqlx::postgres::PgConnectOptions::from_str(&database_server_url()).ok()?;
+                let mut admin = options.connect().await.ok()?;
+                admin
+                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("the test database {} could not be dropped", self.name);
+        }
+    }
 }
 
 pub fn test_settings() -> Settings {
@@ -124,6 +182,7 @@ pub async fn spawn_app_with(pool: PgPool, settings: Settings) -> TestApp {
     });
     TestApp {
         addr,
+        _database: DatabaseGuard::of(&pool),
         pool,
         stop: Some(stop),
         task: Some(task),
@@ -191,7 +250,14 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// Stops the server (graceful shutdown) and waits for it.
+    /// Stops the server but keeps its database, for a test that starts another server on it
+    /// (that one's guard drops it).
+    pub async fn stop_keeping_database(mut self) {
+        self._database.name.clear();
+        self.stop().await;
+    }
+
+    /// Stops the server (graceful shutdown) and waits for it; its database is dropped.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
