@@ -8,6 +8,7 @@ mod deployments;
 mod emails;
 mod embedded_postgres;
 mod environments;
+mod fuzz;
 mod helpers;
 mod history;
 mod incidents;

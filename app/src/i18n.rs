@@ -107,6 +107,11 @@ messages! {
     UnknownUser => "Ce compte n'existe pas.", "This account does not exist.";
     Forbidden => "Vous n'avez pas le droit de faire cela.", "You are not allowed to do this.";
     InternalError => "Une erreur est survenue : rien n'a été enregistré. Réessayez.", "Something went wrong: nothing was saved. Please try again.";
+    InternalErrorRef => "Une erreur est survenue de notre côté : rien n'a été enregistré. Réessayez ; si cela persiste, donnez la référence {n} à l'administrateur.", "Something went wrong on our side: nothing was saved. Please try again; if it goes on, give the administrator the reference {n}.";
+    LoadFailedRef => "Cette page n'a pas pu être chargée. Réessayez ; si cela persiste, donnez la référence {n} à l'administrateur.", "This page could not be loaded. Please try again; if it goes on, give the administrator the reference {n}.";
+    BadRequest => "Demande incomplète ou mal formée : rien n'a été enregistré.", "Incomplete or malformed request: nothing was saved.";
+    SignInRequired => "Connectez-vous pour continuer.", "Sign in to continue.";
+    ErrorReference => "Référence", "Reference";
     FormRejected => "Ce formulaire a expiré ou vient d'un autre site : rechargez la page et réessayez.", "This form has expired or came from another site: reload the page and try again.";
     NotFound => "Page introuvable.", "Page not found.";
     BackToDashboard => "Retour au tableau de bord", "Back to the dashboard";

@@ -416,3 +416,32 @@ pub struct WhoToCall {
     pub on_call: Vec<crate::domain::on_call::Shift>,
     pub hosting: HostingSupport,
 }
+
+/// What a failed page load or a refused request tells the user: a message in their language,
+/// the fields it is about, and for a fault a reference that is also in the server's log.
+/// Never internal text (built by `backend::error`, the one place that maps errors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicError {
+    pub status: u16,
+    pub message: crate::i18n::Text,
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, crate::i18n::Text>,
+    pub reference: Option<String>,
+}
+
+impl PublicError {
+    /// The public error a server function's error carries (anything else is shown as a fault).
+    pub fn of(err: &leptos::prelude::ServerFnError) -> PublicError {
+        let text = match err {
+            leptos::prelude::ServerFnError::ServerError(text) => Some(text.as_str()),
+            _ => None,
+        };
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or(PublicError {
+                status: 500,
+                message: crate::i18n::Msg::InternalError.into(),
+                fields: Default::default(),
+                reference: None,
+            })
+    }
+}

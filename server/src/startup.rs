@@ -269,6 +269,7 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
     };
     let pages = pages
         .merge(uploads)
+        .layer(axum::middleware::from_fn(crate::web::api_errors::answer))
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gate))
         .layer(sessions);
 

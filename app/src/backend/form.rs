@@ -83,6 +83,18 @@ impl RequestCtx {
         })
     }
 
+    /// The request comes from a browser's form (it accepts HTML), not from a script.
+    pub fn from_browser(&self) -> bool {
+        use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
+            .unwrap_or(false)
+    }
+
     pub fn user(&self) -> Result<&SignedInUser, AppError> {
         self.viewer.user.as_ref().ok_or(AppError::Unauthenticated)
     }
@@ -120,30 +132,34 @@ impl RequestCtx {
                     ..Flash::default()
                 }),
             ),
-            Err(AppError::Unauthenticated) => ("/login".to_owned(), None),
+            Err(AppError::Unauthenticated) if self.from_browser() => ("/login".to_owned(), None),
+            Err(err) if !self.from_browser() => {
+                // A script or curl: the status says what happened, the body says why.
+                let public = err.into_public(Msg::InternalErrorRef);
+                crate::backend::error::set_status(public.status);
+                return Err(ServerFnError::ServerError(
+                    serde_json::to_string(&public).unwrap_or_default(),
+                ));
+            }
             Err(err) => {
                 let mut flash = Flash {
                     form: Some(post.form),
                     values: post.values,
                     ..Flash::default()
                 };
-                match err {
-                    AppError::Invalid(errors) => flash.errors = errors,
-                    AppError::Refused(text) => flash.alert = Some(text),
-                    AppError::Forbidden => {
-                        tracing::warn!(user = ?self.viewer.user.as_ref().map(|u| u.id), "forbidden action refused");
-                        flash.alert = Some(Msg::Forbidden.into());
-                    }
-                    other => {
-                        tracing::error!(error = %other, "action failed");
-                        flash.alert = Some(Msg::InternalError.into());
-                    }
+                let invalid = matches!(err, AppError::Invalid(_));
+                let public = err.into_public(Msg::InternalErrorRef);
+                flash.errors = public.fields;
+                if !invalid {
+                    flash.alert = Some(public.message);
                 }
                 (post.back, Some(flash))
             }
         };
         if let Some(flash) = flash {
-            session::set_flash(&self.session, flash).await?;
+            session::set_flash(&self.session, flash)
+                .await
+                .map_err(crate::backend::page_error)?;
         }
         leptos_axum::redirect(&to);
         Ok(())

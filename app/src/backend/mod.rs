@@ -20,6 +20,6 @@ pub mod ssh;
 pub mod state;
 pub mod verification;
 
-pub use error::AppError;
+pub use error::{page_error, AppError};
 pub use form::{Done, FormPost, RequestCtx};
 pub use state::{AppState, SignInPolicy};

@@ -28,8 +28,11 @@ pub struct AccountRow {
 pub async fn list_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
     use crate::backend::{accounts, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.require_role(Role::Admin)?;
-    let list = accounts::list(&ctx.state.pool).await?;
+    ctx.require_role(Role::Admin)
+        .map_err(crate::backend::page_error)?;
+    let list = accounts::list(&ctx.state.pool)
+        .await
+        .map_err(crate::backend::page_error)?;
     Ok(list
         .into_iter()
         .map(|a| AccountRow {
@@ -98,7 +101,7 @@ pub fn AccountsPage() -> impl IntoView {
         </section>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                accounts.await.map(|rows| view! { <AccountsTable rows=rows/> })
+                crate::pages::common::loaded(accounts.await, |rows| view! { <AccountsTable rows=rows/> })
             })}
         </Suspense>
     }

@@ -31,6 +31,31 @@ pub fn Refusal(msg: Msg, status: http::StatusCode) -> impl IntoView {
     view! { <p class="flash alert" role="alert">{viewer.t(msg)}</p> }
 }
 
+/// A page load that failed: what the user may do, and for a fault the reference that is in
+/// the server's log. Never the internal error's text (see `backend::error`).
+#[component]
+pub fn LoadFailed(error: ServerFnError) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let public = crate::records::PublicError::of(&error);
+    if let Ok(status) = http::StatusCode::from_u16(public.status) {
+        set_status(status);
+    }
+    view! {
+        <p class="flash alert" role="alert" id="load-failed">{public.message.render(viewer.lang)}</p>
+    }
+}
+
+/// Renders a loaded value, or says why it could not be loaded.
+pub fn loaded<T, V: IntoView + 'static>(
+    result: Result<T, ServerFnError>,
+    render: impl FnOnce(T) -> V,
+) -> AnyView {
+    match result {
+        Ok(value) => render(value).into_any(),
+        Err(error) => view! { <LoadFailed error=error/> }.into_any(),
+    }
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

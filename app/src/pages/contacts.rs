@@ -23,9 +23,11 @@ const CONTACT_ROLES: [Role; 7] = [
 pub async fn load_contacts() -> Result<(ContactBook, bool), ServerFnError> {
     use crate::backend::{contacts, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    let user = ctx.user()?;
+    let user = ctx.user().map_err(crate::backend::page_error)?;
     Ok((
-        contacts::book(&ctx.state.pool, chrono::Utc::now()).await?,
+        contacts::book(&ctx.state.pool, chrono::Utc::now())
+            .await
+            .map_err(crate::backend::page_error)?,
         contacts::may_manage(user),
     ))
 }
@@ -38,7 +40,7 @@ pub fn ContactsPage() -> impl IntoView {
         <h1>{viewer.t(Msg::ContactsTitle)}</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                data.await.map(|(book, manage)| view! { <Contacts book=book manage=manage/> })
+                crate::pages::common::loaded(data.await, |(book, manage)| view! { <Contacts book=book manage=manage/> })
             })}
         </Suspense>
     }

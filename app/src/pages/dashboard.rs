@@ -11,9 +11,13 @@ use leptos::prelude::*;
 pub async fn plans_waiting_for_me() -> Result<Vec<PlanWaiting>, ServerFnError> {
     use crate::backend::{plans, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    let user = ctx.user()?;
+    let user = ctx.user().map_err(crate::backend::page_error)?;
     let policy = ctx.state.approval_policy;
-    Ok(plans::waiting_for(&ctx.state.pool, policy, user, chrono::Utc::now()).await?)
+    Ok(
+        plans::waiting_for(&ctx.state.pool, policy, user, chrono::Utc::now())
+            .await
+            .map_err(crate::backend::page_error)?,
+    )
 }
 
 #[component]
@@ -48,7 +52,10 @@ pub fn Dashboard() -> impl IntoView {
             <p class="lead">{Msg::Welcome.fill(lang, &user.name)}</p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let waiting = waiting.await.unwrap_or_default();
+                    let waiting = match waiting.await {
+                        Ok(waiting) => waiting,
+                        Err(error) => return view! { <crate::pages::common::LoadFailed error=error/> }.into_any(),
+                    };
                     (!waiting.is_empty()).then(|| {
                         let rows = waiting
                             .into_iter()
@@ -66,17 +73,22 @@ pub fn Dashboard() -> impl IntoView {
                             </section>
                         }
                     })
+                    .into_any()
                 })}
             </Suspense>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let mine = my_actions.await.unwrap_or_default();
+                    let mine = match my_actions.await {
+                        Ok(mine) => mine,
+                        Err(error) => return view! { <crate::pages::common::LoadFailed error=error/> }.into_any(),
+                    };
                     (!mine.is_empty()).then(|| view! {
                         <section class="card" id="my-actions">
                             <h2>{t(Msg::MyActions)}</h2>
                             <crate::pages::post_mortems::ActionsTable rows=mine/>
                         </section>
                     })
+                    .into_any()
                 })}
             </Suspense>
             <section class="card" id="open-incidents">
@@ -86,7 +98,7 @@ pub fn Dashboard() -> impl IntoView {
                 </div>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        open.await.map(|page| view! { <IncidentTable incidents=page.incidents/> })
+                        crate::pages::common::loaded(open.await, |page| view! { <IncidentTable incidents=page.incidents/> })
                     })}
                 </Suspense>
             </section>

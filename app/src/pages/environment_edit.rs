@@ -49,12 +49,14 @@ fn input_name(path: &str) -> String {
 pub async fn load_environment(id: String) -> Result<Option<EnvironmentForm>, ServerFnError> {
     use crate::backend::{environments, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.require_role(Role::Admin)?;
+    ctx.require_role(Role::Admin)
+        .map_err(crate::backend::page_error)?;
     let Ok(id) = id.parse() else {
         return Ok(None);
     };
     Ok(environments::config(&ctx.state.pool, id)
-        .await?
+        .await
+        .map_err(crate::backend::page_error)?
         .map(|c| EnvironmentForm::from_config(&c)))
 }
 
@@ -75,7 +77,8 @@ pub fn EnvironmentEditPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match form.await {
                     Ok(Some(values)) => view! { <EnvironmentFormView values=values/> }.into_any(),
-                    _ => view! {
+                    Err(error) => view! { <crate::pages::common::LoadFailed error=error/> }.into_any(),
+                    Ok(None) => view! {
                         <Refusal msg=Msg::UnknownEnvironment status=http::StatusCode::NOT_FOUND/>
                     }
                     .into_any(),

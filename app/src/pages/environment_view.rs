@@ -15,11 +15,14 @@ pub async fn load_environment_overview(
 ) -> Result<Option<EnvironmentOverview>, ServerFnError> {
     use crate::backend::{environments, inventory, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
+    ctx.user().map_err(crate::backend::page_error)?;
     let Ok(id) = id.parse() else {
         return Ok(None);
     };
-    let Some(config) = environments::config(&ctx.state.pool, id).await? else {
+    let Some(config) = environments::config(&ctx.state.pool, id)
+        .await
+        .map_err(crate::backend::page_error)?
+    else {
         return Ok(None);
     };
     let target = match &config.target {
@@ -34,7 +37,9 @@ pub async fn load_environment_overview(
         commands,
         name: config.name,
         target,
-        inventory: inventory::load(&ctx.state.pool, id).await?,
+        inventory: inventory::load(&ctx.state.pool, id)
+            .await
+            .map_err(crate::backend::page_error)?,
     }))
 }
 
@@ -58,7 +63,8 @@ pub fn EnvironmentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(Some(o)) => view! { <Overview overview=o/> }.into_any(),
-                    _ => view! {
+                    Err(error) => view! { <crate::pages::common::LoadFailed error=error/> }.into_any(),
+                    Ok(None) => view! {
                         <Refusal msg=Msg::UnknownEnvironment status=http::StatusCode::NOT_FOUND/>
                     }
                     .into_any(),

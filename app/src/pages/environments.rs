@@ -15,8 +15,11 @@ const FORM: &str = "add_environment";
 pub async fn list_environments() -> Result<Vec<EnvironmentOption>, ServerFnError> {
     use crate::backend::{environments, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.require_role(Role::Admin)?;
-    Ok(environments::options(&ctx.state.pool).await?)
+    ctx.require_role(Role::Admin)
+        .map_err(crate::backend::page_error)?;
+    Ok(environments::options(&ctx.state.pool)
+        .await
+        .map_err(crate::backend::page_error)?)
 }
 
 #[component]
@@ -49,7 +52,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
         </section>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                list.await.map(|list| {
+                crate::pages::common::loaded(list.await, |list| {
                     let items = list
                         .into_iter()
                         .map(|e| {

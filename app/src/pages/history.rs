@@ -16,10 +16,14 @@ pub async fn load_history() -> Result<(Vec<DeploymentRecord>, Vec<EnvironmentOpt
 {
     use crate::backend::{deployments, environments, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
+    ctx.user().map_err(crate::backend::page_error)?;
     Ok((
-        deployments::history(&ctx.state.pool).await?,
-        environments::options(&ctx.state.pool).await?,
+        deployments::history(&ctx.state.pool)
+            .await
+            .map_err(crate::backend::page_error)?,
+        environments::options(&ctx.state.pool)
+            .await
+            .map_err(crate::backend::page_error)?,
     ))
 }
 
@@ -50,13 +54,13 @@ pub fn HistoryPage() -> impl IntoView {
             {move || {
                 let filters = filters.clone();
                 Suspend::new(async move {
-                    rollbacks.await.map(|history| view! { <super::rollbacks::Rollbacks history=history filters=filters/> })
+                    crate::pages::common::loaded(rollbacks.await, |history| view! { <super::rollbacks::Rollbacks history=history filters=filters/> })
                 })
             }}
         </Suspense>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                data.await.map(|(deployments, environments)| view! {
+                crate::pages::common::loaded(data.await, |(deployments, environments)| view! {
                     <VersionTable deployments=deployments/>
                     <RecordForm environments=environments/>
                 })

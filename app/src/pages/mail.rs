@@ -99,7 +99,7 @@ pub fn MailPage() -> impl IntoView {
                         view! { <ul class="mail-files">{rows}</ul> }.into_any()
                     }
                     Ok(Err(msg)) => view! { <Refusal msg=msg status=http::StatusCode::FORBIDDEN/> }.into_any(),
-                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::pages::common::LoadFailed error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -122,7 +122,7 @@ pub fn MailFilePage() -> impl IntoView {
                 match file.await {
                     Ok(Ok(text)) => view! { <pre class="email-text">{text}</pre> }.into_any(),
                     Ok(Err(msg)) => view! { <Refusal msg=msg status=http::StatusCode::NOT_FOUND/> }.into_any(),
-                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::pages::common::LoadFailed error=e/> }.into_any(),
                 }
             })}
         </Suspense>

@@ -19,17 +19,21 @@ use std::collections::HashMap;
 pub async fn list_post_mortems() -> Result<Vec<PostMortemSummary>, ServerFnError> {
     use crate::backend::{post_mortems, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
-    Ok(post_mortems::list(&ctx.state.pool).await?)
+    ctx.user().map_err(crate::backend::page_error)?;
+    Ok(post_mortems::list(&ctx.state.pool)
+        .await
+        .map_err(crate::backend::page_error)?)
 }
 
 #[server(endpoint = "list_open_actions")]
 pub async fn list_open_actions(mine: bool) -> Result<Vec<CorrectiveActionRecord>, ServerFnError> {
     use crate::backend::{post_mortems, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    let user = ctx.user()?;
+    let user = ctx.user().map_err(crate::backend::page_error)?;
     let owner = mine.then_some(user.id);
-    Ok(post_mortems::open_actions(&ctx.state.pool, owner).await?)
+    Ok(post_mortems::open_actions(&ctx.state.pool, owner)
+        .await
+        .map_err(crate::backend::page_error)?)
 }
 
 #[component]
@@ -43,7 +47,7 @@ pub fn PostMortemsPage() -> impl IntoView {
         <p class="muted">{t(Msg::PostMortemsHelp)}" "<a href="/actions">{t(Msg::ActionsTitle)}</a></p>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                rows.await.map(|rows| view! { <PostMortemTable rows=rows/> })
+                crate::pages::common::loaded(rows.await, |rows| view! { <PostMortemTable rows=rows/> })
             })}
         </Suspense>
     }
@@ -101,7 +105,7 @@ pub fn ActionsPage() -> impl IntoView {
         <h1>{viewer.t(Msg::ActionsTitle)}</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                rows.await.map(|rows| view! { <ActionsTable rows=rows/> })
+                crate::pages::common::loaded(rows.await, |rows| view! { <ActionsTable rows=rows/> })
             })}
         </Suspense>
     }
@@ -163,12 +167,17 @@ pub async fn load_post_mortem_page(
     use crate::backend::{incidents, post_mortems, RequestCtx};
     use crate::domain::lifecycle::{check, Action, Facts};
     let ctx = RequestCtx::load().await?;
-    let user = ctx.user()?;
+    let user = ctx.user().map_err(crate::backend::page_error)?;
     let pool = &ctx.state.pool;
-    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident).await? else {
+    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident)
+        .await
+        .map_err(crate::backend::page_error)?
+    else {
         return Ok(None);
     };
-    let post_mortem = post_mortems::load(pool, incident).await?;
+    let post_mortem = post_mortems::load(pool, incident)
+        .await
+        .map_err(crate::backend::page_error)?;
     let may_edit = post_mortem
         .as_ref()
         .is_some_and(|p| post_mortems::may_edit_record(user, p));
@@ -179,7 +188,9 @@ pub async fn load_post_mortem_page(
     Ok(Some(PostMortemPageData {
         incident: summary,
         post_mortem,
-        people: post_mortems::people(pool).await?,
+        people: post_mortems::people(pool)
+            .await
+            .map_err(crate::backend::page_error)?,
         may_edit,
         may_finalize,
     }))

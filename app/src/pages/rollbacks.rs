@@ -29,14 +29,18 @@ pub async fn load_rollbacks(
     use crate::backend::{environments, RequestCtx};
     use crate::domain::figures::figures;
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
+    ctx.user().map_err(crate::backend::page_error)?;
     let filter = HistoryFilter::parse(&environment, &kind, &from, &to);
     let tz = ctx.viewer.tz();
-    let rows = rollbacks(&ctx.state.pool, &filter, tz.name()).await?;
+    let rows = rollbacks(&ctx.state.pool, &filter, tz.name())
+        .await
+        .map_err(crate::backend::page_error)?;
     Ok(RollbackHistory {
         figures: figures(&rows, tz),
         rows,
-        environments: environments::options(&ctx.state.pool).await?,
+        environments: environments::options(&ctx.state.pool)
+            .await
+            .map_err(crate::backend::page_error)?,
     })
 }
 

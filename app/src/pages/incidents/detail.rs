@@ -15,20 +15,28 @@ pub async fn load_incident(id: i64) -> Result<Option<IncidentDetail>, ServerFnEr
     use crate::backend::plans;
     use crate::backend::{incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
+    ctx.user().map_err(crate::backend::page_error)?;
     let pool = &ctx.state.pool;
-    let Some(mut detail) = incidents::detail(pool, ctx.state.approval_policy, id).await? else {
+    let Some(mut detail) = incidents::detail(pool, ctx.state.approval_policy, id)
+        .await
+        .map_err(crate::backend::page_error)?
+    else {
         return Ok(None);
     };
     detail.plan = plans::load(pool, ctx.state.approval_policy, id, chrono::Utc::now())
-        .await?
+        .await
+        .map_err(crate::backend::page_error)?
         .map(|p| p.status);
     detail.execution = crate::backend::executions::load(pool, id)
-        .await?
+        .await
+        .map_err(crate::backend::page_error)?
         .map(|e| (e.status, e.next_step));
     if detail.summary.state.is_open() {
-        detail.on_call =
-            Some(crate::backend::contacts::who_to_call(pool, chrono::Utc::now()).await?);
+        detail.on_call = Some(
+            crate::backend::contacts::who_to_call(pool, chrono::Utc::now())
+                .await
+                .map_err(crate::backend::page_error)?,
+        );
     }
     Ok(Some(detail))
 }

@@ -34,14 +34,20 @@ pub async fn load_email_page(
 ) -> Result<Option<EmailPageData>, ServerFnError> {
     use crate::backend::{emails, incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    let user = ctx.user()?;
+    let user = ctx.user().map_err(crate::backend::page_error)?;
     let pool = &ctx.state.pool;
-    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident).await? else {
+    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident)
+        .await
+        .map_err(crate::backend::page_error)?
+    else {
         return Ok(None);
     };
-    let facts = emails::facts(pool, incident).await?;
+    let facts = emails::facts(pool, incident)
+        .await
+        .map_err(crate::backend::page_error)?;
     let (mut subject, mut body) =
-        emails::render(template, lang, &facts, ctx.viewer.tz(), &user.name)?;
+        emails::render(template, lang, &facts, ctx.viewer.tz(), &user.name)
+            .map_err(crate::backend::page_error)?;
     // After "Preview", the email shown is the one the sender edited.
     let key = format!("email:{incident}");
     if let (Some(edited_subject), Some(edited_body)) = (
@@ -51,7 +57,7 @@ pub async fn load_email_page(
         subject = edited_subject;
         body = edited_body;
     }
-    let html = emails::html(lang, &subject, &body)?;
+    let html = emails::html(lang, &subject, &body).map_err(crate::backend::page_error)?;
     Ok(Some(EmailPageData {
         incident: summary,
         template,
@@ -59,9 +65,13 @@ pub async fn load_email_page(
         subject,
         body,
         html,
-        sends: emails::progress(pool, incident).await?,
+        sends: emails::progress(pool, incident)
+            .await
+            .map_err(crate::backend::page_error)?,
         list: match list {
-            Some(list) => emails::uploaded_list(pool, incident, list).await?,
+            Some(list) => emails::uploaded_list(pool, incident, list)
+                .await
+                .map_err(crate::backend::page_error)?,
             None => None,
         },
     }))

@@ -26,14 +26,19 @@ pub async fn load_execution_page(
 ) -> Result<Option<ExecutionPageData>, ServerFnError> {
     use crate::backend::{executions, incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
+    ctx.user().map_err(crate::backend::page_error)?;
     let pool = &ctx.state.pool;
-    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident).await? else {
+    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident)
+        .await
+        .map_err(crate::backend::page_error)?
+    else {
         return Ok(None);
     };
     Ok(Some(ExecutionPageData {
         incident: summary,
-        execution: executions::load(pool, incident).await?,
+        execution: executions::load(pool, incident)
+            .await
+            .map_err(crate::backend::page_error)?,
     }))
 }
 

@@ -33,7 +33,7 @@ pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, Se
     use crate::backend::incidents::{self, IncidentFilter, PAGE_SIZE};
     use crate::backend::RequestCtx;
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
+    ctx.user().map_err(crate::backend::page_error)?;
     let on = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
     // Unknown filter values are ignored rather than refused: a bookmark stays usable.
     let filter = IncidentFilter {
@@ -50,8 +50,12 @@ pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, Se
         .unwrap_or(1)
         .max(1);
     let pool = &ctx.state.pool;
-    let (list, total) = incidents::list(pool, ctx.state.approval_policy, &filter, page - 1).await?;
-    let environments = environments::options(pool).await?;
+    let (list, total) = incidents::list(pool, ctx.state.approval_policy, &filter, page - 1)
+        .await
+        .map_err(crate::backend::page_error)?;
+    let environments = environments::options(pool)
+        .await
+        .map_err(crate::backend::page_error)?;
     Ok(IncidentListPage {
         incidents: list,
         total,
@@ -90,7 +94,7 @@ pub fn IncidentsPage() -> impl IntoView {
             {move || {
                 let q = q.clone();
                 Suspend::new(async move {
-                    data.await.map(|page| view! { <Listing page=page params=q/> })
+                    crate::pages::common::loaded(data.await, |page| view! { <Listing page=page params=q/> })
                 })
             }}
         </Suspense>

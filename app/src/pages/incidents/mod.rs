@@ -170,7 +170,7 @@ where
                         <Refusal msg=Msg::UnknownIncident status=http::StatusCode::NOT_FOUND/>
                     }
                     .into_any(),
-                    Err(e) => view! { <p class="flash alert" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <crate::pages::common::LoadFailed error=e/> }.into_any(),
                 }
             })}
         </Suspense>

@@ -14,8 +14,10 @@ const FORM: &str = "open_incident";
 pub async fn incident_environments() -> Result<Vec<EnvironmentOption>, ServerFnError> {
     use crate::backend::{environments, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
-    Ok(environments::options(&ctx.state.pool).await?)
+    ctx.user().map_err(crate::backend::page_error)?;
+    Ok(environments::options(&ctx.state.pool)
+        .await
+        .map_err(crate::backend::page_error)?)
 }
 
 #[component]
@@ -84,7 +86,7 @@ pub fn NewIncidentPage() -> impl IntoView {
                             {move || {
                                 let environment = environment.clone();
                                 Suspend::new(async move {
-                                    environments.await.map(|list| {
+                                    crate::pages::common::loaded(environments.await, |list| {
                                         if list.is_empty() {
                                             let viewer = expect_context::<Viewer>();
                                             return view! { <p class="flash alert">{viewer.t(Msg::NoEnvironmentYet)}</p> }.into_any();

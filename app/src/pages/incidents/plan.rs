@@ -15,9 +15,13 @@ use leptos::prelude::*;
 pub async fn load_plan_page(incident: i64) -> Result<Option<PlanPageData>, ServerFnError> {
     use crate::backend::{plans, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
+    ctx.user().map_err(crate::backend::page_error)?;
     let policy = ctx.state.approval_policy;
-    Ok(plans::page(&ctx.state.pool, policy, incident, chrono::Utc::now()).await?)
+    Ok(
+        plans::page(&ctx.state.pool, policy, incident, chrono::Utc::now())
+            .await
+            .map_err(crate::backend::page_error)?,
+    )
 }
 
 #[component]

@@ -27,14 +27,19 @@ pub async fn load_verification_page(
 ) -> Result<Option<VerificationPageData>, ServerFnError> {
     use crate::backend::{incidents, verification, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user()?;
+    ctx.user().map_err(crate::backend::page_error)?;
     let pool = &ctx.state.pool;
-    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident).await? else {
+    let Some(summary) = incidents::summary(pool, ctx.state.approval_policy, incident)
+        .await
+        .map_err(crate::backend::page_error)?
+    else {
         return Ok(None);
     };
     Ok(Some(VerificationPageData {
         incident: summary,
-        verification: verification::load(pool, incident).await?,
+        verification: verification::load(pool, incident)
+            .await
+            .map_err(crate::backend::page_error)?,
     }))
 }
 
