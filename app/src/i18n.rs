@@ -109,6 +109,8 @@ messages! {
     InternalError => "Une erreur est survenue : rien n'a été enregistré. Réessayez.", "Something went wrong: nothing was saved. Please try again.";
     InternalErrorRef => "Une erreur est survenue de notre côté : rien n'a été enregistré. Réessayez ; si cela persiste, donnez la référence {n} à l'administrateur.", "Something went wrong on our side: nothing was saved. Please try again; if it goes on, give the administrator the reference {n}.";
     LoadFailedRef => "Cette page n'a pas pu être chargée. Réessayez ; si cela persiste, donnez la référence {n} à l'administrateur.", "This page could not be loaded. Please try again; if it goes on, give the administrator the reference {n}.";
+    ControlCharacters => "Le champ « {n} » contient un caractère de contrôle (NUL, échappement…) : corrigez-le ; rien n'a été enregistré.", "The field “{n}” holds a control character (NUL, escape…): correct it; nothing was saved.";
+    FormTooLarge => "Formulaire trop volumineux (4 Mo au plus) : rien n'a été enregistré.", "Form too large (4 MB at most): nothing was saved.";
     BadRequest => "Demande incomplète ou mal formée : rien n'a été enregistré.", "Incomplete or malformed request: nothing was saved.";
     SignInRequired => "Connectez-vous pour continuer.", "Sign in to continue.";
     ErrorReference => "Référence", "Reference";

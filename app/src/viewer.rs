@@ -53,7 +53,7 @@ impl Viewer {
     /// A `datetime-local` input's value, read in the viewer's time zone.
     pub fn parse_input_datetime(&self, typed: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         use chrono::TimeZone;
-        let naive = chrono::NaiveDateTime::parse_from_str(typed.trim(), "%Y-%m-%dT%H:%M").ok()?;
+        let naive = crate::domain::typed::parse_local_datetime(typed)?;
         let local = self.tz().from_local_datetime(&naive).earliest()?;
         Some(local.with_timezone(&chrono::Utc))
     }

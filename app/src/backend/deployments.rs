@@ -43,7 +43,8 @@ pub async fn record(
     );
     need(
         "deployed_at",
-        new.deployed_at <= Utc::now() + chrono::Duration::minutes(1),
+        new.deployed_at <= Utc::now() + chrono::Duration::minutes(1)
+            && crate::domain::typed::sane(new.deployed_at).is_some(),
         Msg::DeployedInFuture,
     );
     let checklist: Option<Vec<ChecklistItem>> = new

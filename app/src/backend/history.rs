@@ -24,8 +24,8 @@ impl HistoryFilter {
         HistoryFilter {
             environment: Uuid::parse_str(environment.trim()).ok(),
             kind: RollbackType::parse(kind.trim()),
-            from: NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok(),
-            to: NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d").ok(),
+            from: crate::domain::typed::parse_date(from),
+            to: crate::domain::typed::parse_date(to),
         }
     }
 }

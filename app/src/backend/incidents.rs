@@ -499,6 +499,9 @@ pub struct IncidentFilter {
 
 pub const PAGE_SIZE: i64 = 20;
 
+/// The highest page number asked for (a million pages of 20).
+pub const MAX_PAGE: i64 = 1_000_000;
+
 /// One page of incidents matching `filter`, overdue first, then newest; and the total count.
 pub async fn list(
     pool: &PgPool,
@@ -525,7 +528,7 @@ pub async fn list(
     .bind(filter.severity.map(|s| s.as_str()))
     .bind(filter.environment)
     .bind(PAGE_SIZE)
-    .bind(page.max(0) * PAGE_SIZE)
+    .bind(page.clamp(0, MAX_PAGE) * PAGE_SIZE)
     .fetch_all(pool)
     .await?;
     let total: i64 = sqlx::query_scalar(&format!(

@@ -56,6 +56,7 @@ pub mod plan;
 pub mod post_mortem;
 pub mod role;
 pub mod runbook;
+pub mod typed;
 pub mod verification;
 
 pub use account::{EmailAddress, NewPassword, PersonName};

@@ -341,7 +341,7 @@ pub async fn add_shift_action(
         let tz = ctx.viewer.tz();
         let mut errors = FieldErrors::default();
         let mut local = |name: &str, text: &str| {
-            let naive = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").ok();
+            let naive = crate::domain::typed::parse_local_datetime(text);
             let parsed = errors.check(name, naive, Msg::BadDateTime)?;
             errors.check(name, from_local(parsed, tz).ok(), Msg::TimeSkippedByDst)
         };

@@ -13,11 +13,9 @@ pub async fn plans_waiting_for_me() -> Result<Vec<PlanWaiting>, ServerFnError> {
     let ctx = RequestCtx::load().await?;
     let user = ctx.user().map_err(crate::backend::page_error)?;
     let policy = ctx.state.approval_policy;
-    Ok(
-        plans::waiting_for(&ctx.state.pool, policy, user, chrono::Utc::now())
-            .await
-            .map_err(crate::backend::page_error)?,
-    )
+    plans::waiting_for(&ctx.state.pool, policy, user, chrono::Utc::now())
+        .await
+        .map_err(crate::backend::page_error)
 }
 
 #[component]

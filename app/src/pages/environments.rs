@@ -17,9 +17,9 @@ pub async fn list_environments() -> Result<Vec<EnvironmentOption>, ServerFnError
     let ctx = RequestCtx::load().await?;
     ctx.require_role(Role::Admin)
         .map_err(crate::backend::page_error)?;
-    Ok(environments::options(&ctx.state.pool)
+    environments::options(&ctx.state.pool)
         .await
-        .map_err(crate::backend::page_error)?)
+        .map_err(crate::backend::page_error)
 }
 
 #[component]

@@ -20,9 +20,9 @@ pub async fn list_post_mortems() -> Result<Vec<PostMortemSummary>, ServerFnError
     use crate::backend::{post_mortems, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.user().map_err(crate::backend::page_error)?;
-    Ok(post_mortems::list(&ctx.state.pool)
+    post_mortems::list(&ctx.state.pool)
         .await
-        .map_err(crate::backend::page_error)?)
+        .map_err(crate::backend::page_error)
 }
 
 #[server(endpoint = "list_open_actions")]
@@ -31,9 +31,9 @@ pub async fn list_open_actions(mine: bool) -> Result<Vec<CorrectiveActionRecord>
     let ctx = RequestCtx::load().await?;
     let user = ctx.user().map_err(crate::backend::page_error)?;
     let owner = mine.then_some(user.id);
-    Ok(post_mortems::open_actions(&ctx.state.pool, owner)
+    post_mortems::open_actions(&ctx.state.pool, owner)
         .await
-        .map_err(crate::backend::page_error)?)
+        .map_err(crate::backend::page_error)
 }
 
 #[component]
@@ -633,9 +633,7 @@ pub async fn save_post_mortem(
         let meeting_at = if meeting_at.trim().is_empty() {
             None
         } else {
-            let parsed = chrono::NaiveDateTime::parse_from_str(meeting_at.trim(), "%Y-%m-%dT%H:%M")
-                .or_else(|_| chrono::NaiveDateTime::parse_from_str(meeting_at.trim(), "%Y-%m-%d %H:%M"))
-                .ok()
+            let parsed = crate::domain::typed::parse_local_datetime(&meeting_at)
                 .and_then(|n| n.and_local_timezone(tz).earliest())
                 .map(|d| d.with_timezone(&chrono::Utc));
             errors.check("meeting_at", parsed, Msg::BadDateTime)
@@ -678,7 +676,7 @@ pub async fn save_post_mortem(
             let due_on = if due.is_empty() {
                 None
             } else {
-                errors.check(&field, chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d").ok(), Msg::BadDate)
+                errors.check(&field, crate::domain::typed::parse_date(due), Msg::BadDate)
             };
             let status = action_status
                 .get(&key)

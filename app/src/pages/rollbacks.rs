@@ -58,7 +58,7 @@ impl Filters {
     /// kind, dates), which need no escaping.
     pub fn query(&self) -> String {
         let date = |d: &str| {
-            chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+            crate::domain::typed::parse_date(d)
                 .map(|d| d.to_string())
                 .unwrap_or_default()
         };

@@ -4,7 +4,7 @@
 use app::backend::{accounts, session, AppError, AppState};
 use app::i18n::{Lang, Msg};
 use app::viewer::{Flash, Viewer};
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -77,6 +77,20 @@ async fn pass(
             return Ok(forgery_refused(lang));
         }
         req = checked;
+        if req.extensions().get::<TooLarge>().is_some() {
+            let headers = req.headers().clone();
+            return refused_input(session, &headers, Msg::FormTooLarge.into()).await;
+        }
+        if let Some(field) = req
+            .extensions()
+            .get::<ControlCharacters>()
+            .map(|c| c.0.clone())
+        {
+            // NUL and control characters are never typed: refused for every form at once.
+            let headers = req.headers().clone();
+            let text = app::i18n::Text::with(Msg::ControlCharacters, field);
+            return refused_input(session, &headers, text).await;
+        }
     }
 
     if user.is_none() && !is_public(&path) {
@@ -170,13 +184,96 @@ async fn check_forgery(gate: &GateState, token: Option<&str>, req: Request) -> (
         return (req, false);
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-        return (Request::from_parts(parts, Body::empty()), false);
+    let Some(bytes) = read_form(body).await else {
+        // Too large: refused as a whole. The rest was read, so the client gets the answer.
+        let mut req = Request::from_parts(parts, Body::empty());
+        req.extensions_mut().insert(TooLarge);
+        return (req, true);
     };
     let ok = form_urlencoded::parse(&bytes)
         .find(|(name, _)| name == "_csrf")
         .is_some_and(|(_, sent)| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())));
-    (Request::from_parts(parts, Body::from(bytes)), ok)
+    let dirty = form_urlencoded::parse(&bytes)
+        .find(|(name, value)| name != "password" && !app::domain::typed::is_clean_text(value))
+        .map(|(name, _)| name.into_owned());
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    if let Some(field) = dirty {
+        req.extensions_mut().insert(ControlCharacters(field));
+    }
+    (req, ok)
+}
+
+/// Reads a form body of at most [`MAX_FORM_BYTES`]; a larger one is read on (up to 64 MiB) and
+/// dropped, so that its sender is not cut off mid-upload and gets the refusal. `None`: too
+/// large.
+async fn read_form(body: Body) -> Option<axum::body::Bytes> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { return None };
+        seen += chunk.len();
+        if seen > 64 * 1024 * 1024 {
+            return None;
+        }
+        if seen <= MAX_FORM_BYTES {
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    (seen <= MAX_FORM_BYTES).then(|| kept.into())
+}
+
+/// A form body over [`MAX_FORM_BYTES`].
+#[derive(Clone)]
+struct TooLarge;
+
+/// A posted field holding NUL or another control character (its name).
+#[derive(Clone)]
+struct ControlCharacters(String);
+
+/// A post refused for what it holds: a browser goes back to its page with the message, a script gets 400.
+async fn refused_input(
+    session: &Session,
+    headers: &HeaderMap,
+    text: app::i18n::Text,
+) -> Result<Response, AppError> {
+    let from_browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !from_browser {
+        let public = app::records::PublicError {
+            status: 400,
+            message: text,
+            fields: Default::default(),
+            reference: None,
+        };
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::to_vec(&public).unwrap_or_default(),
+        )
+            .into_response());
+    }
+    session::set_flash(
+        session,
+        Flash {
+            alert: Some(text),
+            ..Flash::default()
+        },
+    )
+    .await?;
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            let rest = r.split_once("://").map_or(r, |(_, rest)| rest);
+            rest.find('/').map(|i| rest[i..].to_owned())
+        })
+        .filter(|p| !p.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    Ok(Redirect::to(&back).into_response())
 }
 
 fn same_origin(gate: &GateState, headers: &HeaderMap) -> bool {

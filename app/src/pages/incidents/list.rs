@@ -48,7 +48,8 @@ pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, Se
         .as_deref()
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
-        .max(1);
+        // A page number from a URL is clamped: no overflow, no negative offset.
+        .clamp(1, incidents::MAX_PAGE);
     let pool = &ctx.state.pool;
     let (list, total) = incidents::list(pool, ctx.state.approval_policy, &filter, page - 1)
         .await

@@ -15,9 +15,9 @@ pub async fn incident_environments() -> Result<Vec<EnvironmentOption>, ServerFnE
     use crate::backend::{environments, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.user().map_err(crate::backend::page_error)?;
-    Ok(environments::options(&ctx.state.pool)
+    environments::options(&ctx.state.pool)
         .await
-        .map_err(crate::backend::page_error)?)
+        .map_err(crate::backend::page_error)
 }
 
 #[component]

@@ -17,11 +17,9 @@ pub async fn load_plan_page(incident: i64) -> Result<Option<PlanPageData>, Serve
     let ctx = RequestCtx::load().await?;
     ctx.user().map_err(crate::backend::page_error)?;
     let policy = ctx.state.approval_policy;
-    Ok(
-        plans::page(&ctx.state.pool, policy, incident, chrono::Utc::now())
-            .await
-            .map_err(crate::backend::page_error)?,
-    )
+    plans::page(&ctx.state.pool, policy, incident, chrono::Utc::now())
+        .await
+        .map_err(crate::backend::page_error)
 }
 
 #[component]
