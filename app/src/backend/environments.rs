@@ -103,13 +103,16 @@ pub async fn config(
         time_zone: row.time_zone,
         commands,
         database: DatabaseConfig {
-            kind: DatabaseKind::parse(&row.db_kind).unwrap_or(DatabaseKind::Mysql),
+            kind: DatabaseKind::parse(&row.db_kind).ok_or_else(|| {
+                AppError::Internal(format!("unknown database kind in the database"))
+            })?,
             host: row.db_host,
             port: port(row.db_port),
             name: row.db_name,
             user: row.db_user,
-            password_source: PasswordSource::parse(&row.db_password_source)
-                .unwrap_or(PasswordSource::Env),
+            password_source: PasswordSource::parse(&row.db_password_source).ok_or_else(|| {
+                AppError::Internal(format!("unknown password source in the database"))
+            })?,
             password_ref: row.db_password_ref,
         },
     }))

@@ -845,7 +845,7 @@ pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<ExecutionRecord
     let attempts: Vec<(
         i32,
         i32,
-        String,
+        StepStatus,
         DateTime<Utc>,
         Option<DateTime<Utc>>,
         Option<i32>,
@@ -891,7 +891,7 @@ pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<ExecutionRecord
                     StepAttempt {
                         position: usize::try_from(position).unwrap_or(0),
                         attempt,
-                        status: StepStatus::parse(&status).unwrap_or(StepStatus::Failed),
+                        status,
                         started_at,
                         finished_at,
                         exit_code,

@@ -347,7 +347,8 @@ async fn current_fields(
     Ok(IncidentFields {
         title,
         description,
-        severity: Severity::parse(&severity).unwrap_or(Severity::Normal),
+        severity: Severity::parse(&severity)
+            .ok_or_else(|| AppError::Internal(format!("unknown severity in the database")))?,
         suspect_release,
         criteria: criteria
             .iter()
@@ -406,8 +407,9 @@ async fn record_step(
 struct SummaryRow {
     id: i64,
     title: String,
-    state: String,
-    severity: String,
+    // Decoded by their enums: an unknown value fails the read (loud), never a default.
+    state: IncidentState,
+    severity: Severity,
     environment: String,
     detected_at: DateTime<Utc>,
     monitoring_alert_at: Option<DateTime<Utc>>,
@@ -420,8 +422,8 @@ impl SummaryRow {
             id: self.id,
             title: self.title,
             // The table's CHECK constraints admit only known names.
-            state: IncidentState::parse(&self.state).unwrap_or(IncidentState::Detected),
-            severity: Severity::parse(&self.severity).unwrap_or(Severity::Normal),
+            state: self.state,
+            severity: self.severity,
             environment: self.environment,
             detected_at: self.detected_at,
             monitoring_alert_at: self.monitoring_alert_at,

@@ -462,7 +462,7 @@ pub async fn open_actions(
         String,
         Option<String>,
         Option<chrono::NaiveDate>,
-        String,
+        ActionStatus,
     )> = sqlx::query_as(
         "SELECT a.incident_id, i.title, a.action, u.name, a.due_on, a.status
              FROM corrective_actions a JOIN incidents i ON i.id = a.incident_id
@@ -482,7 +482,7 @@ pub async fn open_actions(
                 action,
                 owner,
                 due_on,
-                status: ActionStatus::parse(&status).unwrap_or(ActionStatus::ToDo),
+                status,
             },
         )
         .collect())
