@@ -1012,3 +1012,65 @@ async fn reading_a_slow_target_does_not_block_opening_an_incident() {
         "opening ({opening:?}) did not wait for the reading ({read:?})"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_works_from_the_settings_kept_when_the_execution_was_queued() {
+    let s = scenario("application").await;
+    let claire = s.user(CLAIRE).await;
+    let fingerprint = s.prepare(&claire, PREVIOUS).await;
+    sqlx::query(
+        r#"UPDATE environments SET commands = '{"cache_clear": ["true"], "cache_warmup": ["true"],
+               "php_fpm_reload": ["true"], "apache_reload": ["true"]}', health_url = $2
+           WHERE id = $1"#,
+    )
+    .bind(s.environment)
+    .bind(crate::runner::taskflow_site(s.sandbox.path().to_path_buf()).await)
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    // The edit made the plan stale: revised, then queued.
+    let fingerprint = {
+        assert!(matches!(
+            plan_status(&s.app, s.incident).await,
+            PlanStatus::Stale { .. }
+        ));
+        let revised = s.revise(&claire, PREVIOUS).await;
+        assert_ne!(revised, fingerprint);
+        revised
+    };
+    executions::start(
+        &s.app.pool,
+        ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        Some(&fingerprint),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    // After it was queued, an admin points the environment somewhere else.
+    let elsewhere = tempfile::tempdir().unwrap();
+    sqlx::query("UPDATE environments SET local_root = $2 WHERE id = $1")
+        .bind(s.environment)
+        .bind(elsewhere.path().display().to_string())
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    runner(&s.app).tick().await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM executions WHERE incident_id = $1")
+        .bind(s.incident)
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "succeeded");
+    let current = std::fs::read_link(s.sandbox.path().join("var/www/taskflow/current")).unwrap();
+    assert_eq!(
+        current.display().to_string(),
+        format!("releases/{PREVIOUS}"),
+        "the approved target was switched, not the live setting's"
+    );
+    assert!(std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .next()
+        .is_none());
+}

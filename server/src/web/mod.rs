@@ -7,4 +7,3 @@ pub mod export;
 pub mod gate;
 pub mod health;
 pub mod recipients;
-pub mod render;
