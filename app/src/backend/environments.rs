@@ -104,14 +104,14 @@ pub async fn config(
         commands,
         database: DatabaseConfig {
             kind: DatabaseKind::parse(&row.db_kind).ok_or_else(|| {
-                AppError::Internal(format!("unknown database kind in the database"))
+                AppError::Internal("unknown database kind in the database".to_owned())
             })?,
             host: row.db_host,
             port: port(row.db_port),
             name: row.db_name,
             user: row.db_user,
             password_source: PasswordSource::parse(&row.db_password_source).ok_or_else(|| {
-                AppError::Internal(format!("unknown password source in the database"))
+                AppError::Internal("unknown password source in the database".to_owned())
             })?,
             password_ref: row.db_password_ref,
         },

@@ -348,7 +348,7 @@ async fn current_fields(
         title,
         description,
         severity: Severity::parse(&severity)
-            .ok_or_else(|| AppError::Internal(format!("unknown severity in the database")))?,
+            .ok_or_else(|| AppError::Internal("unknown severity in the database".to_owned()))?,
         suspect_release,
         criteria: criteria
             .iter()
