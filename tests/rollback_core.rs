@@ -75,14 +75,14 @@ fn maintenance_pages(sandbox: &std::path::Path) -> Vec<String> {
 
 /// The demo on a sandbox of the test's own, its health check on this server's TaskFlow page
 /// and its database on a MariaDB database of the test's own.
-struct Demo {
-    app: TestApp,
-    sandbox: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-    db: String,
+pub(crate) struct Demo {
+    pub app: TestApp,
+    pub sandbox: std::path::PathBuf,
+    pub _dir: tempfile::TempDir,
+    pub db: String,
 }
 
-async fn demo() -> Demo {
+pub(crate) async fn demo() -> Demo {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = dir.path().canonicalize().unwrap();
     let settings = server::config::Settings {

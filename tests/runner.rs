@@ -1014,30 +1014,12 @@ fn switching_current_is_atomic_for_a_reader() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_executes_its_seeded_plans_for_real() {
     use crate::plans::SOPHIE;
-    let sandbox_dir = tempfile::tempdir().unwrap();
-    let sandbox = sandbox_dir.path().canonicalize().unwrap();
-    let settings = server::config::Settings {
-        demo_sandbox: Some(sandbox.clone()),
-        ..test_settings()
-    };
-    let app = spawn_app_with(test_database().await, settings).await;
-    server::demo::seed(&app.pool).await.unwrap();
-    server::demo::build_sandbox(&sandbox).unwrap();
-    server::demo::seed_scenario(&app.pool, &sandbox)
-        .await
-        .unwrap();
-    server::demo::point_health_check(&app.pool, &app.url("/demo/taskflow/"))
-        .await
-        .unwrap();
-    // A database of this test's own on MariaDB, in place of the demo's.
-    let db = format!("rbd_demo_{}", uuid::Uuid::new_v4().simple());
-    server::demo::prepare_database(&sandbox, &db).unwrap();
-    sqlx::query("UPDATE environments SET db_name = $1")
-        .bind(&db)
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    assert!(server::demo::seed_plans(&app.pool).await.unwrap());
+    let crate::rollback_core::Demo {
+        app,
+        sandbox,
+        _dir,
+        db,
+    } = crate::rollback_core::demo().await;
     assert!(!server::demo::seed_plans(&app.pool).await.unwrap(), "once");
     let site = app.url("/demo/taskflow/");
     assert_eq!(reqwest::get(&site).await.unwrap().status(), 500);

@@ -48,9 +48,7 @@ pub fn fingerprint(environment: Uuid, revision: i32, steps: &[Step], basis: &Pla
 #[cfg(test)]
 mod tests {
     use super::fingerprint;
-    use crate::domain::environment::{
-        CommandName, DatabaseConfig, DatabaseKind, EnvironmentConfig, PasswordSource, Target,
-    };
+    use crate::domain::environment::{EnvironmentConfig, Target};
     use crate::domain::plan::PlanBasis;
     use crate::domain::runbook::{Operation, Step};
     use uuid::Uuid;
@@ -59,28 +57,7 @@ mod tests {
         PlanBasis {
             config: EnvironmentConfig {
                 name: String::new(),
-                target: Target::Local {
-                    root: "/srv/sandbox".into(),
-                },
-                releases_dir: "/var/www/taskflow/releases".into(),
-                current_link: "/var/www/taskflow/current".into(),
-                backups_dir: "/var/backups/taskflow".into(),
-                public_dir: "/var/www/taskflow/current/public".into(),
-                health_url: "https://taskflow.app".into(),
-                time_zone: "Europe/Paris".into(),
-                commands: CommandName::ALL
-                    .iter()
-                    .map(|n| (*n, n.procedure_default()))
-                    .collect(),
-                database: DatabaseConfig {
-                    kind: DatabaseKind::Mysql,
-                    host: "127.0.0.1".into(),
-                    port: 3306,
-                    name: "taskflow_prod".into(),
-                    user: "user_prod".into(),
-                    password_source: PasswordSource::Env,
-                    password_ref: "TASKFLOW_DB_PASSWORD".into(),
-                },
+                ..crate::domain::runbook::tests::taskflow()
             },
             current_target: Some("releases/2025-10-17_104523".into()),
             target_release_present: true,
@@ -542,6 +519,21 @@ async fn plan_row(
     .await?)
 }
 
+/// The latest execution of this version of the plan: its id and status.
+async fn latest_execution(
+    conn: &mut PgConnection,
+    plan: &PlanRow,
+) -> Result<Option<(i64, ExecutionStatus)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, status FROM executions WHERE plan_id = $1 AND fingerprint = $2
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(plan.id)
+    .bind(&plan.fingerprint)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
 /// Where a plan stands now, with its verdicts: the reviews (from people who may still
 /// approve), what changed since it was made, and the latest execution of this version.
 async fn assess(
@@ -575,21 +567,9 @@ async fn assess(
             None => vec![crate::domain::plan::BasisChange::Settings],
         },
     };
-    let execution: Option<String> = sqlx::query_scalar(
-        "SELECT status FROM executions WHERE plan_id = $1 AND fingerprint = $2
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(plan.id)
-    .bind(&plan.fingerprint)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let execution = match execution {
-        Some(s) => Some(
-            ExecutionStatus::parse(&s)
-                .ok_or_else(|| AppError::Internal(format!("execution status {s}")))?,
-        ),
-        None => None,
-    };
+    let execution = latest_execution(conn, plan)
+        .await?
+        .map(|(_, status)| status);
     Ok((
         PlanStatus::overall(reviewed, changes.clone(), execution),
         changes,
@@ -965,14 +945,7 @@ pub async fn load(
                 user, host, port, ..
             } => RunsOn::Ssh { user, host, port },
         });
-    let executed_execution: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM executions WHERE plan_id = $1 AND fingerprint = $2
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(plan.id)
-    .bind(&plan.fingerprint)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let executed_execution = latest_execution(&mut conn, &plan).await?.map(|(id, _)| id);
     // What the hand-picked choices change against the proposal, said next to them.
     let warnings = match (
         kind,

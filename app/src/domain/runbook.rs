@@ -434,11 +434,12 @@ pub fn system(instructions: &[String]) -> Vec<Step> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::environment::{CommandLine, DatabaseConfig, PasswordSource, Target};
 
-    fn taskflow() -> EnvironmentConfig {
+    /// The procedure's TaskFlow production environment, for tests.
+    pub(crate) fn taskflow() -> EnvironmentConfig {
         EnvironmentConfig {
             name: "TaskFlow production".into(),
             target: Target::Local {
