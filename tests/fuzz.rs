@@ -181,6 +181,11 @@ async fn written(app: &TestApp) -> Vec<(String, i64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_input_gets_a_clear_refusal_and_writes_nothing() {
+    // The server's log goes to the test's output: a failure shows what the server saw.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
     let app = spawn_app(test_database().await).await;
     server::demo::seed(&app.pool).await.unwrap();
     let sandbox = tempfile::tempdir().unwrap();

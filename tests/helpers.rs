@@ -68,6 +68,16 @@ pub async fn test_database() -> PgPool {
             .await
             .expect("list old test databases");
             for name in stale {
+                // Another suite running at the same time owns its databases: only those of a
+                // process that is gone are leftovers (the name carries the process id).
+                let owner = name
+                    .strip_prefix("rbd_test_")
+                    .and_then(|rest| rest.split('_').next())
+                    .and_then(|pid| pid.parse::<u32>().ok());
+                if owner.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+                {
+                    continue;
+                }
                 let _ = admin
                     .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
                     .await;

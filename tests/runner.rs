@@ -800,7 +800,11 @@ async fn database_restores_into_real_mariadb_and_postgresql() {
     ));
 
     // PostgreSQL: the same dump into a database of its own.
-    let pg_db = format!("rbd_test_restore_{}", uuid::Uuid::new_v4().simple());
+    let pg_db = format!(
+        "rbd_test_{}_restore_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
     let _dropped_at_the_end = DatabaseGuard::named(&pg_db);
     sqlx::query(&format!("CREATE DATABASE {pg_db}"))
         .execute(&app.pool)

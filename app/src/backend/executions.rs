@@ -5,7 +5,8 @@
 use crate::backend::{incidents, AppError};
 use crate::domain::environment::EnvironmentConfig;
 use crate::domain::execution::{
-    check_control, Control, ControlRefusal, ExecutionFacts, ExecutionStatus, StepStatus,
+    check_control, runner_transition, Control, ControlRefusal, ExecutionFacts, ExecutionStatus,
+    RunnerEvent, StepStatus,
 };
 use crate::domain::lifecycle;
 use crate::domain::plan::{ApprovalPolicy, PlanStatus};
@@ -409,14 +410,18 @@ pub async fn expire_leases(pool: &PgPool) -> Result<usize, AppError> {
         let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
             .fetch_one(&mut *tx)
             .await?;
-        if row.status()? != ExecutionStatus::Running || row.lease_until.is_none_or(|u| u >= now) {
+        if row.lease_until.is_none_or(|u| u >= now) {
             continue;
         }
+        let Ok(interrupted) = runner_transition(row.status()?, RunnerEvent::LeaseExpired) else {
+            continue;
+        };
         sqlx::query(
-            "UPDATE executions SET status = 'interrupted', lease_owner = NULL, lease_until = NULL
+            "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL
              WHERE id = $1",
         )
         .bind(id)
+        .bind(interrupted)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -468,10 +473,12 @@ pub async fn claim(
             continue;
         };
         // Another runner may have claimed it just before.
-        if row.status()? != ExecutionStatus::Queued {
+        let Ok(running) = runner_transition(row.status()?, RunnerEvent::Claimed) else {
             continue;
-        }
-        return Ok(Some(claim_locked(tx, id, row, owner, lease).await?));
+        };
+        return Ok(Some(
+            claim_locked(tx, id, row, running, owner, lease).await?,
+        ));
     }
     Ok(None)
 }
@@ -480,6 +487,7 @@ async fn claim_locked(
     mut tx: Transaction<'_, Postgres>,
     id: i64,
     row: RunnerRow,
+    running: ExecutionStatus,
     owner: Uuid,
     lease: std::time::Duration,
 ) -> Result<Claimed, AppError> {
@@ -489,7 +497,7 @@ async fn claim_locked(
         Option<String>,
         Uuid,
     ) = sqlx::query_as(
-        "UPDATE executions SET status = 'running', lease_owner = $2,
+        "UPDATE executions SET status = $4, lease_owner = $2,
              lease_until = now() + make_interval(secs => $3),
              started_at = COALESCE(started_at, now())
          WHERE id = $1
@@ -498,6 +506,7 @@ async fn claim_locked(
     .bind(id)
     .bind(owner)
     .bind(lease.as_secs_f64())
+    .bind(running)
     .fetch_one(&mut *tx)
     .await?;
     if first {
@@ -598,7 +607,8 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
     let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
         return Ok(Next::LeaseLost);
     };
-    if row.status()? != ExecutionStatus::Running || row.lease_owner != Some(owner) {
+    let from = row.status()?;
+    if from != ExecutionStatus::Running || row.lease_owner != Some(owner) {
         return Ok(Next::LeaseLost);
     }
     let incident = row.incident_id;
@@ -617,11 +627,12 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
     };
     if position >= steps.len() {
         let skipped = skipped_steps(&mut tx, id).await?;
-        let status = if skipped.is_empty() {
-            ExecutionStatus::Succeeded
-        } else {
-            ExecutionStatus::SucceededWithSkips
-        };
+        let status = runner_transition(
+            from,
+            RunnerEvent::AllStepsDone {
+                skipped: !skipped.is_empty(),
+            },
+        )?;
         end(status).execute(&mut *tx).await?;
         incidents::append_event(
             &mut tx,
@@ -637,7 +648,9 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
         return Ok(Next::Succeeded { skipped });
     }
     if row.cancel_requested {
-        end(ExecutionStatus::Cancelled).execute(&mut *tx).await?;
+        end(runner_transition(from, RunnerEvent::CancelledBetweenSteps)?)
+            .execute(&mut *tx)
+            .await?;
         incidents::append_event(
             &mut tx,
             incident,
@@ -651,7 +664,9 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
         return Ok(Next::Cancelled);
     }
     if matches!(steps[position].operation, Operation::Manual { .. }) {
-        end(ExecutionStatus::Waiting).execute(&mut *tx).await?;
+        end(runner_transition(from, RunnerEvent::ManualStepReached)?)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         return Ok(Next::WaitForPerson);
     }
@@ -700,7 +715,8 @@ pub async fn end_step(
     let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
         return Ok(false);
     };
-    if row.status()? != ExecutionStatus::Running || row.lease_owner != Some(owner) {
+    let from = row.status()?;
+    if from != ExecutionStatus::Running || row.lease_owner != Some(owner) {
         // Declared interrupted meanwhile: the person who resumes sees the step's trace.
         return Ok(false);
     }
@@ -739,10 +755,11 @@ pub async fn end_step(
             .await?;
     } else {
         sqlx::query(
-            "UPDATE executions SET status = 'failed', lease_owner = NULL, lease_until = NULL
+            "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL
              WHERE id = $1",
         )
         .bind(id)
+        .bind(runner_transition(from, RunnerEvent::StepFailed)?)
         .execute(&mut *tx)
         .await?;
         crate::backend::emails::notify(

@@ -49,6 +49,43 @@ impl ExecutionStatus {
     }
 }
 
+/// What the runner finds about an execution it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunnerEvent {
+    /// It took the queued execution.
+    Claimed,
+    /// No step left; `skipped`: a person skipped some.
+    AllStepsDone { skipped: bool },
+    /// A cancel was asked and the running step has ended.
+    CancelledBetweenSteps,
+    /// The next step is a person's (§3.3).
+    ManualStepReached,
+    /// A step failed: nothing after it runs.
+    StepFailed,
+    /// Its runner stopped renewing the lease (taken for dead).
+    LeaseExpired,
+}
+
+/// The runner's changes of an execution's status, the only ones it makes; any other is
+/// refused (the runner then leaves the execution as it is).
+pub fn runner_transition(
+    from: ExecutionStatus,
+    event: RunnerEvent,
+) -> Result<ExecutionStatus, ControlRefusal> {
+    use ExecutionStatus as S;
+    use RunnerEvent as R;
+    match (from, event) {
+        (S::Queued, R::Claimed) => Ok(S::Running),
+        (S::Running, R::AllStepsDone { skipped: false }) => Ok(S::Succeeded),
+        (S::Running, R::AllStepsDone { skipped: true }) => Ok(S::SucceededWithSkips),
+        (S::Running, R::CancelledBetweenSteps) => Ok(S::Cancelled),
+        (S::Running, R::ManualStepReached) => Ok(S::Waiting),
+        (S::Running, R::StepFailed) => Ok(S::Failed),
+        (S::Running, R::LeaseExpired) => Ok(S::Interrupted),
+        (from, _) => Err(ControlRefusal::WrongStatus(from)),
+    }
+}
+
 /// What a person asks of an execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Control {
@@ -216,5 +253,29 @@ mod tests {
         assert_eq!(output_tail("abcdef", 3), "def");
         assert_eq!(output_tail("aé", 1), "");
         assert_eq!(output_tail("aéb", 2), "b");
+    }
+}
+
+#[cfg(test)]
+mod runner_transitions {
+    use super::*;
+
+    #[test]
+    fn the_runner_moves_an_execution_only_along_its_transitions() {
+        use ExecutionStatus as S;
+        use RunnerEvent as R;
+        assert_eq!(runner_transition(S::Queued, R::Claimed), Ok(S::Running));
+        assert_eq!(
+            runner_transition(S::Running, R::AllStepsDone { skipped: true }),
+            Ok(S::SucceededWithSkips)
+        );
+        assert_eq!(
+            runner_transition(S::Running, R::LeaseExpired),
+            Ok(S::Interrupted)
+        );
+        // A finished execution never becomes interrupted, a failed one never succeeds.
+        assert!(runner_transition(S::Succeeded, R::LeaseExpired).is_err());
+        assert!(runner_transition(S::Failed, R::AllStepsDone { skipped: false }).is_err());
+        assert!(runner_transition(S::Running, R::Claimed).is_err());
     }
 }
