@@ -421,7 +421,6 @@ async fn any_change_to_what_a_plan_relies_on_makes_it_stale() {
                 .await
                 .unwrap();
         }
-        let baseline = plan_status(&s.app, s.incident).await;
         sqlx::query(&format!(
             "UPDATE environments SET {column} = $2 WHERE id = $1"
         ))
@@ -445,7 +444,6 @@ async fn any_change_to_what_a_plan_relies_on_makes_it_stale() {
             );
             assert!(!html.contains(r#"id="execute-plan""#), "{why}: no Execute");
         } else {
-            drop(baseline);
             sqlx::query("UPDATE environments SET target = 'local' WHERE id = $1")
                 .bind(s.environment)
                 .execute(&s.app.pool)
@@ -586,8 +584,7 @@ async fn approvals_stop_counting_when_their_people_may_no_longer_approve() {
         .await
         .unwrap();
     assert_eq!(plan_status(&s.app, s.incident).await, PlanStatus::Ready);
-    let tech_lead_2 = s
-        .app
+    s.app
         .signed_in_user("lea@taskflow.example", &["tech_lead"])
         .await;
     let browser_2 = Browser::new();
@@ -614,7 +611,6 @@ async fn approvals_stop_counting_when_their_people_may_no_longer_approve() {
         )
         .await;
     assert!(res.status().is_redirection(), "{}", res.status());
-    drop(tech_lead_2);
     assert_eq!(plan_status(&s.app, s.incident).await, PlanStatus::Rejected);
     execute_is_refused(&s, "rejected when ready").await;
     // The requester withdraws a revised plan.
@@ -624,16 +620,6 @@ async fn approvals_stop_counting_when_their_people_may_no_longer_approve() {
         .await
         .unwrap();
     assert_eq!(plan_status(&s.app, s.incident).await, PlanStatus::Withdrawn);
-}
-
-/// A local environment on the demo's sandbox (the demo's TaskFlow page answers through its
-/// `current`), with an execution of `steps` queued.
-async fn sandbox_execution(
-    app: &TestApp,
-    sandbox: &std::path::Path,
-    steps: Vec<app::domain::runbook::Step>,
-) -> (i64, i64) {
-    queue(app, sandbox, steps).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -670,7 +656,7 @@ async fn the_maintenance_page_is_written_where_it_is_served_and_removed_exactly_
             timeout_seconds: 5,
         }),
     ];
-    let (_, execution) = sandbox_execution(&app, &sandbox, steps).await;
+    let (_, execution) = queue(&app, &sandbox, steps).await;
     runner(&app).tick().await.unwrap();
     let steps = latest_attempts(&app, execution).await;
     let status: String = sqlx::query_scalar("SELECT status FROM executions WHERE id = $1")
@@ -694,7 +680,7 @@ async fn the_maintenance_page_is_written_where_it_is_served_and_removed_exactly_
     assert_eq!(maintenance_pages(&sandbox), Vec::<String>::new());
 
     // Removing a page that is not there is a failed step, never a success.
-    let (_, execution) = sandbox_execution(
+    let (_, execution) = queue(
         &app,
         &sandbox,
         vec![
@@ -711,13 +697,12 @@ async fn the_maintenance_page_is_written_where_it_is_served_and_removed_exactly_
         ],
     )
     .await;
-    // The first execution's environment still holds the sandbox? No: it succeeded.
     runner(&app).tick().await.unwrap();
     let steps = latest_attempts(&app, execution).await;
     assert_eq!(steps[2].1, "failed", "{steps:?}");
     assert!(steps[2].2.contains("is not there"), "{:?}", steps[2]);
     // Nothing written by this execution: nothing to remove, said so, failed.
-    let (_, execution) = sandbox_execution(
+    let (_, execution) = queue(
         &app,
         &sandbox,
         vec![step(Operation::MaintenanceOff { path: page })],

@@ -263,12 +263,9 @@ async fn inventoried(
     )))
 }
 
-fn defaults_from(
-    facts: &IncidentFacts,
-    inv: &Inventoried,
-    with_backup: bool,
-) -> Result<PlanDefaults, DefaultsProblem> {
-    let defective = defective_release(
+/// The incident's defective release, from its facts and the inventory.
+fn defective_of(facts: &IncidentFacts, inv: &Inventoried) -> Option<Defective> {
+    defective_release(
         &facts.suspect_release,
         &inv.deployments,
         &inv.releases,
@@ -276,7 +273,14 @@ fn defaults_from(
         facts.detected_at,
         inv.tz,
     )
-    .ok_or(DefaultsProblem::NoDefectiveRelease)?;
+}
+
+fn defaults_from(
+    facts: &IncidentFacts,
+    inv: &Inventoried,
+    with_backup: bool,
+) -> Result<PlanDefaults, DefaultsProblem> {
+    let defective = defective_of(facts, inv).ok_or(DefaultsProblem::NoDefectiveRelease)?;
     let target_release = pick_target_release(&inv.releases, &defective.release).ok_or(
         DefaultsProblem::NoOlderRelease {
             defective: defective.release.clone(),
@@ -387,15 +391,8 @@ async fn check_input(
     };
     // The defective release and its deployment time; the proposal itself may be missing (no
     // older release, no earlier backup) while a hand-picked choice is still possible.
-    let defective = defective_release(
-        &facts.suspect_release,
-        &inv.deployments,
-        &inv.releases,
-        inv.current_release.as_deref(),
-        facts.detected_at,
-        inv.tz,
-    )
-    .ok_or_else(|| problem(DefaultsProblem::NoDefectiveRelease))?;
+    let defective =
+        defective_of(&facts, &inv).ok_or_else(|| problem(DefaultsProblem::NoDefectiveRelease))?;
     let target = input.target_release.trim();
     let mut errors = FieldErrors::default();
     let known = inv.releases.iter().any(|r| r == target);
@@ -1118,14 +1115,7 @@ pub async fn page(
     let defective = match &defaults {
         Ok(d) => Some(d.defective.clone()),
         Err(_) => match inventoried(&mut conn, incident).await? {
-            Some((_, facts, Some(inv))) => defective_release(
-                &facts.suspect_release,
-                &inv.deployments,
-                &inv.releases,
-                inv.current_release.as_deref(),
-                facts.detected_at,
-                inv.tz,
-            ),
+            Some((_, facts, Some(inv))) => defective_of(&facts, &inv),
             _ => None,
         },
     };

@@ -3,8 +3,8 @@
 //! answer becomes what the request deserves: 400 for a malformed request, the status our code
 //! chose (4xx for refusals, 5xx for faults) otherwise, a body that is never internal text, and
 //! for a browser's form a redirect back with the message in the flash.
-use app::backend::session;
-use app::i18n::{Msg, Text};
+use app::backend::{session, AppError};
+use app::i18n::Msg;
 use app::records::PublicError;
 use app::viewer::Flash;
 use axum::body::{to_bytes, Body};
@@ -21,17 +21,8 @@ pub async fn answer(session: Session, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }
-    let from_browser = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    let back = req
-        .headers()
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(same_site_path)
-        .unwrap_or_else(|| "/".to_owned());
+    let from_browser = accepts_html(req.headers());
+    let back = back_to(req.headers());
     let path = req.uri().path().to_owned();
     let res = next.run(req).await;
     if !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
@@ -51,23 +42,11 @@ pub async fn answer(session: Session, req: Request, next: Next) -> Response {
     .unwrap_or_else(|| match kind {
         "Args" | "MissingArg" | "Deserialization" => {
             tracing::info!(%path, reason = %data, "malformed server function request");
-            PublicError {
-                status: 400,
-                message: Msg::BadRequest.into(),
-                fields: Default::default(),
-                reference: None,
-            }
+            AppError::Refused(Msg::BadRequest.into()).into_public(Msg::InternalErrorRef)
         }
-        _ => {
-            let reference = format!("{:08x}", rand::random::<u32>());
-            tracing::error!(%reference, %path, error = %text, "server function failed");
-            PublicError {
-                status: 500,
-                message: Text::with(Msg::InternalErrorRef, &reference),
-                fields: Default::default(),
-                reference: Some(reference),
-            }
-        }
+        // Logged with a reference by the one mapping of errors.
+        _ => AppError::Internal(format!("server function {path}: {text}"))
+            .into_public(Msg::InternalErrorRef),
     });
     let code = StatusCode::from_u16(public.status).unwrap_or(status);
     if from_browser {
@@ -88,6 +67,23 @@ pub async fn answer(session: Session, req: Request, next: Next) -> Response {
         HeaderValue::from_static("application/json"),
     );
     res
+}
+
+/// The request comes from a browser's form (it accepts HTML), not from a script.
+pub(crate) fn accepts_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Where a refused request goes back to: its Referer's path on this site, else the dashboard.
+pub(crate) fn back_to(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(same_site_path)
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 /// The path and query of a Referer on this site (a path that starts with one `/`).

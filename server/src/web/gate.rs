@@ -238,10 +238,7 @@ async fn refused_input(
     headers: &HeaderMap,
     text: app::i18n::Text,
 ) -> Result<Response, AppError> {
-    let from_browser = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let from_browser = crate::web::api_errors::accepts_html(headers);
     if !from_browser {
         let public = app::records::PublicError {
             status: 400,
@@ -264,15 +261,7 @@ async fn refused_input(
         },
     )
     .await?;
-    let back = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| {
-            let rest = r.split_once("://").map_or(r, |(_, rest)| rest);
-            rest.find('/').map(|i| rest[i..].to_owned())
-        })
-        .filter(|p| !p.starts_with("//"))
-        .unwrap_or_else(|| "/".to_owned());
+    let back = crate::web::api_errors::back_to(headers);
     Ok(Redirect::to(&back).into_response())
 }
 
