@@ -525,3 +525,159 @@ impl Drop for Sshd {
         let _ = self.child.wait();
     }
 }
+
+/// The processes (not zombies) of process group `pgid`, read from /proc: (pid, command line).
+pub fn group_members(pgid: i32) -> Vec<(i32, String)> {
+    let mut members = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid pgrp …: the command may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.len() > 2 && fields[0] != "Z" && fields[2].parse() == Ok(pgid) {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            members.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+        }
+    }
+    members
+}
+
+/// Whether process `pid` runs (not a zombie).
+pub fn process_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+/// A PostgreSQL server of the test's own on a fixed port, that the test stops and starts
+/// again (the app's database going away). Run as the `postgres` user when the test is root.
+pub struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    pub port: u16,
+}
+
+impl PrivatePostgres {
+    pub async fn start() -> PrivatePostgres {
+        let bin = server::embedded_postgres::EmbeddedPostgres::find_binaries(None)
+            .expect("PostgreSQL's server binaries are installed");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = PrivatePostgres { dir, bin, port };
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(pg.dir.path(), std::fs::Permissions::from_mode(0o777))
+                .unwrap();
+        }
+        let data = pg.data();
+        let status = pg
+            .command("initdb")
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "-D",
+            ])
+            .arg(&data)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("initdb runs");
+        assert!(status.success(), "initdb");
+        pg.up();
+        pg
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, program: &str) -> std::process::Command {
+        let is_root = nix::unistd::Uid::effective().is_root();
+        let mut command = if is_root {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(self.bin.join(program));
+            c
+        } else {
+            std::process::Command::new(self.bin.join(program))
+        };
+        command.stdin(std::process::Stdio::null());
+        command
+    }
+
+    /// Starts the server (again), waiting until it answers.
+    pub fn up(&self) {
+        let status = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.dir.path().join("log"))
+            .args(["-w", "-o"])
+            .arg(format!(
+                "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''",
+                self.port
+            ))
+            .arg("start")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("pg_ctl runs");
+        assert!(status.success(), "PostgreSQL starts");
+    }
+
+    /// Stops the server (fast: every connection is cut).
+    pub fn down(&self) {
+        let status = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-w", "-m", "fast", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("pg_ctl runs");
+        assert!(status.success(), "PostgreSQL stops");
+    }
+
+    /// A pool on its `postgres` database that gives up quickly while the server is down.
+    pub async fn pool(&self) -> PgPool {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(std::time::Duration::from_secs(2))
+            .connect(&format!(
+                "postgres://postgres@127.0.0.1:{}/postgres",
+                self.port
+            ))
+            .await
+            .expect("the private PostgreSQL answers")
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-w", "-m", "immediate", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}

@@ -17,5 +17,6 @@ mod post_mortems;
 mod rendering;
 mod rollback_core;
 mod runner;
+mod runner_faults;
 mod security;
 mod verification;

@@ -27,7 +27,7 @@ pub(crate) fn command(argv: &[&str], cwd: &str) -> Step {
     })
 }
 
-fn runner(app: &TestApp) -> Runner {
+pub(crate) fn runner(app: &TestApp) -> Runner {
     Runner::new(app.pool.clone(), Duration::from_secs(30))
 }
 
@@ -96,7 +96,7 @@ pub(crate) async fn queue(app: &TestApp, root: &Path, steps: Vec<Step>) -> (i64,
     (incident, execution)
 }
 
-async fn status(app: &TestApp, execution: i64) -> String {
+pub(crate) async fn status(app: &TestApp, execution: i64) -> String {
     sqlx::query_scalar("SELECT status FROM executions WHERE id = $1")
         .bind(execution)
         .fetch_one(&app.pool)
@@ -105,7 +105,10 @@ async fn status(app: &TestApp, execution: i64) -> String {
 }
 
 /// (position, attempt, status, exit code, output) of every attempt.
-async fn attempts(app: &TestApp, execution: i64) -> Vec<(i32, i32, String, Option<i32>, String)> {
+pub(crate) async fn attempts(
+    app: &TestApp,
+    execution: i64,
+) -> Vec<(i32, i32, String, Option<i32>, String)> {
     sqlx::query_as(
         "SELECT position, attempt, status, exit_code, output FROM execution_steps
          WHERE execution_id = $1 ORDER BY position, attempt",
@@ -116,7 +119,7 @@ async fn attempts(app: &TestApp, execution: i64) -> Vec<(i32, i32, String, Optio
     .unwrap()
 }
 
-async fn sysadmin(app: &TestApp) -> app::viewer::SignedInUser {
+pub(crate) async fn sysadmin(app: &TestApp) -> app::viewer::SignedInUser {
     app.signed_in_user(
         &format!("{}@taskflow.example", uuid::Uuid::new_v4()),
         &["sysadmin"],
@@ -906,6 +909,8 @@ async fn an_application_rollback_through_ssh() {
     .execute(&app.pool)
     .await
     .unwrap();
+    // The execution works from the settings it kept: the SSH target's.
+    resnapshot(&app, incident).await;
     runner(&app).tick().await.unwrap();
     let done = attempts(&app, execution).await;
     assert_eq!(status(&app, execution).await, "succeeded", "{done:?}");
@@ -1288,12 +1293,19 @@ async fn two_server_processes_on_one_database_run_each_execution_once() {
     let mut queued = Vec::new();
     for n in 0..6 {
         let log = format!("log-{n}");
-        // Each step writes the pid of the server process that ran it.
+        // Each step writes the pid of the server process that ran it: the parent of its
+        // supervisor (the step's process group leader).
         let (_, execution) = queue(
             &app,
             root.path(),
             vec![command(
-                &["sh", "-c", "echo $PPID >> \"$1\"; sleep 0.2", "sh", &log],
+                &[
+                    "sh",
+                    "-c",
+                    "cut -d' ' -f4 /proc/$PPID/stat >> \"$1\"; sleep 0.2",
+                    "sh",
+                    &log,
+                ],
                 "/",
             )],
         )

@@ -300,6 +300,8 @@ messages! {
     PlanNotReady => "Le plan n'a pas ce qu'il lui faut : approbations manquantes, expirées ou rejet.", "The plan does not have what it needs: approvals missing, expired, or a rejection.";
     EnvironmentBusy => "Une autre exécution occupe cet environnement : terminez-la ou abandonnez-la d'abord.", "Another execution holds this environment: finish or abort it first.";
     NoExecution => "Il n'y a pas d'exécution pour cet incident.", "There is no execution for this incident.";
+    EarlierAttemptRunning => "Un processus de la tentative précédente de l'étape {n} tourne encore : attendez qu'il se termine (ou arrêtez-le sur la cible), puis réessayez.", "A process of the earlier attempt at step {n} is still running: wait for it to end (or stop it on the target), then try again.";
+    EarlierAttemptElsewhere => "La tentative précédente a tourné sur le serveur {n}, que ce serveur ne peut pas vérifier : relancez depuis ce serveur-là, ou vérifiez qu'aucun de ses processus ne tourne et abandonnez l'exécution.", "The earlier attempt ran on server {n}, which this server can't check: retry from that server, or make sure none of its processes runs and abort the execution.";
     ExecutionNotInThisStatus => "Impossible dans l'état actuel de l'exécution ({n}).", "Not possible in the execution's current status ({n}).";
     NoSuchStep => "Cette étape n'existe pas.", "There is no such step.";
     CancelAlreadyAsked => "L'arrêt est déjà demandé : il aura lieu à la fin de l'étape en cours.", "Stopping is already asked: it happens when the running step ends.";
@@ -530,6 +532,8 @@ messages! {
     EventExecutionCancelled => "Exécution arrêtée", "Execution cancelled";
     EventExecutionCancelRequested => "Arrêt de l'exécution demandé", "Execution stop asked";
     EventExecutionInterrupted => "Exécution interrompue", "Execution interrupted";
+    EventExecutionServerStopped => "Exécution interrompue : le serveur s'est arrêté après l'étape en cours (à reprendre)", "Execution interrupted: the server stopped after the running step (to be resumed)";
+    EventEmailResent => "E-mails renvoyés", "Emails sent again";
     EventExecutionRetried => "Étape relancée", "Step retried";
     EventExecutionResumed => "Exécution reprise", "Execution resumed";
     EventExecutionAborted => "Exécution abandonnée", "Execution aborted";
@@ -855,6 +859,8 @@ impl Msg {
             "execution_cancelled" => Msg::EventExecutionCancelled,
             "execution_cancel_requested" => Msg::EventExecutionCancelRequested,
             "execution_interrupted" => Msg::EventExecutionInterrupted,
+            "execution_server_stopped" => Msg::EventExecutionServerStopped,
+            "email_resent" => Msg::EventEmailResent,
             "execution_kill_requested" => Msg::EventExecutionKillRequested,
             "execution_retried" => Msg::EventExecutionRetried,
             "execution_resumed" => Msg::EventExecutionResumed,

@@ -46,6 +46,12 @@ pub struct Settings {
     /// Seconds a runner holds an execution without renewing its lease; past it, the execution
     /// is declared interrupted.
     pub runner_lease_seconds: u32,
+    /// Seconds a stopping server lets a running step finish before it kills the step's
+    /// processes (and records that).
+    pub runner_shutdown_grace_seconds: u32,
+    /// Hours the mailer keeps retrying a message that fails for a temporary reason before it
+    /// marks it failed (a person can then send it again).
+    pub mail_retry_hours: u32,
     /// Run the periodic tasks (overdue watcher, inventories, session clean-up). Tests turn them
     /// off and call the same functions at the moments they choose.
     pub background_tasks: bool,
@@ -69,6 +75,8 @@ impl Default for Settings {
             approvals_required: 2,
             approval_expiry_minutes: 60,
             runner_lease_seconds: 30,
+            runner_shutdown_grace_seconds: 300,
+            mail_retry_hours: 24,
             demo_sandbox: None,
             smtp_url: None,
             mail_from: "Rollback Desk <rollback-desk@localhost>".to_owned(),

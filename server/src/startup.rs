@@ -65,6 +65,8 @@ pub struct Application {
     pool: PgPool,
     background_tasks: bool,
     runner_lease: std::time::Duration,
+    runner_grace: std::time::Duration,
+    runner_stop: tokio_util::sync::CancellationToken,
     mailer: Option<crate::mailer::Mailer>,
     mail_stop: tokio::sync::watch::Sender<bool>,
 }
@@ -88,6 +90,10 @@ impl Application {
             pool,
             background_tasks: settings.background_tasks,
             runner_lease: std::time::Duration::from_secs(u64::from(settings.runner_lease_seconds)),
+            runner_grace: std::time::Duration::from_secs(u64::from(
+                settings.runner_shutdown_grace_seconds,
+            )),
+            runner_stop: tokio_util::sync::CancellationToken::new(),
             mailer: Some(mailer(settings, pool_for_mailer)?),
             mail_stop: tokio::sync::watch::channel(false).0,
         })
@@ -106,6 +112,7 @@ impl Application {
         &mut self,
     ) -> (
         Vec<tokio::task::JoinHandle<()>>,
+        Option<tokio::task::JoinHandle<()>>,
         Option<tokio::task::JoinHandle<()>>,
     ) {
         // Expired sessions are deleted hourly so that the table does not grow forever.
@@ -133,12 +140,13 @@ impl Application {
                 }
             }
         });
-        // The runner executes queued plans (one execution at a time per server process).
+        // The runner executes queued plans; at shutdown it lets running steps end (run_until).
         let runner = tokio::spawn(
             crate::runner::Runner::new(self.pool.clone(), self.runner_lease)
+                .with_shutdown(self.runner_stop.clone(), self.runner_grace)
                 .run(std::time::Duration::from_secs(1)),
         );
-        let tasks = vec![cleanup, overdue, inventory, runner];
+        let tasks = vec![cleanup, overdue, inventory];
         // The mailer delivers the outbox; at shutdown it finishes its batch (see run_until).
         let mailer = self.mailer.take().map(|mailer| {
             tokio::spawn(mailer.run(
@@ -146,7 +154,7 @@ impl Application {
                 self.mail_stop.subscribe(),
             ))
         });
-        (tasks, mailer)
+        (tasks, Some(runner), mailer)
     }
 
     /// Serves until `shutdown` completes, then lets running requests finish.
@@ -154,10 +162,10 @@ impl Application {
         mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let (tasks, mailer) = if self.background_tasks {
+        let (tasks, runner, mailer) = if self.background_tasks {
             self.spawn_background_tasks()
         } else {
-            (Vec::new(), None)
+            (Vec::new(), None, None)
         };
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
@@ -165,6 +173,16 @@ impl Application {
             .map_err(StartupError::Serve);
         for task in tasks {
             task.abort();
+        }
+        // The runner starts nothing new and waits for running steps (up to its grace period,
+        // then it kills them and records it).
+        if let Some(runner) = runner {
+            tracing::info!("stopping: waiting for running steps");
+            self.runner_stop.cancel();
+            let limit = self.runner_grace + std::time::Duration::from_secs(30);
+            if tokio::time::timeout(limit, runner).await.is_err() {
+                tracing::error!("the runner did not stop in time");
+            }
         }
         // The mailer ends its batch: every message it sent is recorded as sent.
         if let Some(mailer) = mailer {

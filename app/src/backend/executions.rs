@@ -108,6 +108,7 @@ pub async fn start(
         json!({ "execution": execution, "fingerprint": fingerprint }),
     )
     .await?;
+    wake_runners(&mut tx).await?;
     incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
     tx.commit().await?;
     Ok(execution)
@@ -198,6 +199,25 @@ pub async fn control(
     )?;
     let id = execution.id;
     let position = execution.next_step;
+    if matches!(control, Control::Retry | Control::ResumeFrom(_)) {
+        // Never two runs of one command at once: the earlier attempt's processes must be gone.
+        if let Some(running) =
+            crate::backend::step_processes::earlier_attempt_running(&mut tx, id, position).await?
+        {
+            return Err(AppError::Refused(match running.elsewhere {
+                Some(host) => Text::with(Msg::EarlierAttemptElsewhere, host),
+                None => {
+                    tracing::info!(
+                        execution = id,
+                        step = running.step,
+                        process_group = running.process_group,
+                        "retry refused: earlier attempt alive"
+                    );
+                    Text::with(Msg::EarlierAttemptRunning, running.step)
+                }
+            }));
+        }
+    }
     let (kind, details) = match &control {
         Control::Cancel if next == ExecutionStatus::Running => {
             sqlx::query("UPDATE executions SET cancel_requested = true WHERE id = $1")
@@ -308,6 +328,9 @@ pub async fn control(
         .await?;
     }
     incidents::append_event(&mut tx, incident, Some(actor.id), kind, details).await?;
+    if next == ExecutionStatus::Queued {
+        wake_runners(&mut tx).await?;
+    }
     if next.is_over() {
         back_to_plan(&mut tx, incident, Some(actor.id)).await?;
     }
@@ -329,6 +352,19 @@ pub async fn control(
         }
     }
     Ok(next)
+}
+
+/// The channel on which runners wait for queued executions.
+pub const QUEUED_CHANNEL: &str = "rollback_desk_executions";
+
+/// Wakes every runner listening (delivered when the transaction commits), so that a queued
+/// execution starts at once rather than at the next poll.
+async fn wake_runners(tx: &mut Transaction<'_, Postgres>) -> Result<(), AppError> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(QUEUED_CHANNEL)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// What the runner holds after a claim.
@@ -394,10 +430,14 @@ async fn lock_for_runner(
 
 /// Executions whose runner stopped renewing its lease (it died) become `interrupted` at the
 /// step they were in; nothing is run again by itself. Returns how many.
-pub async fn expire_leases(pool: &PgPool) -> Result<usize, AppError> {
+/// `running_here`: the executions this server is running now, never taken for dead by itself
+/// (its renewals may have failed for a while during a database outage; its step still runs).
+pub async fn expire_leases(pool: &PgPool, running_here: &[i64]) -> Result<usize, AppError> {
     let candidates: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM executions WHERE status = 'running' AND lease_until < now() ORDER BY id",
+        "SELECT id FROM executions WHERE status = 'running' AND lease_until < now()
+             AND NOT id = ANY($1) ORDER BY id",
     )
+    .bind(running_here)
     .fetch_all(pool)
     .await?;
     let mut expired = 0;
@@ -549,6 +589,63 @@ pub async fn renew(
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Records the process group a step's command runs in (on `host`, see
+/// [`crate::backend::step_processes::this_host`]).
+pub async fn record_process(
+    pool: &PgPool,
+    id: i64,
+    position: usize,
+    attempt: i32,
+    process_group: i32,
+    host: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE execution_steps SET process_group = $4, process_host = $5
+         WHERE execution_id = $1 AND position = $2 AND attempt = $3",
+    )
+    .bind(id)
+    .bind(position as i32)
+    .bind(attempt)
+    .bind(process_group)
+    .bind(host)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The server is stopping and the running step has ended: the execution is interrupted
+/// before its next step (`position`), which a person resumes. False when it is no longer
+/// this runner's.
+pub async fn interrupt_for_shutdown(pool: &PgPool, id: i64, owner: Uuid) -> Result<bool, AppError> {
+    let mut tx = pool.begin().await?;
+    let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
+        return Ok(false);
+    };
+    if row.lease_owner != Some(owner) {
+        return Ok(false);
+    }
+    let Ok(interrupted) = runner_transition(row.status()?, RunnerEvent::ServerStopping) else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(interrupted)
+    .execute(&mut *tx)
+    .await?;
+    incidents::append_event(
+        &mut tx,
+        row.incident_id,
+        None,
+        "execution_server_stopped",
+        json!({ "execution": id, "step": row.next_step + 1 }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Whether someone asked to kill the running step (checked by the runner every second).

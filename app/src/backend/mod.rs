@@ -18,6 +18,7 @@ pub mod post_mortems;
 pub mod session;
 pub mod ssh;
 pub mod state;
+pub mod step_processes;
 pub mod verification;
 
 pub use error::{page_error, AppError};

@@ -64,6 +64,8 @@ pub enum RunnerEvent {
     StepFailed,
     /// Its runner stopped renewing the lease (taken for dead).
     LeaseExpired,
+    /// Its server is shutting down: the running step has ended, no next one starts.
+    ServerStopping,
 }
 
 /// The runner's changes of an execution's status, the only ones it makes; any other is
@@ -81,7 +83,7 @@ pub fn runner_transition(
         (S::Running, R::CancelledBetweenSteps) => Ok(S::Cancelled),
         (S::Running, R::ManualStepReached) => Ok(S::Waiting),
         (S::Running, R::StepFailed) => Ok(S::Failed),
-        (S::Running, R::LeaseExpired) => Ok(S::Interrupted),
+        (S::Running, R::LeaseExpired | R::ServerStopping) => Ok(S::Interrupted),
         (from, _) => Err(ControlRefusal::WrongStatus(from)),
     }
 }

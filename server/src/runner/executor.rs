@@ -3,6 +3,7 @@
 //! calls. On an SSH target each step is one `ssh` call whose script quotes every value.
 //! Database passwords reach the client through its environment (locally) or through the
 //! script's standard input (over SSH) — never argv, never the recorded output.
+use super::process::{supervised, supervised_std, Group};
 use app::backend::executions::StepOutcome;
 use app::backend::inventory::local_path;
 use app::backend::ssh::{quote, Place, SshTarget};
@@ -136,8 +137,10 @@ fn client_args(
     }
 }
 
-/// Runs a prepared process to its end (or the timeout), feeding it `stdin`, and returns its
-/// combined output.
+/// Runs a prepared process (from [`supervised`]) to its end (or the timeout), feeding it
+/// `stdin`, and returns its combined output. Its input stays open until it ends (over SSH, the
+/// end of input means the runner is gone). A timeout, or dropping this future (a kill, an
+/// abort, a shutdown), kills its whole process group.
 async fn run_process(
     mut command: tokio::process::Command,
     stdin: Option<Vec<u8>>,
@@ -156,15 +159,19 @@ async fn run_process(
         Ok(child) => child,
         Err(e) => return failed(format!("could not start: {e}")),
     };
+    let group = Group::of(&child);
+    let (_input_open, input_closed) = tokio::sync::oneshot::channel::<()>();
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
         tokio::spawn(async move {
             let _ = pipe.write_all(&bytes).await;
+            let _ = input_closed.await;
         });
     }
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Err(_) => failed(format!("stopped after {} s (timeout)", timeout.as_secs())),
         Ok(Err(e)) => failed(format!("could not run: {e}")),
         Ok(Ok(out)) => {
+            group.ended();
             let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
             text.push_str(&String::from_utf8_lossy(&out.stderr));
             StepOutcome {
@@ -177,18 +184,39 @@ async fn run_process(
     }
 }
 
-/// Runs `script` on an SSH target, feeding it `stdin`.
+/// What runs on an SSH target around a step's script: the first line of input is the
+/// database password (empty for other steps); the script runs in the background while a
+/// watcher reads the rest of the input, which ends only when the connection does — the runner
+/// died or killed its `ssh` — and then kills the whole remote process group (sshd makes each
+/// session a group of its own).
+fn remote_wrapper(script: &str) -> String {
+    format!(
+        "IFS= read -r RBD_SECRET || exit 1\n\
+         exec 3<&0\n\
+         (\n{script}\n) </dev/null &\n\
+         job=$!\n\
+         ( cat <&3 >/dev/null 2>&1; kill -KILL 0 ) >/dev/null 2>&1 &\n\
+         watcher=$!\n\
+         exec 3<&-\n\
+         wait $job; status=$?\n\
+         kill $watcher 2>/dev/null\n\
+         exit $status"
+    )
+}
+
+/// Runs `script` on an SSH target, the password line (if any) first on its input.
 async fn over_ssh(
     target: &SshTarget,
     script: &str,
-    stdin: Option<Vec<u8>>,
+    password_line: Option<Vec<u8>>,
     timeout: Duration,
 ) -> StepOutcome {
-    let (command, known_hosts) = match target.command(script, 15) {
+    let (command, known_hosts) = match target.command(&remote_wrapper(script), 15) {
         Ok(prepared) => prepared,
         Err(e) => return failed(e.to_string()),
     };
-    let outcome = run_process(command.into(), stdin, timeout).await;
+    let stdin = password_line.unwrap_or_else(|| b"\n".to_vec());
+    let outcome = run_process(supervised_std(&command), Some(stdin), timeout).await;
     drop(known_hosts);
     outcome
 }
@@ -336,8 +364,8 @@ async fn local(
             let Some((program, args)) = argv.split_first() else {
                 return failed("empty command");
             };
-            let mut command = tokio::process::Command::new(program);
-            command.args(args).current_dir(at(cwd));
+            let mut command = supervised(program, args);
+            command.current_dir(at(cwd));
             run_process(command, None, timeout).await
         }
         Operation::MaintenanceOn { path, text } => {
@@ -425,8 +453,8 @@ async fn local(
             let (argv, variable) = client_args(*kind, host, *port, user, name);
             let mut all = String::new();
             for query in queries {
-                let mut command = tokio::process::Command::new(&argv[0]);
-                command.args(&argv[1..]).env(variable, &secret);
+                let mut command = supervised(&argv[0], &argv[1..]);
+                command.env(variable, &secret);
                 match kind {
                     DatabaseKind::Postgresql => command.args(["-A", "-t", "-c", query]),
                     _ => command.args(["-N", "-B", "-e", query]),
@@ -542,9 +570,8 @@ async fn restore_local(
             }
         }
     });
-    let mut command = tokio::process::Command::new(&argv[0]);
+    let mut command = supervised(&argv[0], &argv[1..]);
     command
-        .args(&argv[1..])
         .env(variable, &secret)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -554,6 +581,7 @@ async fn restore_local(
         Ok(child) => child,
         Err(e) => return failed(format!("could not start: {e}")),
     };
+    let group = Group::of(&child);
     let Some(mut stdin) = child.stdin.take() else {
         return failed("the database client has no input");
     };
@@ -571,6 +599,7 @@ async fn restore_local(
         Ok(Err(e)) => return failed(format!("could not run: {e}")),
         Ok(Ok(out)) => out,
     };
+    group.ended();
     let _ = writer.await;
     let pumped = match reader.await {
         Ok(result) => result,
@@ -716,7 +745,7 @@ async fn remote(
             // The password is the script's first line of input; the dump streams from the
             // target's own file into the client there.
             let script = format!(
-                "IFS= read -r RBD_SECRET; export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n\
+                "export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n\
                  gzip -t -- {p} || {{ echo 'nothing restored: not a whole gzip file' >&2; exit 1; }}\n\
                  [ \"$(sha256sum < {p} | cut -d' ' -f1)\" = {sha} ] || {{ echo 'nothing restored: the sha256 differs from the approved one' >&2; exit 1; }}\n\
                  gunzip -c -- {p} | {client}",
@@ -749,7 +778,7 @@ async fn remote(
                 .map(|q| format!("{} {flag} {}", client.join(" "), quote(q)))
                 .collect();
             let script = format!(
-                "IFS= read -r RBD_SECRET; export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n{}",
+                "export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n{}",
                 runs.join(" && \\\n")
             );
             over_ssh(target, &script, Some(stdin), timeout).await

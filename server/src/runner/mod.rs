@@ -3,15 +3,38 @@
 //! execution run in one place) and runs their steps in order, renewing its lease while a
 //! step runs. It stops at the first failed step. If it dies, the lease expires and another
 //! runner marks the execution `interrupted`; nothing is run again until a person says so.
+//!
+//! Its work runs as independent tasks ([`Runner::run`]): the rescue of dead executions (every
+//! second), the dispatch of queued executions (woken by `NOTIFY`, one task per execution; the
+//! database allows one active execution per environment), and the §6 checks — so that a long
+//! step never delays another incident's check or the detection of a dead server.
+//!
+//! Faults it survives:
+//! - the database going away while a step runs: renewals and the step's result are retried
+//!   until it is back; the step goes on (only a lease really taken by another runner stops
+//!   it);
+//! - its own death: each step runs in a process group that dies with it ([`process`]), and a
+//!   retry is refused while a process of the group lives;
+//! - a shutdown (SIGTERM): no new execution or step is started; the running step may finish
+//!   within the grace period (then its group is killed and that recorded), and the execution
+//!   is left `interrupted`, to be resumed by a person.
 pub mod checks;
 pub mod executor;
+pub mod process;
 mod verification;
 
-use app::backend::executions::{self, Claimed, Next};
+use app::backend::executions::{self, Claimed, Next, StepOutcome};
 use app::backend::AppError;
 use executor::Executor;
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+/// How long a stopping server lets a running step finish, by default (`RBD_RUNNER_SHUTDOWN_GRACE_SECONDS`).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
 pub struct Runner {
@@ -23,6 +46,20 @@ pub struct Runner {
     /// For the §6.1 checks: one client that reports redirects, one that follows them.
     http: reqwest::Client,
     follow: reqwest::Client,
+    /// Cancelled when the server stops.
+    stop: CancellationToken,
+    grace: Duration,
+    /// The executions this runner is running now (never taken for dead by its own sweep).
+    running: Arc<Mutex<HashSet<i64>>>,
+    /// This machine, as recorded with the steps' process groups.
+    host: Arc<str>,
+}
+
+/// How one step's run ended.
+enum StepRun {
+    Ended(StepOutcome),
+    /// Another runner took the execution for dead: the step was stopped (its group killed).
+    LeaseLost,
 }
 
 impl Runner {
@@ -37,6 +74,10 @@ impl Runner {
                 .build()
                 .unwrap_or_default(),
             follow: reqwest::Client::new(),
+            stop: CancellationToken::new(),
+            grace: SHUTDOWN_GRACE,
+            running: Arc::default(),
+            host: app::backend::step_processes::this_host().into(),
         }
     }
 
@@ -46,21 +87,122 @@ impl Runner {
         self
     }
 
-    /// Works forever: expired leases, then the next queued execution; sleeps `idle` when
-    /// there is nothing to do.
+    /// The same runner, stopping when `stop` is cancelled and letting a running step finish
+    /// for `grace`.
+    pub fn with_shutdown(mut self, stop: CancellationToken, grace: Duration) -> Runner {
+        self.stop = stop;
+        self.grace = grace;
+        self
+    }
+
+    /// Works until stopped, as independent tasks: the sweep of expired leases, the dispatch
+    /// of queued executions (polled every `idle`, and woken at once by `NOTIFY`), and the §6
+    /// checks. Returns when stopped and every running execution has left its step.
     pub async fn run(self, idle: Duration) {
+        let sweeper = tokio::spawn(self.clone().sweep());
+        let checks = tokio::spawn(self.clone().verify_forever(idle));
+        self.dispatch(idle).await;
+        sweeper.abort();
+        checks.abort();
+    }
+
+    /// Every second: executions whose runner died become interrupted (within one lease).
+    async fn sweep(self) {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
         loop {
-            match self.tick().await {
+            every.tick().await;
+            let here: Vec<i64> = self.running_here();
+            match executions::expire_leases(&self.pool, &here).await {
+                Ok(0) => {}
+                Ok(expired) => {
+                    tracing::warn!(expired, "executions interrupted (their runner stopped)")
+                }
+                Err(err) => tracing::warn!(error = %err, "runner: lease sweep"),
+            }
+        }
+    }
+
+    fn running_here(&self) -> Vec<i64> {
+        self.running
+            .lock()
+            .map(|set| set.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// The §6 checks, one after another, each on time whatever the executions do.
+    async fn verify_forever(self, idle: Duration) {
+        loop {
+            match self.verify(chrono::Utc::now()).await {
                 Ok(true) => continue,
                 Ok(false) => {}
-                Err(err) => tracing::warn!(error = %err, "runner"),
+                Err(err) => tracing::warn!(error = %err, "runner: verification"),
             }
             tokio::time::sleep(idle).await;
         }
     }
 
-    /// One round: the next execution if one is queued, else one check of verification (§6).
-    /// Returns whether it did something.
+    /// Claims queued executions and runs each in a task of its own.
+    async fn dispatch(&self, idle: Duration) {
+        let mut listener: Option<sqlx::postgres::PgListener> = None;
+        let mut executions = tokio::task::JoinSet::new();
+        while !self.stop.is_cancelled() {
+            if listener.is_none() {
+                listener = self.listen().await;
+            }
+            loop {
+                match executions::claim(&self.pool, self.owner, self.lease).await {
+                    Ok(Some(claimed)) => {
+                        let runner = self.clone();
+                        executions.spawn(async move { runner.execute(claimed).await });
+                    }
+                    Ok(None) => break,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "runner: claim");
+                        break;
+                    }
+                }
+            }
+            let woken = async {
+                match listener.as_mut() {
+                    Some(l) => l.recv().await.map(|_| ()),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.stop.cancelled() => {}
+                _ = tokio::time::sleep(idle) => {}
+                Some(ended) = executions.join_next() => {
+                    if let Err(err) = ended {
+                        tracing::error!(error = %err, "runner: an execution's task ended abnormally");
+                    }
+                }
+                heard = woken => {
+                    if let Err(err) = heard {
+                        tracing::warn!(error = %err, "runner: lost the queue's notifications (polling)");
+                        listener = None;
+                    }
+                }
+            }
+        }
+        // Stopping: every running execution ends its step (within the grace period).
+        while executions.join_next().await.is_some() {}
+    }
+
+    async fn listen(&self) -> Option<sqlx::postgres::PgListener> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(|err| tracing::warn!(error = %err, "runner: LISTEN (polling instead)"))
+            .ok()?;
+        listener
+            .listen(executions::QUEUED_CHANNEL)
+            .await
+            .map_err(|err| tracing::warn!(error = %err, "runner: LISTEN (polling instead)"))
+            .ok()?;
+        Some(listener)
+    }
+
+    /// One round, one thing after another (tests): the next execution if one is queued, else
+    /// one check of verification (§6). Returns whether it did something.
     pub async fn tick(&self) -> Result<bool, AppError> {
         if self.execute_next().await? {
             return Ok(true);
@@ -71,24 +213,30 @@ impl Runner {
     /// Marks executions whose lease expired as interrupted, then runs the oldest queued one as
     /// far as it goes. Returns whether it ran one.
     pub async fn execute_next(&self) -> Result<bool, AppError> {
-        let expired = executions::expire_leases(&self.pool).await?;
+        let expired = executions::expire_leases(&self.pool, &self.running_here()).await?;
         if expired > 0 {
             tracing::warn!(expired, "executions interrupted (their runner stopped)");
         }
         let Some(claimed) = executions::claim(&self.pool, self.owner, self.lease).await? else {
             return Ok(false);
         };
+        self.execute(claimed).await;
+        Ok(true)
+    }
+
+    async fn execute(&self, claimed: Claimed) {
         tracing::info!(
             execution = claimed.id,
             incident = claimed.incident,
             "execution claimed"
         );
-        self.execute(claimed).await?;
-        Ok(true)
-    }
-
-    async fn execute(&self, claimed: Claimed) -> Result<(), AppError> {
-        let result = self.run_steps(&claimed).await;
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(claimed.id);
+        }
+        self.run_steps(&claimed).await;
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&claimed.id);
+        }
         // The target changed (or may have): read it again, so that every page shows where
         // `current` points now and plans relying on the old facts become stale.
         match app::backend::inventory::refresh(&self.pool, claimed.environment).await {
@@ -98,21 +246,66 @@ impl Runner {
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "inventory after an execution"),
         }
-        result
     }
 
-    async fn run_steps(&self, claimed: &Claimed) -> Result<(), AppError> {
+    /// Runs a bookkeeping query until the database answers: 0.5 s, 1 s, 2 s … 10 s apart.
+    /// `None` when the server stops (and the grace period is over) before it did.
+    async fn persist<T, F, Fut>(&self, what: &str, mut query: F) -> Option<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        let mut wait = Duration::from_millis(500);
+        let mut deadline: Option<tokio::time::Instant> = None;
+        loop {
+            match query().await {
+                Ok(value) => return Some(value),
+                Err(err) => {
+                    tracing::warn!(error = %err, what, "runner: database unreachable, retrying")
+                }
+            }
+            if self.stop.is_cancelled() {
+                let at = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.grace);
+                if tokio::time::Instant::now() >= at {
+                    tracing::error!(what, "runner: stopping before the database came back");
+                    return None;
+                }
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(10));
+        }
+    }
+
+    async fn run_steps(&self, claimed: &Claimed) {
         // The settings as they were when the execution was queued, never the live ones.
         let config = claimed.config.clone();
         let mut maintenance_file = claimed.maintenance_file.clone();
         loop {
-            let next = executions::advance(&self.pool, claimed.id, self.owner).await?;
+            if self.stop.is_cancelled() {
+                // No new step on a stopping server: the execution waits for a person.
+                let stopped = self
+                    .persist("interrupt", || {
+                        executions::interrupt_for_shutdown(&self.pool, claimed.id, self.owner)
+                    })
+                    .await;
+                tracing::warn!(
+                    execution = claimed.id,
+                    ?stopped,
+                    "execution interrupted: the server stops"
+                );
+                return;
+            }
+            let Some(next) = self
+                .persist("advance", || {
+                    executions::advance(&self.pool, claimed.id, self.owner)
+                })
+                .await
+            else {
+                return;
+            };
             let Next::Run { position, attempt } = next else {
                 tracing::info!(execution = claimed.id, ?next, "execution stops");
-                return Ok(());
-            };
-            let Some(step) = claimed.steps.get(position) else {
-                return Err(AppError::Internal("step out of range".into()));
+                return;
             };
             tracing::info!(
                 execution = claimed.id,
@@ -120,28 +313,39 @@ impl Runner {
                 attempt,
                 "step starts"
             );
-            let outcome = match &config {
-                Some(config) => {
-                    self.run_step(
-                        claimed.id,
-                        config,
-                        &step.operation,
-                        maintenance_file.as_deref(),
-                    )
-                    .await?
-                }
-                None => Some(executions::StepOutcome {
+            let outcome = match (claimed.steps.get(position), &config) {
+                (None, _) => StepOutcome {
+                    output: "step out of range: abort this execution".into(),
+                    ..Default::default()
+                },
+                (Some(_), None) => StepOutcome {
                     output: "this execution was queued before executions kept the environment's \
                              settings: abort it and execute the plan again"
                         .into(),
                     ..Default::default()
-                }),
-            };
-            let Some(outcome) = outcome else {
-                // The lease is gone (another runner declared us dead): drop the step, which
-                // kills its process, and leave the execution to people.
-                tracing::warn!(execution = claimed.id, "lease lost during a step");
-                return Ok(());
+                },
+                (Some(step), Some(config)) => {
+                    match self
+                        .run_step(
+                            claimed.id,
+                            position,
+                            attempt,
+                            config,
+                            &step.operation,
+                            maintenance_file.as_deref(),
+                        )
+                        .await
+                    {
+                        StepRun::Ended(outcome) => outcome,
+                        StepRun::LeaseLost => {
+                            tracing::warn!(
+                                execution = claimed.id,
+                                "lease lost during a step: stopped"
+                            );
+                            return;
+                        }
+                    }
+                }
             };
             tracing::info!(
                 execution = claimed.id,
@@ -153,46 +357,123 @@ impl Runner {
             if outcome.maintenance_file.is_some() {
                 maintenance_file = outcome.maintenance_file.clone();
             }
-            let recorded = executions::end_step(
-                &self.pool, claimed.id, self.owner, position, attempt, &outcome,
-            )
-            .await?;
-            if !recorded || !outcome.succeeded {
-                return Ok(());
+            let recorded = self
+                .persist("end of step", || {
+                    executions::end_step(
+                        &self.pool, claimed.id, self.owner, position, attempt, &outcome,
+                    )
+                })
+                .await;
+            if recorded != Some(true) || !outcome.succeeded {
+                return;
             }
         }
     }
 
-    /// Runs one step while renewing the lease and watching for a kill request. `None`: the
-    /// lease was lost.
+    /// Runs one step while renewing the lease, recording its process group and watching for a
+    /// kill request and the server's stop. A database that does not answer stops none of it.
     async fn run_step(
         &self,
         execution: i64,
+        position: usize,
+        attempt: i32,
         config: &app::domain::environment::EnvironmentConfig,
         operation: &app::domain::runbook::Operation,
         maintenance_file: Option<&str>,
-    ) -> Result<Option<executions::StepOutcome>, AppError> {
-        let work = self.executor.run(config, operation, maintenance_file);
+    ) -> StepRun {
+        let killed = |why: String| {
+            StepRun::Ended(StepOutcome {
+                output: why,
+                ..Default::default()
+            })
+        };
+        // Never two runs of one command at once (an earlier attempt cut short by a crash).
+        let earlier = self
+            .persist("earlier attempt", || async {
+                let mut tx = self.pool.begin().await?;
+                Ok(app::backend::step_processes::earlier_attempt_running(
+                    &mut tx, execution, position,
+                )
+                .await?)
+            })
+            .await
+            .flatten();
+        if let Some(earlier) = earlier.filter(|e| e.elsewhere.is_none()) {
+            return killed(format!(
+                "not run: a process of the earlier attempt at step {} (process group {}) is still running",
+                earlier.step, earlier.process_group
+            ));
+        }
+        let (groups, mut started) = tokio::sync::mpsc::unbounded_channel();
+        let work = process::reporting(
+            groups,
+            self.executor.run(config, operation, maintenance_file),
+        );
         tokio::pin!(work);
         let mut renewal = tokio::time::interval(self.lease / 3);
         renewal.tick().await;
-        let mut kill_check = tokio::time::interval(Duration::from_secs(1));
+        let mut every_second = tokio::time::interval(Duration::from_secs(1));
+        let mut unrecorded: Vec<i32> = Vec::new();
+        let mut deadline: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
-                outcome = &mut work => return Ok(Some(outcome)),
+                outcome = &mut work => {
+                    return StepRun::Ended(outcome);
+                }
+                Some(group) = started.recv() => {
+                    unrecorded.push(group);
+                    self.record_groups(execution, position, attempt, &mut unrecorded).await;
+                }
                 _ = renewal.tick() => {
-                    if !executions::renew(&self.pool, execution, self.owner, self.lease).await? {
-                        return Ok(None);
+                    match executions::renew(&self.pool, execution, self.owner, self.lease).await {
+                        Ok(true) => {}
+                        // Dropping the step's future kills its process group.
+                        Ok(false) => return StepRun::LeaseLost,
+                        Err(err) => tracing::warn!(error = %err, execution, "runner: lease renewal failed; the step goes on"),
                     }
                 }
-                _ = kill_check.tick() => {
-                    if let Some(who) = executions::kill_requested(&self.pool, execution).await? {
-                        // Dropping the step's future kills its process.
-                        return Ok(Some(executions::StepOutcome {
-                            output: format!("killed at the request of user {who}"),
-                            ..Default::default()
-                        }));
+                _ = every_second.tick() => {
+                    self.record_groups(execution, position, attempt, &mut unrecorded).await;
+                    match executions::kill_requested(&self.pool, execution).await {
+                        Ok(Some(who)) => return killed(format!("killed at the request of user {who}")),
+                        Ok(None) => {}
+                        Err(err) => tracing::warn!(error = %err, execution, "runner: kill check failed"),
                     }
+                    if deadline.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                        return killed(format!(
+                            "killed: the server stopped and the step did not end within {} s",
+                            self.grace.as_secs()
+                        ));
+                    }
+                }
+                _ = self.stop.cancelled(), if deadline.is_none() => {
+                    tracing::warn!(execution, step = position + 1, grace = self.grace.as_secs(),
+                        "the server stops: waiting for the running step");
+                    deadline = Some(tokio::time::Instant::now() + self.grace);
+                }
+            }
+        }
+    }
+
+    async fn record_groups(
+        &self,
+        execution: i64,
+        position: usize,
+        attempt: i32,
+        groups: &mut Vec<i32>,
+    ) {
+        while let Some(&group) = groups.first() {
+            match executions::record_process(
+                &self.pool, execution, position, attempt, group, &self.host,
+            )
+            .await
+            {
+                Ok(()) => {
+                    groups.remove(0);
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, execution, "runner: could not record a process group yet");
+                    return;
                 }
             }
         }

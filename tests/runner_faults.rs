@@ -1,0 +1,354 @@
+//! The runner under faults (issue "Runner and mailer under faults"): real server processes
+//! killed with SIGKILL or stopped with SIGTERM, a real sshd, the app's own PostgreSQL stopped
+//! and started again during a step.
+use crate::helpers::*;
+use crate::runner::{attempts, command, queue, runner, status, sysadmin};
+use app::backend::executions;
+use app::domain::execution::Control;
+use server::runner::Runner;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::time::Duration;
+
+/// Waits up to `limit` for `done`.
+async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The process group recorded with a step's attempt.
+async fn recorded_group(app: &TestApp, execution: i64, position: i32) -> Option<i32> {
+    sqlx::query_scalar(
+        "SELECT process_group FROM execution_steps WHERE execution_id = $1 AND position = $2
+         ORDER BY attempt DESC LIMIT 1",
+    )
+    .bind(execution)
+    .bind(position)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn events(app: &TestApp, incident: i64) -> Vec<String> {
+    sqlx::query_scalar("SELECT kind FROM incident_events WHERE incident_id = $1 ORDER BY id")
+        .bind(incident)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// A command whose child runs on (a grandchild of the runner), writing markers.
+const SLOW: &str =
+    "echo start >> markers; sh -c 'sleep 30; echo grandchild >> markers'; echo end >> markers";
+
+#[tokio::test]
+async fn a_step_dies_with_its_killed_server_and_a_retry_waits_for_any_process_left() {
+    let app = spawn_app(test_database().await).await;
+    let root = tempfile::tempdir().unwrap();
+    let markers = root.path().join("markers");
+    let (incident, execution) =
+        queue(&app, root.path(), vec![command(&["sh", "-c", SLOW], "/")]).await;
+    let mut server = app
+        .server_process(&[("RBD_RUNNER_LEASE_SECONDS", "2")])
+        .await;
+    assert!(
+        eventually(Duration::from_secs(15), || read(&markers) == "start\n").await,
+        "the server's runner started the step"
+    );
+    // The group is recorded with the attempt, and holds the command and its child.
+    let mut group = None;
+    for _ in 0..100 {
+        group = recorded_group(&app, execution, 0).await;
+        if group.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let group = group.expect("the step's process group is recorded");
+    assert!(
+        group_members(group)
+            .iter()
+            .any(|(_, cmd)| cmd.contains("sleep 30")),
+        "{:?}",
+        group_members(group)
+    );
+
+    // kill -9: the server can't clean up; its step's processes die with it all the same.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || group_members(group).is_empty()).await,
+        "no process of the step outlives the server: {:?}",
+        group_members(group)
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(!runner(&app).tick().await.unwrap());
+    assert_eq!(status(&app, execution).await, "interrupted");
+    assert_eq!(read(&markers), "start\n", "nothing of it ran on");
+
+    // Had a process of the attempt stayed alive (here a real one, standing for an orphan in
+    // the recorded group), a retry is refused with a message, and accepted once it is gone.
+    let mut orphan = std::process::Command::new("sleep")
+        .arg("60")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let orphan_group = orphan.id() as i32;
+    sqlx::query("UPDATE execution_steps SET process_group = $2 WHERE execution_id = $1")
+        .bind(execution)
+        .bind(orphan_group)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let admin = sysadmin(&app).await;
+    let refused = executions::control(&app.pool, &admin, incident, Control::Retry, "")
+        .await
+        .unwrap_err();
+    let text = format!("{:?}", refused);
+    assert!(text.contains("EarlierAttemptRunning"), "{text}");
+    assert_eq!(
+        status(&app, execution).await,
+        "interrupted",
+        "nothing changed"
+    );
+    orphan.kill().unwrap();
+    orphan.wait().unwrap();
+    executions::control(&app.pool, &admin, incident, Control::Retry, "")
+        .await
+        .unwrap();
+    // The retried attempt runs once, as the markers show (stopped by a 3 s timeout here).
+    let fast = Runner::new(app.pool.clone(), Duration::from_secs(30)).with_executor(
+        server::runner::executor::Executor::new().with_timeout(Duration::from_secs(3)),
+    );
+    fast.tick().await.unwrap();
+    let done = attempts(&app, execution).await;
+    assert_eq!(done.len(), 2, "{done:?}");
+    assert_eq!(done[1].2, "failed", "stopped by the timeout: {done:?}");
+    assert_eq!(
+        read(&markers),
+        "start\nstart\n",
+        "one run per attempt, never two at once"
+    );
+    let group = recorded_group(&app, execution, 0).await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(3), || group_members(group).is_empty()).await,
+        "a timeout kills the whole group: {:?}",
+        group_members(group)
+    );
+    assert!(events(&app, incident)
+        .await
+        .contains(&"execution_retried".to_owned()));
+}
+
+#[tokio::test]
+async fn kill_leaves_no_process_of_the_steps_group() {
+    let app = spawn_app(test_database().await).await;
+    let root = tempfile::tempdir().unwrap();
+    let markers = root.path().join("markers");
+    let (incident, execution) =
+        queue(&app, root.path(), vec![command(&["sh", "-c", SLOW], "/")]).await;
+    let run = tokio::spawn({
+        let runner = runner(&app);
+        async move { runner.tick().await.unwrap() }
+    });
+    assert!(eventually(Duration::from_secs(10), || read(&markers) == "start\n").await);
+    let mut group = None;
+    for _ in 0..100 {
+        group = recorded_group(&app, execution, 0).await;
+        if group.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let group = group.expect("recorded");
+    assert!(
+        group_members(group).len() >= 2,
+        "{:?}",
+        group_members(group)
+    );
+    let admin = sysadmin(&app).await;
+    executions::control(&app.pool, &admin, incident, Control::Kill, "")
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status(&app, execution).await, "failed");
+    assert!(
+        eventually(Duration::from_secs(2), || group_members(group).is_empty()).await,
+        "Kill leaves nothing of the step: {:?}",
+        group_members(group)
+    );
+    assert_eq!(read(&markers), "start\n");
+}
+
+#[tokio::test]
+async fn an_ssh_step_dies_on_the_target_when_it_is_killed() {
+    let app = spawn_app(test_database().await).await;
+    let sshd = Sshd::start();
+    let root = tempfile::tempdir().unwrap();
+    let pidfile = root.path().join("remote.pid");
+    let script = format!("sh -c 'echo $$ > {}; exec sleep 45'", pidfile.display());
+    let (incident, execution) = queue(
+        &app,
+        Path::new("/"),
+        vec![command(&["sh", "-c", &script], "/")],
+    )
+    .await;
+    sqlx::query(
+        "UPDATE environments SET target = 'ssh', ssh_user = $2, ssh_host = '127.0.0.1',
+             ssh_port = $3, ssh_key_path = $4, ssh_known_hosts = $5
+         WHERE id = (SELECT environment_id FROM incidents WHERE id = $1)",
+    )
+    .bind(incident)
+    .bind(&sshd.user)
+    .bind(i32::from(sshd.port))
+    .bind(&sshd.key_path)
+    .bind(&sshd.known_hosts)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    crate::runner::resnapshot(&app, incident).await;
+    let run = tokio::spawn({
+        let runner = runner(&app);
+        async move { runner.tick().await.unwrap() }
+    });
+    assert!(
+        eventually(Duration::from_secs(15), || read(&pidfile)
+            .trim()
+            .parse::<i32>()
+            .is_ok())
+        .await,
+        "the command started on the target"
+    );
+    let remote: i32 = read(&pidfile).trim().parse().unwrap();
+    assert!(process_alive(remote));
+    let admin = sysadmin(&app).await;
+    executions::control(&app.pool, &admin, incident, Control::Kill, "")
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status(&app, execution).await, "failed");
+    assert!(
+        eventually(Duration::from_secs(5), || !process_alive(remote)).await,
+        "the remote command dies with its connection"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_running_step_finish_and_starts_no_other() {
+    let app = spawn_app(test_database().await).await;
+    let root = tempfile::tempdir().unwrap();
+    let markers = root.path().join("markers");
+    let (incident, execution) = queue(
+        &app,
+        root.path(),
+        vec![
+            command(
+                &[
+                    "sh",
+                    "-c",
+                    "echo start >> markers; sleep 3; echo end >> markers",
+                ],
+                "/",
+            ),
+            command(&["sh", "-c", "echo second >> markers"], "/"),
+        ],
+    )
+    .await;
+    let mut server = app.server_process(&[]).await;
+    assert!(eventually(Duration::from_secs(15), || read(&markers) == "start\n").await);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let mut exited = None;
+    for _ in 0..300 {
+        if let Some(status) = server.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let exited = exited.expect("the server exits after the step");
+    assert!(exited.success(), "a clean exit: {exited:?}");
+    assert_eq!(
+        read(&markers),
+        "start\nend\n",
+        "the step ended; the next never started"
+    );
+    let done = attempts(&app, execution).await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].2, "succeeded");
+    assert_eq!(status(&app, execution).await, "interrupted");
+    assert!(events(&app, incident)
+        .await
+        .contains(&"execution_server_stopped".to_owned()));
+    // A person resumes it: the second step runs.
+    let admin = sysadmin(&app).await;
+    executions::control(&app.pool, &admin, incident, Control::Retry, "")
+        .await
+        .unwrap();
+    runner(&app).tick().await.unwrap();
+    assert_eq!(status(&app, execution).await, "succeeded");
+    assert_eq!(read(&markers), "start\nend\nsecond\n");
+}
+
+#[tokio::test]
+async fn a_step_survives_the_apps_database_going_away_for_longer_than_the_lease() {
+    let pg = PrivatePostgres::start().await;
+    let app = spawn_app(pg.pool().await).await;
+    let root = tempfile::tempdir().unwrap();
+    let markers = root.path().join("markers");
+    let (incident, execution) = queue(
+        &app,
+        root.path(),
+        vec![command(
+            &[
+                "sh",
+                "-c",
+                "echo start >> markers; sleep 12; echo end >> markers",
+            ],
+            "/",
+        )],
+    )
+    .await;
+    // A lease of 2 s: the database is away for 4 leases.
+    let run = tokio::spawn({
+        let runner = Runner::new(app.pool.clone(), Duration::from_secs(2));
+        async move { runner.tick().await }
+    });
+    assert!(eventually(Duration::from_secs(10), || read(&markers) == "start\n").await);
+    pg.down();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    pg.up();
+    let ran = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the runner ends")
+        .unwrap();
+    assert!(ran.is_ok(), "{ran:?}");
+    assert_eq!(read(&markers), "start\nend\n", "the step ran to its end");
+    let done = attempts(&app, execution).await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].2, "succeeded", "{done:?}");
+    assert_eq!(status(&app, execution).await, "succeeded");
+    assert!(events(&app, incident)
+        .await
+        .contains(&"execution_succeeded".to_owned()));
+    app.stop().await;
+}
