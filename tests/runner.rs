@@ -660,7 +660,7 @@ pub(crate) fn sha256_of(path: &str) -> String {
         .collect()
 }
 
-fn restore_steps(
+pub(crate) fn restore_steps(
     root: &Path,
     kind: DatabaseKind,
     port: u16,

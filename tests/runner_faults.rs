@@ -352,3 +352,154 @@ async fn a_step_survives_the_apps_database_going_away_for_longer_than_the_lease(
         .contains(&"execution_succeeded".to_owned()));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_cut_halfway_leaves_the_database_partially_restored_until_a_retry_completes() {
+    use crate::runner::{mariadb, use_database};
+    use app::domain::environment::DatabaseKind;
+    let app = spawn_app(test_database().await).await;
+    let root = tempfile::tempdir().unwrap();
+    let secret = format!("pw-{}", uuid::Uuid::new_v4().simple());
+    let password_file = root.path().join("db-password");
+    std::fs::write(&password_file, format!("{secret}\n")).unwrap();
+    let db = format!("rbd_{}", uuid::Uuid::new_v4().simple());
+    mariadb(&format!(
+        "CREATE DATABASE {db}; CREATE USER '{db}'@'%' IDENTIFIED BY '{secret}';
+         CREATE USER '{db}'@'localhost' IDENTIFIED BY '{secret}';
+         GRANT ALL ON {db}.* TO '{db}'@'%'; GRANT ALL ON {db}.* TO '{db}'@'localhost';
+         CREATE TABLE {db}.slow (x int);"
+    ));
+    // A dump that writes some rows, then (while the table `slow` exists) takes its time.
+    let sql = "DROP TABLE IF EXISTS users; CREATE TABLE users (id INT PRIMARY KEY);\n\
+               INSERT INTO users VALUES (1), (2);\n\
+               DO SLEEP(IF(EXISTS(SELECT 1 FROM information_schema.tables\n\
+                   WHERE table_schema = DATABASE() AND table_name = 'slow'), 30, 0));\n\
+               INSERT INTO users VALUES (3), (4);\n";
+    std::fs::create_dir_all(root.path().join("backups")).unwrap();
+    let dump = root.path().join("backups/db_backup_20251017_103000.sql.gz");
+    {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&dump).unwrap(),
+            flate2::Compression::default(),
+        );
+        gz.write_all(sql.as_bytes()).unwrap();
+        gz.finish().unwrap();
+    }
+    let steps = crate::runner::restore_steps(
+        root.path(),
+        DatabaseKind::Mariadb,
+        3306,
+        &db,
+        &db,
+        "/backups/db_backup_20251017_103000.sql.gz",
+    );
+    let (incident, execution) = queue(&app, root.path(), steps).await;
+    use_database(
+        &app,
+        incident,
+        DatabaseKind::Mariadb,
+        3306,
+        &db,
+        &db,
+        &password_file,
+    )
+    .await;
+    let run = tokio::spawn({
+        let runner = runner(&app);
+        async move { runner.tick().await.unwrap() }
+    });
+    let started = eventually(Duration::from_secs(15), || {
+        std::process::Command::new("mariadb")
+            .args(["-h", "127.0.0.1", "-u", "root", "-N", "-B", "-e"])
+            .arg(format!("SELECT COUNT(*) FROM {db}.users"))
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "2")
+    })
+    .await;
+    if !started {
+        let finished = run.is_finished();
+        panic!(
+            "the restore wrote nothing: {:?}, runner finished: {finished}, {:?}",
+            attempts(&app, execution).await,
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT status, COALESCE(config::text, '') FROM executions WHERE id = $1"
+            )
+            .bind(execution)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+        );
+    }
+    let admin = sysadmin(&app).await;
+    executions::control(&app.pool, &admin, incident, Control::Kill, "")
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status(&app, execution).await, "failed");
+    assert_eq!(
+        mariadb(&format!("SELECT COUNT(*) FROM {db}.users")),
+        "2",
+        "partial"
+    );
+
+    // Loud: the incident, its environment and the dashboard say so.
+    let env: uuid::Uuid = sqlx::query_scalar("SELECT environment_id FROM incidents WHERE id = $1")
+        .bind(incident)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let browser = app
+        .signed_in_browser("lead@taskflow.example", "Lead", &["tech_lead"])
+        .await;
+    for path in [
+        "/".to_owned(),
+        format!("/incidents/{incident}"),
+        format!("/incidents/{incident}/execution"),
+        format!("/environments/{env}"),
+    ] {
+        let (code, html) = browser.page(&app, &path).await;
+        assert_eq!(code, 200, "{path}");
+        assert!(
+            html.contains("Base de données partiellement restaurée"),
+            "{path}"
+        );
+        assert!(html.contains("db_backup_20251017_103000.sql.gz"), "{path}");
+    }
+    // The only ways forward: retry the restore (or abort and restore another backup).
+    let refused = executions::control(
+        &app.pool,
+        &admin,
+        incident,
+        Control::ResumeFrom(1),
+        "done by hand",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{refused:?}").contains("PartialRestoreOnlyRetry"),
+        "{refused:?}"
+    );
+    mariadb(&format!("DROP TABLE {db}.slow"));
+    executions::control(&app.pool, &admin, incident, Control::Retry, "")
+        .await
+        .unwrap();
+    runner(&app).tick().await.unwrap();
+    assert_eq!(
+        status(&app, execution).await,
+        "succeeded",
+        "{:?}",
+        attempts(&app, execution).await
+    );
+    assert_eq!(mariadb(&format!("SELECT COUNT(*) FROM {db}.users")), "4");
+    let (_, html) = browser.page(&app, &format!("/environments/{env}")).await;
+    assert!(!html.contains("Base de données partiellement restaurée"));
+    let (_, html) = browser.page(&app, "/").await;
+    assert!(!html.contains("Base de données partiellement restaurée"));
+    mariadb(&format!(
+        "DROP DATABASE {db}; DROP USER '{db}'@'%'; DROP USER '{db}'@'localhost'"
+    ));
+}

@@ -445,3 +445,48 @@ impl PublicError {
             })
     }
 }
+
+/// An environment whose database a restore left partial (issue "Runner and mailer under
+/// faults"): shown on the dashboard, the incident and the environment until a restore
+/// completes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct PartialRestoreRecord {
+    pub environment_id: Uuid,
+    pub environment: String,
+    pub incident: i64,
+    pub execution: i64,
+    /// The restore step (from 0).
+    pub step: i32,
+    pub backup: String,
+    pub since: DateTime<Utc>,
+}
+
+/// An email send with messages that were not delivered (failed after the retry time, or
+/// bounced).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct UndeliveredRecord {
+    pub incident: Option<i64>,
+    pub title: String,
+    pub count: i64,
+}
+
+/// One message that was not delivered, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct UndeliveredMessage {
+    pub id: i64,
+    pub subject: String,
+    pub recipient: String,
+    pub status: String,
+    pub reason: String,
+    pub attempts: i32,
+}
+
+/// What is broken and must be seen first.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Alarms {
+    pub partial_restores: Vec<PartialRestoreRecord>,
+    pub undelivered: Vec<UndeliveredRecord>,
+}

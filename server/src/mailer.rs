@@ -1,9 +1,18 @@
-//! The mailer: delivers the outbox (`FOR UPDATE SKIP LOCKED`, a lease per row) over SMTP with
-//! pooled connections and TLS when the server offers it, or into `.eml` files when no SMTP
-//! server is configured. A failure is retried with a growing delay; a permanent refusal (5xx)
-//! marks the row failed, or bounced when the mailbox does not exist. A row is marked sent in
-//! the moment after the server accepted it; a crash in between sends it again after the lease,
-//! with the same Message-ID.
+//! The mailer: delivers the outbox (`FOR UPDATE SKIP LOCKED`) over SMTP with pooled
+//! connections and TLS when the server offers it, or into `.eml` files when no SMTP server is
+//! configured.
+//!
+//! What it guarantees:
+//! - a message is marked `sending` by this mailer (a 30-second lease, renewed just before it is
+//!   handed to SMTP) and handed over only if that write succeeded: with the database away,
+//!   nothing is sent that could not be recorded;
+//! - what SMTP accepted is recorded `sent`, the write retried until the database answers;
+//!   only a crash between the two sends it again (after the lease, with the same Message-ID);
+//! - a temporary failure (connection refused, timeout, 4xx) is retried with a growing delay
+//!   (30 s, 1 min … at most 10 min) for the retry window (24 h by default), then the message is
+//!   `failed` with the reason; a permanent refusal (5xx) is `bounced` at once. Both are shown
+//!   on the incident and the dashboard, and a person sends them again from the incident's
+//!   emails page.
 use futures::StreamExt;
 use lettre::message::{header, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -14,8 +23,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// After this many attempts a message is given up as failed.
-const MAX_ATTEMPTS: i32 = 8;
+/// A mailer's hold on the messages it is sending; past it (the mailer died), another takes
+/// them.
+const LEASE_SECONDS: f64 = 30.0;
+/// The longest wait between two attempts at a message.
+const MAX_DELAY_SECONDS: f64 = 600.0;
+/// How long temporary failures are retried, by default.
+pub const RETRY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// Messages delivered at once (as many pooled SMTP connections).
 const CONCURRENCY: usize = 4;
 
@@ -74,6 +88,9 @@ impl Delivery {
 
 pub struct Mailer {
     pool: PgPool,
+    /// This mailer's identity in its holds on messages.
+    owner: uuid::Uuid,
+    retry_window: Duration,
     delivery: Delivery,
     from: Mailbox,
     batch: i64,
@@ -99,6 +116,8 @@ impl Mailer {
     ) -> Result<Mailer, MailerError> {
         Ok(Mailer {
             pool,
+            owner: uuid::Uuid::new_v4(),
+            retry_window: RETRY_WINDOW,
             delivery,
             from: from
                 .parse()
@@ -106,6 +125,12 @@ impl Mailer {
             batch: 100,
             pace: Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))),
         })
+    }
+
+    /// The same mailer, retrying temporary failures for `window` (`mail_retry_hours`).
+    pub fn with_retry_window(mut self, window: Duration) -> Mailer {
+        self.retry_window = window;
+        self
     }
 
     /// Delivers until `stop` turns true, waking every `idle` when the outbox is empty. It
@@ -133,31 +158,54 @@ impl Mailer {
         }
     }
 
-    /// Delivers one batch of due messages; returns how many it tried.
+    /// Delivers one batch of due messages (and those a dead mailer held); returns how many it
+    /// took.
     pub async fn tick(&self) -> Result<usize, MailerError> {
-        let claimed: Vec<(i64, i64, String, String, i32)> = sqlx::query_as(
-            "UPDATE outbox SET locked_until = now() + interval '2 minutes', attempts = attempts + 1
+        #[derive(sqlx::FromRow)]
+        struct Claimed {
+            id: i64,
+            send_id: i64,
+            recipient: String,
+            message_id: String,
+            attempts: i32,
+            /// The retry window is over: a temporary failure now fails it.
+            last_chance: bool,
+        }
+        #[derive(sqlx::FromRow)]
+        struct Content {
+            id: i64,
+            subject: String,
+            body_text: String,
+            body_html: String,
+        }
+        let claimed: Vec<Claimed> = sqlx::query_as(
+            "UPDATE outbox SET status = 'sending', locked_by = $2,
+                 locked_until = now() + make_interval(secs => $3), attempts = attempts + 1
              WHERE id IN (SELECT id FROM outbox
-                          WHERE status = 'pending' AND next_attempt_at <= now()
-                            AND (locked_until IS NULL OR locked_until < now())
+                          WHERE (status = 'pending' AND next_attempt_at <= now())
+                             OR (status = 'sending' AND locked_until < now())
                           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-             RETURNING id, send_id, recipient, message_id, attempts",
+             RETURNING id, send_id, recipient, message_id, attempts,
+                       created_at + make_interval(secs => $4) < now() AS last_chance",
         )
         .bind(self.batch)
+        .bind(self.owner)
+        .bind(LEASE_SECONDS)
+        .bind(self.retry_window.as_secs_f64())
         .fetch_all(&self.pool)
         .await?;
-        let mut sends: HashMap<i64, (String, String, String)> = HashMap::new();
-        for (_, send, ..) in &claimed {
-            if !sends.contains_key(send) {
-                let row: (String, String, String) = sqlx::query_as(
-                    "SELECT subject, body_text, body_html FROM email_sends WHERE id = $1",
-                )
-                .bind(send)
-                .fetch_one(&self.pool)
-                .await?;
-                sends.insert(*send, row);
-            }
-        }
+        let mut send_ids: Vec<i64> = claimed.iter().map(|c| c.send_id).collect();
+        send_ids.sort_unstable();
+        send_ids.dedup();
+        let sends: HashMap<i64, Content> = sqlx::query_as::<_, Content>(
+            "SELECT id, subject, body_text, body_html FROM email_sends WHERE id = ANY($1)",
+        )
+        .bind(&send_ids)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
         // Up to `CONCURRENCY` messages at once over the pooled connections, started no faster
         // than the configured rate (timers can't pause for less than a millisecond: above
         // 1,000 a second, no pause).
@@ -165,27 +213,54 @@ impl Mailer {
         let paced = self.pace >= Duration::from_millis(1);
         let sends = &sends;
         let count = claimed.len();
-        let results: Vec<Result<(), MailerError>> =
-            futures::stream::iter(claimed.into_iter().enumerate())
-                .map(
-                    |(n, (id, send, recipient, message_id, attempts))| async move {
-                        if paced {
-                            tokio::time::sleep_until(start + self.pace * n as u32).await;
-                        }
-                        let (subject, text, html) = &sends[&send];
-                        let outcome =
-                            match self.message(&recipient, &message_id, subject, text, html) {
-                                Ok(message) => self.deliver(id, &recipient, message).await,
-                                Err(e) => Outcome::Failed(e),
-                            };
-                        self.record(id, attempts, outcome).await
-                    },
-                )
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
-        results.into_iter().collect::<Result<Vec<()>, _>>()?;
+        futures::stream::iter(claimed.into_iter().enumerate())
+            .map(|(n, c)| async move {
+                if paced {
+                    tokio::time::sleep_until(start + self.pace * n as u32).await;
+                }
+                let Some(content) = sends.get(&c.send_id) else {
+                    return;
+                };
+                // Handed to SMTP only if this mailer still holds it, as written just now.
+                match self.hold(c.id).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(err) => {
+                        tracing::warn!(error = %err, outbox = c.id, "mailer: not sent (database unreachable)");
+                        return;
+                    }
+                }
+                let outcome = match self.message(
+                    &c.recipient,
+                    &c.message_id,
+                    &content.subject,
+                    &content.body_text,
+                    &content.body_html,
+                ) {
+                    Ok(message) => self.deliver(c.id, &c.recipient, message).await,
+                    Err(e) => Outcome::Failed(e),
+                };
+                self.record(c.id, c.attempts, c.last_chance, outcome).await;
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<()>>()
+            .await;
         Ok(count)
+    }
+
+    /// Renews this mailer's hold on a message just before it is sent; false when another
+    /// mailer took it meanwhile.
+    async fn hold(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let held = sqlx::query(
+            "UPDATE outbox SET locked_until = now() + make_interval(secs => $3)
+             WHERE id = $1 AND locked_by = $2 AND status = 'sending'",
+        )
+        .bind(id)
+        .bind(self.owner)
+        .bind(LEASE_SECONDS)
+        .execute(&self.pool)
+        .await?;
+        Ok(held.rows_affected() == 1)
     }
 
     fn message(
@@ -242,45 +317,56 @@ impl Mailer {
             }
             Delivery::Smtp(transport) => match transport.send(message).await {
                 Ok(_) => Outcome::Sent,
-                Err(e) if e.is_permanent() => {
-                    let text = e.to_string();
-                    // 550/551/553: no such mailbox.
-                    if text.contains("550") || text.contains("551") || text.contains("553") {
-                        Outcome::Bounced(text)
-                    } else {
-                        Outcome::Failed(text)
-                    }
-                }
+                // A permanent refusal (5xx): retrying would change nothing.
+                Err(e) if e.is_permanent() => Outcome::Bounced(e.to_string()),
                 Err(e) => Outcome::Retry(e.to_string()),
             },
         }
     }
 
-    async fn record(&self, id: i64, attempts: i32, outcome: Outcome) -> Result<(), MailerError> {
+    /// Records what became of a message, retrying until the database answers (a message SMTP
+    /// accepted must never stay claimable, or it would be sent twice).
+    async fn record(&self, id: i64, attempts: i32, last_chance: bool, outcome: Outcome) {
         let (status, error) = match outcome {
             Outcome::Sent => ("sent", None),
             Outcome::Failed(e) => ("failed", Some(e)),
             Outcome::Bounced(e) => ("bounced", Some(e)),
-            Outcome::Retry(e) if attempts >= MAX_ATTEMPTS => ("failed", Some(e)),
+            Outcome::Retry(e) if last_chance => (
+                "failed",
+                Some(format!(
+                    "{e} (still failing after {attempts} attempts over {} h)",
+                    self.retry_window.as_secs().div_ceil(3600)
+                )),
+            ),
             Outcome::Retry(e) => ("pending", Some(e)),
         };
-        // Retries wait 30 s, 1 min, 2 min, 4 min … (at most an hour).
-        let delay = 30.0 * 2f64.powi(attempts.saturating_sub(1).min(7));
-        sqlx::query(
-            "UPDATE outbox SET status = $2, last_error = $3, locked_until = NULL,
-                 sent_at = CASE WHEN $2 = 'sent' THEN now() END,
-                 next_attempt_at = now() + make_interval(secs => $4)
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(error)
-        .bind(delay.min(3600.0))
-        .execute(&self.pool)
-        .await?;
+        // Retries wait 30 s, 1 min, 2 min, 4 min … (at most 10 minutes).
+        let delay = (30.0 * 2f64.powi(attempts.saturating_sub(1).min(10))).min(MAX_DELAY_SECONDS);
+        let mut wait = Duration::from_millis(200);
+        loop {
+            let written = sqlx::query(
+                "UPDATE outbox SET status = $2, last_error = $3, locked_until = NULL,
+                     locked_by = NULL, sent_at = CASE WHEN $2 = 'sent' THEN now() END,
+                     next_attempt_at = now() + make_interval(secs => $4)
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(&error)
+            .bind(delay)
+            .execute(&self.pool)
+            .await;
+            match written {
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::warn!(error = %err, outbox = id, status, "mailer: could not record yet, retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
         if status != "sent" {
             tracing::warn!(outbox = id, status, "email not delivered");
         }
-        Ok(())
     }
 }

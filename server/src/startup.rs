@@ -54,6 +54,11 @@ pub fn mailer(settings: &Settings, pool: PgPool) -> Result<crate::mailer::Mailer
         &settings.mail_from,
         settings.mail_per_second,
     )
+    .map(|mailer| {
+        mailer.with_retry_window(std::time::Duration::from_secs(
+            u64::from(settings.mail_retry_hours) * 3600,
+        ))
+    })
     .map_err(StartupError::Mailer)
 }
 

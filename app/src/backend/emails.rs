@@ -550,7 +550,7 @@ pub async fn progress(pool: &PgPool, incident: i64) -> Result<Vec<EmailSendRecor
                     count(*) FILTER (WHERE o.status = 'sent'),
                     count(*) FILTER (WHERE o.status = 'failed'),
                     count(*) FILTER (WHERE o.status = 'bounced'),
-                    count(*) FILTER (WHERE o.status = 'pending')
+                    count(*) FILTER (WHERE o.status IN ('pending', 'sending'))
              FROM email_sends s LEFT JOIN users u ON u.id = s.sent_by
              JOIN outbox o ON o.send_id = s.id
              WHERE s.incident_id = $1 GROUP BY s.id, u.name ORDER BY s.id DESC",
@@ -741,4 +741,81 @@ pub async fn notify(
         total += recipients.len();
     }
     Ok(total)
+}
+
+/// Sends with messages that were not delivered (failed or bounced), per incident, the newest
+/// first: all (the dashboard, at most 20) or one incident's.
+pub async fn undelivered(
+    pool: &PgPool,
+    incident: Option<i64>,
+) -> Result<Vec<crate::records::UndeliveredRecord>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT s.incident_id AS incident, COALESCE(i.title, '') AS title, count(*) AS count
+         FROM outbox o JOIN email_sends s ON s.id = o.send_id
+         LEFT JOIN incidents i ON i.id = s.incident_id
+         WHERE o.status IN ('failed', 'bounced') AND ($1::bigint IS NULL OR s.incident_id = $1)
+         GROUP BY s.incident_id, i.title
+         ORDER BY max(o.id) DESC LIMIT 20",
+    )
+    .bind(incident)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The incident's messages that were not delivered, with the reason (the first 200).
+pub async fn undelivered_messages(
+    pool: &PgPool,
+    incident: i64,
+) -> Result<Vec<crate::records::UndeliveredMessage>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT o.id, s.subject, o.recipient, o.status, COALESCE(o.last_error, '') AS reason,
+                o.attempts
+         FROM outbox o JOIN email_sends s ON s.id = o.send_id
+         WHERE s.incident_id = $1 AND o.status IN ('failed', 'bounced')
+         ORDER BY o.id LIMIT 200",
+    )
+    .bind(incident)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Queues the incident's undelivered messages again (all, or the one `message`), each with
+/// its Message-ID, for a new retry window. Recorded on the timeline. Returns how many.
+pub async fn resend(
+    pool: &PgPool,
+    actor: &SignedInUser,
+    incident: i64,
+    message: Option<i64>,
+) -> Result<u64, AppError> {
+    if !actor.roles.may_decide_rollback() {
+        return Err(AppError::Refused(Msg::OnlyDecidersMaySend.into()));
+    }
+    let mut tx = pool.begin().await?;
+    incidents::lock(&mut tx, incident).await?;
+    let resent: Vec<String> = sqlx::query_scalar(
+        "UPDATE outbox o SET status = 'pending', attempts = 0, next_attempt_at = now(),
+             created_at = now(), locked_until = NULL, locked_by = NULL
+         FROM email_sends s
+         WHERE s.id = o.send_id AND s.incident_id = $1 AND o.status IN ('failed', 'bounced')
+           AND ($2::bigint IS NULL OR o.id = $2)
+         RETURNING o.recipient",
+    )
+    .bind(incident)
+    .bind(message)
+    .fetch_all(&mut *tx)
+    .await?;
+    if resent.is_empty() {
+        return Err(AppError::Refused(Msg::NothingToResend.into()));
+    }
+    let shown: Vec<&String> = resent.iter().take(20).collect();
+    incidents::append_event(
+        &mut tx,
+        incident,
+        Some(actor.id),
+        "email_resent",
+        json!({ "count": resent.len(), "recipients": shown }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(resent.len() as u64)
 }

@@ -189,3 +189,25 @@ pub async fn save(pool: &PgPool, id: Uuid, c: &EnvironmentConfig) -> Result<(), 
         Err(e) => Err(e.into()),
     }
 }
+
+/// The environments whose database a restore left partial, of one environment or of all
+/// (few: at most one per environment).
+pub async fn partial_restores(
+    pool: &PgPool,
+    environment: Option<Uuid>,
+) -> Result<Vec<crate::records::PartialRestoreRecord>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id AS environment_id, name AS environment,
+                (partial_restore ->> 'incident')::bigint AS incident,
+                (partial_restore ->> 'execution')::bigint AS execution,
+                (partial_restore ->> 'step')::int AS step,
+                partial_restore ->> 'backup' AS backup,
+                (partial_restore ->> 'since')::timestamptz AS since
+         FROM environments
+         WHERE partial_restore IS NOT NULL AND ($1::uuid IS NULL OR id = $1)
+         ORDER BY name",
+    )
+    .bind(environment)
+    .fetch_all(pool)
+    .await?)
+}

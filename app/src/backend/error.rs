@@ -25,6 +25,28 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The database could not be reached (connection lost, refused, pool exhausted, server
+    /// shutting down): trying again later may succeed, unlike any other error.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            AppError::Database(
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_),
+            ) => true,
+            AppError::Database(sqlx::Error::Database(e)) => e.code().is_some_and(|code| {
+                // 08: connection exception; 57P01–57P03: the server is shutting down or
+                // starting.
+                code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
+    }
+}
+
+impl AppError {
     pub fn field(name: &str, msg: Msg) -> AppError {
         AppError::Invalid(BTreeMap::from([(name.to_owned(), Text::plain(msg))]))
     }

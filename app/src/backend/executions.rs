@@ -243,6 +243,9 @@ pub async fn control(
             "execution_retried",
             json!({ "execution": id, "step": position + 1 }),
         ),
+        Control::ResumeFrom(step) if partial_restore_before(&mut tx, id, *step).await? => {
+            return Err(AppError::Refused(Msg::PartialRestoreOnlyRetry.into()))
+        }
         Control::ResumeFrom(step) => {
             // Going on past steps that did not succeed skips them: a person says why, and
             // each is recorded as skipped (the execution then ends as succeeded with skips).
@@ -352,6 +355,26 @@ pub async fn control(
         }
     }
     Ok(next)
+}
+
+/// Whether this execution left its environment's database partially restored at a step
+/// before `step`: going on from there would run on a partial database. Retrying the restore
+/// (or restoring another backup in a new plan) is the only way forward.
+async fn partial_restore_before(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    step: usize,
+) -> Result<bool, AppError> {
+    let partial: Option<i32> = sqlx::query_scalar(
+        "SELECT (e.partial_restore ->> 'step')::int FROM environments e
+         JOIN executions x ON x.environment_id = e.id
+         WHERE x.id = $1 AND (e.partial_restore ->> 'execution')::bigint = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten();
+    Ok(partial.is_some_and(|at| step > usize::try_from(at).unwrap_or(0)))
 }
 
 /// The channel on which runners wait for queued executions.
@@ -768,6 +791,24 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
         return Ok(Next::WaitForPerson);
     }
     let attempt = next_attempt(&mut tx, id, position).await?;
+    if let Operation::RestoreDatabase { path, .. } = &steps[position].operation {
+        // From now until a restore completes, the environment's database may be partial
+        // (the earlier mark is kept, to be put back if this attempt restores nothing).
+        sqlx::query(
+            "UPDATE environments SET partial_restore = jsonb_build_object(
+                 'execution', $1::bigint, 'incident', $2::bigint, 'step', $3::int,
+                 'attempt', $4::int, 'backup', $5::text, 'since', now(),
+                 'previous', partial_restore - 'previous')
+             WHERE id = (SELECT environment_id FROM executions WHERE id = $1)",
+        )
+        .bind(id)
+        .bind(incident)
+        .bind(position as i32)
+        .bind(attempt)
+        .bind(path)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(
         "INSERT INTO execution_steps (execution_id, position, attempt, status)
          VALUES ($1, $2, $3, 'running')",
@@ -797,6 +838,9 @@ pub struct StepOutcome {
     pub output: String,
     /// The maintenance page the step wrote, as an absolute path on the target (§5.2 step 1).
     pub maintenance_file: Option<String>,
+    /// The step failed before it changed anything on the target (a restore that refused its
+    /// file restored nothing: the database is as it was).
+    pub untouched: bool,
 }
 
 /// Records the end of a step; a failed step stops the execution (nothing after it runs).
@@ -837,6 +881,27 @@ pub async fn end_step(
     .bind(output)
     .execute(&mut *tx)
     .await?;
+    let steps: Vec<Step> = serde_json::from_value(row.steps.clone())
+        .map_err(|e| AppError::Internal(format!("execution steps: {e}")))?;
+    let restore = steps
+        .get(position)
+        .is_some_and(|s| matches!(s.operation, Operation::RestoreDatabase { .. }));
+    if restore && (outcome.succeeded || outcome.untouched) {
+        // A completed restore ends the partial state; one that restored nothing leaves the
+        // database as it was before this attempt.
+        sqlx::query(
+            "UPDATE environments SET partial_restore = CASE WHEN $2 THEN NULL
+                 ELSE NULLIF(partial_restore -> 'previous', 'null'::jsonb) END
+             WHERE id = (SELECT environment_id FROM executions WHERE id = $1)
+               AND (partial_restore ->> 'execution')::bigint = $1
+               AND (partial_restore ->> 'attempt')::int = $3",
+        )
+        .bind(id)
+        .bind(outcome.succeeded)
+        .bind(attempt)
+        .execute(&mut *tx)
+        .await?;
+    }
     if let Some(file) = &outcome.maintenance_file {
         sqlx::query("UPDATE executions SET maintenance_file = $2 WHERE id = $1")
             .bind(id)

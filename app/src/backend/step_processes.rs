@@ -17,16 +17,35 @@ pub fn this_host() -> String {
     format!("{name} {}", boot.trim())
 }
 
-/// Whether process group `pgid` of this machine has a process (signal 0 checks without
-/// sending; EPERM means it exists under another user).
+/// Whether process group `pgid` of this machine has a live process. Read from /proc rather
+/// than with kill(2), which also counts zombies (a killed step's leader may wait a while to
+/// be reaped by the runtime).
 pub fn group_alive(pgid: i32) -> bool {
     if pgid <= 1 {
         return false;
     }
-    match killpg(Pid::from_raw(pgid), None) {
-        Ok(()) => true,
-        Err(errno) => errno == nix::errno::Errno::EPERM,
-    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        // No /proc: kill(2) with signal 0 (EPERM means it exists under another user).
+        return match killpg(Pid::from_raw(pgid), None) {
+            Ok(()) => true,
+            Err(errno) => errno == nix::errno::Errno::EPERM,
+        };
+    };
+    entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // pid (comm) state ppid pgrp …: the command may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        fields.len() > 2 && fields[0] != "Z" && fields[2].parse() == Ok(pgid)
+    })
 }
 
 /// A recorded process group of an earlier attempt that may still run.

@@ -48,6 +48,7 @@ pub fn Dashboard() -> impl IntoView {
         view! {
             <h1>{t(Msg::DashboardTitle)}</h1>
             <p class="lead">{Msg::Welcome.fill(lang, &user.name)}</p>
+            <crate::pages::alarms::AlarmBanners/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let waiting = match waiting.await {

@@ -108,6 +108,7 @@ fn Overview(overview: EnvironmentOverview) -> impl IntoView {
             <h1>{overview.name.clone()}</h1>
             <code>{overview.target.clone()}</code>
         </div>
+        <crate::pages::alarms::AlarmBanners environment=overview.id.to_string()/>
         <section class="card" id="useful-commands">
             <h2>{t(Msg::UsefulCommands)}</h2>
             <dl class="commands">{commands}</dl>

@@ -1,5 +1,6 @@
 //! The page shell (navigation, language switch, flash messages) and the routes.
 mod accounts;
+pub mod alarms;
 mod common;
 pub mod contacts;
 mod dashboard;

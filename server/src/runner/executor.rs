@@ -24,6 +24,7 @@ fn ok(output: impl Into<String>) -> StepOutcome {
         exit_code: Some(0),
         output: output.into(),
         maintenance_file: None,
+        untouched: false,
     }
 }
 
@@ -33,8 +34,20 @@ fn failed(output: impl Into<String>) -> StepOutcome {
         exit_code: None,
         output: output.into(),
         maintenance_file: None,
+        untouched: false,
     }
 }
+
+/// A failed step that changed nothing on the target (a restore that refused its file).
+fn untouched(output: impl Into<String>) -> StepOutcome {
+    StepOutcome {
+        untouched: true,
+        ..failed(output)
+    }
+}
+
+/// The exit code of a remote restore script that restored nothing (its file was refused).
+const NOTHING_RESTORED: i32 = 97;
 
 /// A restore step of a plan saved before checksums were bound into restores.
 const NO_CHECKSUM: &str =
@@ -179,6 +192,7 @@ async fn run_process(
                 exit_code: out.status.code(),
                 output: text,
                 maintenance_file: None,
+                untouched: false,
             }
         }
     }
@@ -334,6 +348,7 @@ impl Executor {
                     exit_code: Some(i32::from(status)),
                     output: line,
                     maintenance_file: None,
+                    untouched: false,
                 }
             }
             Err(e) => failed(format!("GET {url}: {e} (after {ms} ms)")),
@@ -429,11 +444,11 @@ async fn local(
             user,
         } => {
             if sha256.is_empty() {
-                return failed(NO_CHECKSUM);
+                return untouched(NO_CHECKSUM);
             }
             let secret = match password(&config.database) {
                 Ok(secret) => secret,
-                Err(message) => return failed(message),
+                Err(message) => return untouched(format!("nothing restored: {message}")),
             };
             let (argv, variable) = client_args(*kind, host, *port, user, name);
             restore_local(at(path), sha256.clone(), argv, variable, secret, timeout).await
@@ -546,8 +561,8 @@ async fn restore_local(
     };
     match checked {
         Ok(Ok(_)) => {}
-        Ok(Err(message)) => return failed(format!("nothing restored: {message}")),
-        Err(e) => return failed(e.to_string()),
+        Ok(Err(message)) => return untouched(format!("nothing restored: {message}")),
+        Err(e) => return untouched(format!("nothing restored: {e}")),
     }
     // A thread decompresses into a bounded channel; the client's stdin is written from it.
     // The client is a tokio process: a kill or timeout (dropping this future) stops it.
@@ -579,7 +594,7 @@ async fn restore_local(
         .kill_on_drop(true);
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(e) => return failed(format!("could not start: {e}")),
+        Err(e) => return untouched(format!("nothing restored: could not start: {e}")),
     };
     let group = Group::of(&child);
     let Some(mut stdin) = child.stdin.take() else {
@@ -616,6 +631,7 @@ async fn restore_local(
         exit_code: out.status.code(),
         output: text,
         maintenance_file: None,
+        untouched: false,
     }
 }
 
@@ -734,26 +750,30 @@ async fn remote(
             user,
         } => {
             if sha256.is_empty() {
-                return failed(NO_CHECKSUM);
+                return untouched(NO_CHECKSUM);
             }
             let stdin = match password_line() {
                 Ok(line) => line,
-                Err(message) => return failed(message),
+                Err(message) => return untouched(format!("nothing restored: {message}")),
             };
             let (argv, variable) = client_args(*kind, host, *port, user, name);
             let client: Vec<String> = argv.iter().map(|a| quote(a)).collect();
-            // The password is the script's first line of input; the dump streams from the
+            // The password is the first line of input (read by the wrapper); the dump streams from the
             // target's own file into the client there.
             let script = format!(
                 "export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n\
-                 gzip -t -- {p} || {{ echo 'nothing restored: not a whole gzip file' >&2; exit 1; }}\n\
-                 [ \"$(sha256sum < {p} | cut -d' ' -f1)\" = {sha} ] || {{ echo 'nothing restored: the sha256 differs from the approved one' >&2; exit 1; }}\n\
+                 gzip -t -- {p} || {{ echo 'nothing restored: not a whole gzip file' >&2; exit {NOTHING_RESTORED}; }}\n\
+                 [ \"$(sha256sum < {p} | cut -d' ' -f1)\" = {sha} ] || {{ echo 'nothing restored: the sha256 differs from the approved one' >&2; exit {NOTHING_RESTORED}; }}\n\
                  gunzip -c -- {p} | {client}",
                 p = quote(path),
                 sha = quote(sha256),
                 client = client.join(" "),
             );
-            over_ssh(target, &script, Some(stdin), timeout).await
+            let outcome = over_ssh(target, &script, Some(stdin), timeout).await;
+            StepOutcome {
+                untouched: outcome.exit_code == Some(NOTHING_RESTORED),
+                ..outcome
+            }
         }
         Operation::VerifyDatabase {
             kind,

@@ -249,7 +249,8 @@ impl Runner {
     }
 
     /// Runs a bookkeeping query until the database answers: 0.5 s, 1 s, 2 s … 10 s apart.
-    /// `None` when the server stops (and the grace period is over) before it did.
+    /// `None` when it fails otherwise than by an unreachable database, or when the server
+    /// stops (and the grace period is over) before it answered.
     async fn persist<T, F, Fut>(&self, what: &str, mut query: F) -> Option<T>
     where
         F: FnMut() -> Fut,
@@ -260,8 +261,14 @@ impl Runner {
         loop {
             match query().await {
                 Ok(value) => return Some(value),
-                Err(err) => {
+                Err(err) if err.is_unavailable() => {
                     tracing::warn!(error = %err, what, "runner: database unreachable, retrying")
+                }
+                Err(err) => {
+                    // Not a blip: retrying would fail the same way. The execution's lease runs
+                    // out and it becomes interrupted, for a person to look at.
+                    tracing::error!(error = %err, what, "runner: bookkeeping failed");
+                    return None;
                 }
             }
             if self.stop.is_cancelled() {

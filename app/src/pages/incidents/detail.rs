@@ -190,6 +190,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             <h1>"#"{id}" "{s.title.clone()}</h1>
             <StateBadge incident=s.clone()/>
         </div>
+        <crate::pages::alarms::AlarmBanners incident=id/>
         {incident.on_call.clone().map(|who| view! {
             <section class="card attention" id="who-to-call">
                 <h2>{t(Msg::WhoToCall)}</h2>

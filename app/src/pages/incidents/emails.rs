@@ -23,6 +23,8 @@ pub struct EmailPageData {
     pub html: String,
     pub sends: Vec<EmailSendRecord>,
     pub list: Option<crate::records::UploadedList>,
+    /// The messages that were not delivered (failed or bounced), with why.
+    pub undelivered: Vec<crate::records::UndeliveredMessage>,
 }
 
 #[server(endpoint = "load_email_page")]
@@ -74,6 +76,9 @@ pub async fn load_email_page(
                 .map_err(crate::backend::page_error)?,
             None => None,
         },
+        undelivered: emails::undelivered_messages(pool, incident)
+            .await
+            .map_err(crate::backend::page_error)?,
     }))
 }
 
@@ -176,6 +181,60 @@ fn Emails(page: EmailPageData) -> impl IntoView {
             }
         })
         .collect_view();
+    let resend = ServerAction::<ResendEmails>::new();
+    let undelivered = (!page.undelivered.is_empty()).then(|| {
+        let rows = page
+            .undelivered
+            .clone()
+            .into_iter()
+            .map(|m| {
+                let status = if m.status == "bounced" {
+                    t(Msg::StatusBounced)
+                } else {
+                    t(Msg::StatusFailed)
+                };
+                view! {
+                    <tr>
+                        <td>{m.recipient}</td>
+                        <td>{m.subject}</td>
+                        <td>{status}</td>
+                        <td class="reason">{m.reason}</td>
+                        <td>
+                            {may_send.then(|| view! {
+                                <ActionForm action=resend>
+                                    <CsrfField/>
+                                    <input type="hidden" name="incident_id" value=id/>
+                                    <input type="hidden" name="message" value=m.id/>
+                                    <button type="submit">{t(Msg::ResendOne)}</button>
+                                </ActionForm>
+                            })}
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="card alarm" id="undelivered">
+                <h2>{t(Msg::UndeliveredRecipients)}</h2>
+                {may_send.then(|| view! {
+                    <ActionForm action=resend>
+                        <CsrfField/>
+                        <input type="hidden" name="incident_id" value=id/>
+                        <button type="submit" class="primary" id="resend-all">{t(Msg::ResendAll)}</button>
+                    </ActionForm>
+                })}
+                <div class="table-scroll">
+                    <table>
+                        <thead><tr>
+                            <th>{t(Msg::Email)}</th><th>{t(Msg::Subject)}</th><th>{t(Msg::NotDelivered)}</th>
+                            <th></th><th></th>
+                        </tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            </section>
+        }
+    });
     let action = ServerAction::<SendEmail>::new();
     let upload_action = format!(
         "/incidents/{id}/recipients?template={}&lang={}&_csrf={}",
@@ -261,6 +320,7 @@ fn Emails(page: EmailPageData) -> impl IntoView {
                 </form>
             </section>
         })}
+        {undelivered}
         <section class="card" id="deliveries">
             <h2>{t(Msg::Deliveries)}</h2>
             <p><a href="/mail">{t(Msg::MailTitle)}</a></p>
@@ -358,4 +418,27 @@ pub async fn send_email(
         post = post.keep(&format!("roles[{}]", role.as_str()), "on");
     }
     ctx.finish(post, outcome).await
+}
+
+/// Sends the incident's undelivered messages again: all, or one (`message`).
+#[server(endpoint = "resend_emails")]
+pub async fn resend_emails(
+    incident_id: i64,
+    #[server(default)] message: Option<i64>,
+) -> Result<(), ServerFnError> {
+    use crate::backend::{emails, Done, FormPost, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/incidents/{incident_id}/emails#undelivered");
+    let outcome = async {
+        let user = ctx.user()?;
+        let count = emails::resend(&ctx.state.pool, user, incident_id, message).await?;
+        tracing::info!(incident = incident_id, user = %user.id, count, "undelivered emails queued again");
+        Ok(Done::to(back.clone()).with_notice(crate::i18n::Text::with(Msg::Resent, count)))
+    }
+    .await;
+    ctx.finish(
+        FormPost::new(format!("resend:{incident_id}"), back.clone()),
+        outcome,
+    )
+    .await
 }

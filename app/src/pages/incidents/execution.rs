@@ -93,6 +93,7 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
             <h1>{t(Msg::ExecutionTitle)}" — #"{id}" "{s.title.clone()}</h1>
             <StateBadge incident=s.clone()/>
         </div>
+        <crate::pages::alarms::AlarmBanners incident=id/>
     };
     let Some(execution) = page.execution else {
         return view! { {header} <p class="muted">{t(Msg::NoExecution)}</p> }.into_any();
