@@ -319,7 +319,8 @@ async fn with_smtp_down_nothing_is_lost_and_each_message_arrives_once() {
         .await
         .unwrap();
     sqlx::query(
-        "UPDATE outbox SET locked_until = now() + interval '1 hour'
+        "UPDATE outbox SET status = 'sending', locked_by = gen_random_uuid(),
+             locked_until = now() + interval '1 hour'
          WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 5)",
     )
     .execute(&s.app.pool)
@@ -327,8 +328,9 @@ async fn with_smtp_down_nothing_is_lost_and_each_message_arrives_once() {
     .unwrap();
     let up = mailer(&s.app, smtp.port);
     assert_eq!(up.tick().await.unwrap(), 15);
+    // Its hold runs out (30 s in real time): another mailer takes them.
     sqlx::query(
-        "UPDATE outbox SET locked_until = now() - interval '1 second' WHERE status = 'pending'",
+        "UPDATE outbox SET locked_until = now() - interval '1 second' WHERE status = 'sending'",
     )
     .execute(&s.app.pool)
     .await
@@ -834,4 +836,171 @@ async fn a_server_restarted_mid_batch_sends_each_message_once() {
     to.sort();
     to.dedup();
     assert_eq!(to.len(), 300, "each recipient once");
+}
+
+
+#[tokio::test]
+async fn smtp_down_past_the_retry_window_fails_with_the_reason_and_a_resend_delivers_once() {
+    let s = rolled_back().await;
+    let claire = s.user(CLAIRE).await;
+    let users: String = (0..3).map(|n| format!("user{n}@example.com\n")).collect();
+    app::backend::emails::send(
+        &s.app.pool,
+        &claire,
+        s.incident,
+        &app::backend::emails::NewSend {
+            template: app::domain::email::EmailTemplate::Users,
+            lang: app::i18n::Lang::Fr,
+            subject: "Incident technique résolu - TaskFlow",
+            body: "Chers utilisateurs,\n\nLe service est rétabli.",
+            roles: vec![],
+            users: &users,
+            list: None,
+        },
+    )
+    .await
+    .unwrap();
+    let port = free_port();
+    let down = mailer(&s.app, port);
+    assert!(down.tick().await.unwrap() >= 3);
+    let statuses = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT status, COALESCE(last_error, '') FROM outbox
+             WHERE recipient LIKE 'user_@example.com' ORDER BY recipient",
+        )
+        .fetch_all(&s.app.pool)
+        .await
+        .unwrap()
+    };
+    assert!(statuses().await.iter().all(|(st, _)| st == "pending"), "retried, not given up");
+    // The clock moves past the retry window (24 h): the next failure is final, with why.
+    sqlx::query(
+        "UPDATE outbox SET created_at = now() - interval '25 hours', next_attempt_at = now()",
+    )
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    assert!(down.tick().await.unwrap() >= 3);
+    let after = statuses().await;
+    assert!(
+        after
+            .iter()
+            .all(|(st, why)| st == "failed" && why.contains("24 h") && why.len() > 20),
+        "{after:?}"
+    );
+    // Shown on the dashboard and on the incident, with a way to send them again.
+    let browser = s.app.signed_in_browser("lead2@taskflow.example", "Lead", &["tech_lead"]).await;
+    let (_, dashboard) = browser.page(&s.app, "/").await;
+    assert!(dashboard.contains("E-mails non remis"), "dashboard");
+    assert!(dashboard.contains(&format!("/incidents/{}/emails#undelivered", s.incident)));
+    let (_, incident) = browser.page(&s.app, &format!("/incidents/{}", s.incident)).await;
+    assert!(incident.contains("E-mails non remis"), "incident");
+    let path = format!("/incidents/{}/emails", s.incident);
+    let (_, page) = browser.page(&s.app, &path).await;
+    assert!(page.contains("user1@example.com") && page.contains("id=\"resend-all\""));
+    // Resend them (the page's form, with its CSRF token).
+    let res = browser
+        .submit(&s.app, &path, "/api/resend_emails", &[("incident_id", &s.incident.to_string())])
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let after = statuses().await;
+    assert!(after.iter().all(|(st, _)| st == "pending"), "{after:?}");
+    let maildir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start_on(port, maildir.path());
+    let up = mailer(&s.app, smtp.port);
+    assert!(up.tick().await.unwrap() >= 3);
+    assert_eq!(up.tick().await.unwrap(), 0);
+    assert!(statuses().await.iter().all(|(st, _)| st == "sent"));
+    let received = smtp.received();
+    let mut to: Vec<String> = received
+        .iter()
+        .map(|m| m["to"].as_str().unwrap().to_owned())
+        .filter(|to| to.starts_with("user"))
+        .collect();
+    to.sort();
+    assert_eq!(to, ["user0@example.com", "user1@example.com", "user2@example.com"], "each once");
+    let (_, dashboard) = browser.page(&s.app, "/").await;
+    assert!(!dashboard.contains("E-mails non remis"));
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM incident_events WHERE incident_id = $1")
+            .bind(s.incident)
+            .fetch_all(&s.app.pool)
+            .await
+            .unwrap();
+    assert!(kinds.contains(&"email_resent".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apps_database_stopped_during_a_send_of_500_sends_none_twice() {
+    let pg = PrivatePostgres::start().await;
+    let app = spawn_app(pg.pool().await).await;
+    let send: i64 = sqlx::query_scalar(
+        "INSERT INTO email_sends (template, lang, subject, body_text, body_html)
+         VALUES ('users', 'fr', 'Incident technique résolu - TaskFlow', 'Le service est rétabli.',
+                 '<p>Le service est rétabli.</p>') RETURNING id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (send_id, recipient, message_id)
+         SELECT $1, 'user' || n || '@example.com', gen_random_uuid()::text || '@rollback-desk'
+         FROM generate_series(1, 500) AS n",
+    )
+    .bind(send)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start_on(free_port(), dir.path());
+    let delivery = Delivery::from_settings(
+        Some(&format!("smtp://127.0.0.1:{}", smtp.port)),
+        PathBuf::from("/nonexistent"),
+    )
+    .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mailer = Mailer::new(app.pool.clone(), delivery, "Rollback Desk <desk@taskflow.example>", 200)
+        .unwrap();
+    let task = tokio::spawn(mailer.run(Duration::from_millis(200), stopped));
+    let count = |smtp: &SmtpServer| {
+        std::fs::read_dir(smtp_new(smtp)).map(|d| d.count()).unwrap_or(0)
+    };
+    for _ in 0..300 {
+        if count(&smtp) >= 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(count(&smtp) >= 100 && count(&smtp) < 500, "stopped mid-send");
+    pg.down();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    pg.up();
+    let mut sent = 0;
+    for _ in 0..600 {
+        sent = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap_or(0);
+        if sent == 500 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+    assert_eq!(sent, 500, "every message delivered once the database is back");
+    let received = smtp.received();
+    let mut ids: Vec<String> = received
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let total = ids.len();
+    ids.dedup();
+    assert_eq!((total, ids.len()), (500, 500), "0 duplicates at the SMTP server");
+    app.stop().await;
+}
+
+fn smtp_new(smtp: &SmtpServer) -> PathBuf {
+    smtp.maildir.join("new")
 }
