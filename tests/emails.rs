@@ -838,7 +838,6 @@ async fn a_server_restarted_mid_batch_sends_each_message_once() {
     assert_eq!(to.len(), 300, "each recipient once");
 }
 
-
 #[tokio::test]
 async fn smtp_down_past_the_retry_window_fails_with_the_reason_and_a_resend_delivers_once() {
     let s = rolled_back().await;
@@ -872,7 +871,10 @@ async fn smtp_down_past_the_retry_window_fails_with_the_reason_and_a_resend_deli
         .await
         .unwrap()
     };
-    assert!(statuses().await.iter().all(|(st, _)| st == "pending"), "retried, not given up");
+    assert!(
+        statuses().await.iter().all(|(st, _)| st == "pending"),
+        "retried, not given up"
+    );
     // The clock moves past the retry window (24 h): the next failure is final, with why.
     sqlx::query(
         "UPDATE outbox SET created_at = now() - interval '25 hours', next_attempt_at = now()",
@@ -889,18 +891,28 @@ async fn smtp_down_past_the_retry_window_fails_with_the_reason_and_a_resend_deli
         "{after:?}"
     );
     // Shown on the dashboard and on the incident, with a way to send them again.
-    let browser = s.app.signed_in_browser("lead2@taskflow.example", "Lead", &["tech_lead"]).await;
+    let browser = s
+        .app
+        .signed_in_browser("lead2@taskflow.example", "Lead", &["tech_lead"])
+        .await;
     let (_, dashboard) = browser.page(&s.app, "/").await;
     assert!(dashboard.contains("E-mails non remis"), "dashboard");
     assert!(dashboard.contains(&format!("/incidents/{}/emails#undelivered", s.incident)));
-    let (_, incident) = browser.page(&s.app, &format!("/incidents/{}", s.incident)).await;
+    let (_, incident) = browser
+        .page(&s.app, &format!("/incidents/{}", s.incident))
+        .await;
     assert!(incident.contains("E-mails non remis"), "incident");
     let path = format!("/incidents/{}/emails", s.incident);
     let (_, page) = browser.page(&s.app, &path).await;
     assert!(page.contains("user1@example.com") && page.contains("id=\"resend-all\""));
     // Resend them (the page's form, with its CSRF token).
     let res = browser
-        .submit(&s.app, &path, "/api/resend_emails", &[("incident_id", &s.incident.to_string())])
+        .submit(
+            &s.app,
+            &path,
+            "/api/resend_emails",
+            &[("incident_id", &s.incident.to_string())],
+        )
         .await;
     assert!(res.status().is_redirection(), "{}", res.status());
     let after = statuses().await;
@@ -918,7 +930,15 @@ async fn smtp_down_past_the_retry_window_fails_with_the_reason_and_a_resend_deli
         .filter(|to| to.starts_with("user"))
         .collect();
     to.sort();
-    assert_eq!(to, ["user0@example.com", "user1@example.com", "user2@example.com"], "each once");
+    assert_eq!(
+        to,
+        [
+            "user0@example.com",
+            "user1@example.com",
+            "user2@example.com"
+        ],
+        "each once"
+    );
     let (_, dashboard) = browser.page(&s.app, "/").await;
     assert!(!dashboard.contains("E-mails non remis"));
     let kinds: Vec<String> =
@@ -959,11 +979,18 @@ async fn the_apps_database_stopped_during_a_send_of_500_sends_none_twice() {
     )
     .unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mailer = Mailer::new(app.pool.clone(), delivery, "Rollback Desk <desk@taskflow.example>", 200)
-        .unwrap();
+    let mailer = Mailer::new(
+        app.pool.clone(),
+        delivery,
+        "Rollback Desk <desk@taskflow.example>",
+        200,
+    )
+    .unwrap();
     let task = tokio::spawn(mailer.run(Duration::from_millis(200), stopped));
     let count = |smtp: &SmtpServer| {
-        std::fs::read_dir(smtp_new(smtp)).map(|d| d.count()).unwrap_or(0)
+        std::fs::read_dir(smtp_new(smtp))
+            .map(|d| d.count())
+            .unwrap_or(0)
     };
     for _ in 0..300 {
         if count(&smtp) >= 100 {
@@ -971,7 +998,10 @@ async fn the_apps_database_stopped_during_a_send_of_500_sends_none_twice() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(count(&smtp) >= 100 && count(&smtp) < 500, "stopped mid-send");
+    assert!(
+        count(&smtp) >= 100 && count(&smtp) < 500,
+        "stopped mid-send"
+    );
     pg.down();
     tokio::time::sleep(Duration::from_secs(4)).await;
     pg.up();
@@ -988,7 +1018,10 @@ async fn the_apps_database_stopped_during_a_send_of_500_sends_none_twice() {
     }
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
-    assert_eq!(sent, 500, "every message delivered once the database is back");
+    assert_eq!(
+        sent, 500,
+        "every message delivered once the database is back"
+    );
     let received = smtp.received();
     let mut ids: Vec<String> = received
         .iter()
@@ -997,7 +1030,11 @@ async fn the_apps_database_stopped_during_a_send_of_500_sends_none_twice() {
     ids.sort();
     let total = ids.len();
     ids.dedup();
-    assert_eq!((total, ids.len()), (500, 500), "0 duplicates at the SMTP server");
+    assert_eq!(
+        (total, ids.len()),
+        (500, 500),
+        "0 duplicates at the SMTP server"
+    );
     app.stop().await;
 }
 

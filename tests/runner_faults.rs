@@ -503,3 +503,86 @@ async fn a_restore_cut_halfway_leaves_the_database_partially_restored_until_a_re
         "DROP DATABASE {db}; DROP USER '{db}'@'%'; DROP USER '{db}'@'localhost'"
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_servers_execution_is_interrupted_within_one_lease_and_a_queued_one_starts_at_once()
+{
+    let app = spawn_app(test_database().await).await;
+    let root = tempfile::tempdir().unwrap();
+    let lease = [("RBD_RUNNER_LEASE_SECONDS", "3")];
+    // Server A takes a long step, server B is idle.
+    let (_, long) = queue(
+        &app,
+        root.path(),
+        vec![command(&["sh", "-c", "echo a >> long; sleep 60"], "/")],
+    )
+    .await;
+    let mut a = app.server_process(&lease).await;
+    assert!(
+        eventually(Duration::from_secs(15), || read(&root.path().join("long"))
+            == "a\n")
+        .await
+    );
+    let mut b = app.server_process(&lease).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // B is woken by the queue's notification: the execution starts at once, not at a poll.
+    let mut delays = Vec::new();
+    for n in 0..3 {
+        let marker = format!("quick-{n}");
+        let (_, quick) = queue(
+            &app,
+            root.path(),
+            vec![command(
+                &["sh", "-c", "echo done > \"$1\"", "sh", &marker],
+                "/",
+            )],
+        )
+        .await;
+        let queued_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT now()")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_notify('rollback_desk_executions', '')")
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), || root
+                .path()
+                .join(&marker)
+                .exists())
+            .await
+        );
+        let started: chrono::DateTime<chrono::Utc> =
+            sqlx::query_scalar("SELECT started_at FROM executions WHERE id = $1")
+                .bind(quick)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        delays.push((started - queued_at).num_milliseconds());
+    }
+    assert!(
+        delays.iter().all(|ms| *ms < 200),
+        "started within 200 ms: {delays:?}"
+    );
+    // A dies: B finds its execution within one lease (plus its 1 s sweep).
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let killed = std::time::Instant::now();
+    let mut interrupted = false;
+    while killed.elapsed() < Duration::from_secs(10) {
+        if status(&app, long).await == "interrupted" {
+            interrupted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = killed.elapsed();
+    let _ = b.kill();
+    let _ = b.wait();
+    assert!(interrupted, "interrupted by the other server");
+    assert!(
+        took < Duration::from_millis(4500),
+        "within one lease of 3 s (+ the sweep): {took:?}"
+    );
+}
