@@ -16,7 +16,7 @@ fn runner(app: &TestApp) -> Runner {
     Runner::new(app.pool.clone(), Duration::from_secs(30))
 }
 
-async fn person(app: &TestApp, email: &str) -> SignedInUser {
+pub(crate) async fn person(app: &TestApp, email: &str) -> SignedInUser {
     let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&app.pool)

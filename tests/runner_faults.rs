@@ -586,3 +586,74 @@ async fn a_dead_servers_execution_is_interrupted_within_one_lease_and_a_queued_o
         "within one lease of 3 s (+ the sweep): {took:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revising_a_plan_after_an_interrupted_run_never_goes_back_to_the_defective_release() {
+    use crate::plans::{CLAIRE, PREVIOUS};
+    use app::domain::plan::ApprovalPolicy;
+    const DEFECTIVE: &str = "2025-10-17_104523";
+    let d = crate::rollback_core::demo().await;
+    let app = &d.app;
+    let claire = crate::rollback_core::person(app, CLAIRE).await;
+    executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    // A runner takes it, switches `current` (the first steps ran) and dies in the next step.
+    let owner = uuid::Uuid::new_v4();
+    let claimed = executions::claim(&app.pool, owner, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .expect("claimed");
+    let link = d.sandbox.join("var/www/taskflow/current");
+    let next = d.sandbox.join("var/www/taskflow/current.next");
+    std::os::unix::fs::symlink(format!("releases/{PREVIOUS}"), &next).unwrap();
+    std::fs::rename(&next, &link).unwrap();
+    executions::advance(&app.pool, claimed.id, owner).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(executions::expire_leases(&app.pool, &[]).await.unwrap(), 1);
+    executions::control(&app.pool, &claire, 1, Control::Abort, "the runner died mid-way")
+        .await
+        .unwrap();
+    app::backend::inventory::refresh(&app.pool, claimed.environment)
+        .await
+        .unwrap();
+
+    let browser = Browser::new();
+    browser.sign_in(app, CLAIRE, server::demo::DEMO_PASSWORD).await;
+    let (_, html) = browser.page(app, "/incidents/1/plan").await;
+    assert!(
+        html.contains(&format!(r#"<option value="{PREVIOUS}" selected"#)),
+        "the release before the defective one is chosen: {html}"
+    );
+    assert!(
+        !html.contains(&format!(r#"<option value="{DEFECTIVE}""#)),
+        "the defective release is not offered"
+    );
+    assert!(!html.contains(r#"class="error""#));
+    // A browser sending it anyway is refused, next to the field, and nothing is saved.
+    let before: String = sqlx::query_scalar("SELECT fingerprint FROM plans WHERE incident_id = 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let (_, html) = browser
+        .submit_and_follow(
+            app,
+            "/incidents/1/plan",
+            "/api/save_plan",
+            &[
+                ("incident_id", "1"),
+                ("change", "revise"),
+                ("target_release", DEFECTIVE),
+                ("backup", ""),
+            ],
+        )
+        .await;
+    assert!(html.contains(r#"class="error""#), "a message next to the field");
+    let after: (String, String) =
+        sqlx::query_as("SELECT fingerprint, target_release FROM plans WHERE incident_id = 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(after.0, before, "nothing saved");
+    assert_ne!(after.1, DEFECTIVE);
+}
