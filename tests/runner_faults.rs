@@ -595,9 +595,16 @@ async fn revising_a_plan_after_an_interrupted_run_never_goes_back_to_the_defecti
     let d = crate::rollback_core::demo().await;
     let app = &d.app;
     let claire = crate::rollback_core::person(app, CLAIRE).await;
-    executions::start(&app.pool, ApprovalPolicy::default(), &claire, 1, None, chrono::Utc::now())
-        .await
-        .unwrap();
+    executions::start(
+        &app.pool,
+        ApprovalPolicy::default(),
+        &claire,
+        1,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     // A runner takes it, switches `current` (the first steps ran) and dies in the next step.
     let owner = uuid::Uuid::new_v4();
     let claimed = executions::claim(&app.pool, owner, Duration::from_secs(1))
@@ -608,18 +615,28 @@ async fn revising_a_plan_after_an_interrupted_run_never_goes_back_to_the_defecti
     let next = d.sandbox.join("var/www/taskflow/current.next");
     std::os::unix::fs::symlink(format!("releases/{PREVIOUS}"), &next).unwrap();
     std::fs::rename(&next, &link).unwrap();
-    executions::advance(&app.pool, claimed.id, owner).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(executions::expire_leases(&app.pool, &[]).await.unwrap(), 1);
-    executions::control(&app.pool, &claire, 1, Control::Abort, "the runner died mid-way")
+    executions::advance(&app.pool, claimed.id, owner)
         .await
         .unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(executions::expire_leases(&app.pool, &[]).await.unwrap(), 1);
+    executions::control(
+        &app.pool,
+        &claire,
+        1,
+        Control::Abort,
+        "the runner died mid-way",
+    )
+    .await
+    .unwrap();
     app::backend::inventory::refresh(&app.pool, claimed.environment)
         .await
         .unwrap();
 
     let browser = Browser::new();
-    browser.sign_in(app, CLAIRE, server::demo::DEMO_PASSWORD).await;
+    browser
+        .sign_in(app, CLAIRE, server::demo::DEMO_PASSWORD)
+        .await;
     let (_, html) = browser.page(app, "/incidents/1/plan").await;
     assert!(
         html.contains(&format!(r#"<option value="{PREVIOUS}" selected"#)),
@@ -648,7 +665,10 @@ async fn revising_a_plan_after_an_interrupted_run_never_goes_back_to_the_defecti
             ],
         )
         .await;
-    assert!(html.contains(r#"class="error""#), "a message next to the field");
+    assert!(
+        html.contains(r#"class="error""#),
+        "a message next to the field"
+    );
     let after: (String, String) =
         sqlx::query_as("SELECT fingerprint, target_release FROM plans WHERE incident_id = 1")
             .fetch_one(&app.pool)
@@ -656,4 +676,74 @@ async fn revising_a_plan_after_an_interrupted_run_never_goes_back_to_the_defecti
             .unwrap();
     assert_eq!(after.0, before, "nothing saved");
     assert_ne!(after.1, DEFECTIVE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_step_on_one_environment_never_delays_another_incidents_monitoring_check() {
+    let app = spawn_app(test_database().await).await;
+    let v = crate::verification::Verifying::new(app, "").await;
+    v.run_checks().await;
+    let lead = v
+        .app
+        .signed_in_user("lead@taskflow.example", &["tech_lead"])
+        .await;
+    v.tick_manual_items(&lead).await;
+    assert_eq!(v.state().await, "monitoring");
+    // Another incident's execution on another environment: a long step.
+    let root = tempfile::tempdir().unwrap();
+    let (_, long) = queue(
+        &v.app,
+        root.path(),
+        vec![command(&["sh", "-c", "echo a > long; sleep 30"], "/")],
+    )
+    .await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let runner = Runner::new(v.app.pool.clone(), Duration::from_secs(30))
+        .with_shutdown(stop.clone(), Duration::from_secs(1));
+    let run = tokio::spawn(runner.run(Duration::from_millis(500)));
+    assert!(
+        eventually(Duration::from_secs(10), || root
+            .path()
+            .join("long")
+            .exists())
+        .await
+    );
+    // The monitoring check falls due while the step runs.
+    let due: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
+        "UPDATE monitoring_checks SET due_at = now() + interval '2 seconds'
+         WHERE incident_id = $1 AND slot = 1 RETURNING due_at",
+    )
+    .bind(v.incident)
+    .fetch_one(&v.app.pool)
+    .await
+    .unwrap();
+    let mut taken: Option<chrono::DateTime<chrono::Utc>> = None;
+    for _ in 0..100 {
+        taken = sqlx::query_scalar(
+            "SELECT taken_at FROM monitoring_checks WHERE incident_id = $1 AND slot = 1",
+        )
+        .bind(v.incident)
+        .fetch_one(&v.app.pool)
+        .await
+        .unwrap();
+        if taken.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let taken = taken.expect("the check was taken during the step");
+    assert_eq!(status(&v.app, long).await, "running", "the step still runs");
+    let late = taken - due;
+    assert!(
+        late < chrono::Duration::milliseconds(1500),
+        "on time, not after the step: {late:?}"
+    );
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(15), run)
+        .await
+        .expect("the runner stops")
+        .unwrap();
+    let done = attempts(&v.app, long).await;
+    assert!(done[0].4.contains("server stopped"), "{done:?}");
+    v.drop_database().await;
 }
