@@ -470,6 +470,14 @@ async fn a_restore_cut_halfway_leaves_the_database_partially_restored_until_a_re
         assert!(html.contains("db_backup_20251017_103000.sql.gz"), "{path}");
     }
     // The only ways forward: retry the restore (or abort and restore another backup).
+    let (_, html) = browser
+        .page(&app, &format!("/incidents/{incident}/execution"))
+        .await;
+    assert!(html.contains(r#"id="exec-retry""#), "retry offered");
+    assert!(
+        html.contains(r#"<option value="0""#) && !html.contains(r#"<option value="1""#),
+        "resuming past the restore is not offered"
+    );
     let refused = executions::control(
         &app.pool,
         &admin,

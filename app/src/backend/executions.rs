@@ -357,24 +357,35 @@ pub async fn control(
     Ok(next)
 }
 
-/// Whether this execution left its environment's database partially restored at a step
-/// before `step`: going on from there would run on a partial database. Retrying the restore
-/// (or restoring another backup in a new plan) is the only way forward.
-async fn partial_restore_before(
-    tx: &mut Transaction<'_, Postgres>,
+/// The restore step (from 0) at which execution `id` left its environment's database
+/// partially restored, if it did.
+pub async fn partial_restore_step(
+    db: impl sqlx::PgExecutor<'_>,
     id: i64,
-    step: usize,
-) -> Result<bool, AppError> {
+) -> Result<Option<usize>, AppError> {
     let partial: Option<i32> = sqlx::query_scalar(
         "SELECT (e.partial_restore ->> 'step')::int FROM environments e
          JOIN executions x ON x.environment_id = e.id
          WHERE x.id = $1 AND (e.partial_restore ->> 'execution')::bigint = $1",
     )
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(db)
     .await?
     .flatten();
-    Ok(partial.is_some_and(|at| step > usize::try_from(at).unwrap_or(0)))
+    Ok(partial.and_then(|at| usize::try_from(at).ok()))
+}
+
+/// Whether going on from `step` would pass a restore of this execution that left the
+/// database partial: retrying the restore (or restoring another backup in a new plan) is the
+/// only way forward.
+async fn partial_restore_before(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    step: usize,
+) -> Result<bool, AppError> {
+    Ok(partial_restore_step(&mut **tx, id)
+        .await?
+        .is_some_and(|at| step > at))
 }
 
 /// The channel on which runners wait for queued executions.

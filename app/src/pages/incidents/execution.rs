@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 pub struct ExecutionPageData {
     pub incident: IncidentSummary,
     pub execution: Option<ExecutionRecord>,
+    /// The restore step this execution left partial: resuming goes no further than it.
+    pub partial_restore_step: Option<usize>,
 }
 
 #[server(endpoint = "load_execution_page")]
@@ -34,11 +36,19 @@ pub async fn load_execution_page(
     else {
         return Ok(None);
     };
-    Ok(Some(ExecutionPageData {
-        incident: summary,
-        execution: executions::load(pool, incident)
+    let execution = executions::load(pool, incident)
+        .await
+        .map_err(crate::backend::page_error)?;
+    let partial_restore_step = match &execution {
+        Some(e) => executions::partial_restore_step(pool, e.id)
             .await
             .map_err(crate::backend::page_error)?,
+        None => None,
+    };
+    Ok(Some(ExecutionPageData {
+        incident: summary,
+        execution,
+        partial_restore_step,
     }))
 }
 
@@ -193,10 +203,13 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
             .then(|| view! { <ControlForm incident=id action="retry" label=Msg::RetryStep/> });
         let abort = may(Control::Abort)
             .then(|| view! { <ControlForm incident=id action="abort" label=Msg::AbortExecution/> });
+        // After a restore cut short, going on past it is not offered (the server refuses it).
+        let last = page.partial_restore_step.unwrap_or(usize::MAX);
         let names: Vec<String> = execution
             .steps
             .iter()
             .enumerate()
+            .take_while(|(p, _)| *p <= last)
             .map(|(p, step)| format!("{} — {}", p + 1, t(Msg::operation(&step.operation))))
             .collect();
         let resume = may(Control::ResumeFrom(0))
