@@ -6,8 +6,9 @@
 //!
 //! Its work runs as independent tasks ([`Runner::run`]): the rescue of dead executions (every
 //! second), the dispatch of queued executions (woken by `NOTIFY`, one task per execution; the
-//! database allows one active execution per environment), and the §6 checks — so that a long
-//! step never delays another incident's check or the detection of a dead server.
+//! database allows one active execution per environment), the §6.1 checklist items and the
+//! §6.3 monitoring checks — so that a long step (or a slow check) never delays another
+//! incident's check or the detection of a dead server.
 //!
 //! Faults it survives:
 //! - the database going away while a step runs: renewals and the step's result are retried
@@ -55,6 +56,15 @@ pub struct Runner {
     host: Arc<str>,
 }
 
+/// The two kinds of §6 work, each a task of its own.
+#[derive(Debug, Clone, Copy)]
+enum Verification {
+    /// §6.1: the automatic items of a checklist.
+    ChecklistItems,
+    /// §6.3: the checks of a monitoring window, each at its due time.
+    Monitoring,
+}
+
 /// How one step's run ended.
 enum StepRun {
     Ended(StepOutcome),
@@ -100,10 +110,15 @@ impl Runner {
     /// checks. Returns when stopped and every running execution has left its step.
     pub async fn run(self, idle: Duration) {
         let sweeper = tokio::spawn(self.clone().sweep());
-        let checks = tokio::spawn(self.clone().verify_forever(idle));
+        let items = tokio::spawn(
+            self.clone()
+                .verify_forever(idle, Verification::ChecklistItems),
+        );
+        let monitoring = tokio::spawn(self.clone().verify_forever(idle, Verification::Monitoring));
         self.dispatch(idle).await;
         sweeper.abort();
-        checks.abort();
+        items.abort();
+        monitoring.abort();
     }
 
     /// Every second: executions whose runner died become interrupted (within one lease).
@@ -129,13 +144,19 @@ impl Runner {
             .unwrap_or_default()
     }
 
-    /// The §6 checks, one after another, each on time whatever the executions do.
-    async fn verify_forever(self, idle: Duration) {
+    /// One kind of §6 check, one after another, on time whatever the executions (and the
+    /// other kind) do.
+    async fn verify_forever(self, idle: Duration, kind: Verification) {
         loop {
-            match self.verify(chrono::Utc::now()).await {
+            let now = chrono::Utc::now();
+            let done = match kind {
+                Verification::ChecklistItems => self.check_next_item(now).await,
+                Verification::Monitoring => self.take_due_check(now).await,
+            };
+            match done {
                 Ok(true) => continue,
                 Ok(false) => {}
-                Err(err) => tracing::warn!(error = %err, "runner: verification"),
+                Err(err) => tracing::warn!(error = %err, ?kind, "runner: verification"),
             }
             tokio::time::sleep(idle).await;
         }

@@ -21,6 +21,14 @@ impl Runner {
     /// One automatic item, or one due monitoring check, as of `now`. Returns whether it did
     /// one. Tests pass their own `now` to walk the 2-hour window.
     pub async fn verify(&self, now: DateTime<Utc>) -> Result<bool, AppError> {
+        if self.check_next_item(now).await? {
+            return Ok(true);
+        }
+        self.take_due_check(now).await
+    }
+
+    /// One queued automatic item of a §6.1 checklist, if any.
+    pub async fn check_next_item(&self, now: DateTime<Utc>) -> Result<bool, AppError> {
         if let Some(claimed) = verification::claim_item(&self.pool, self.lease).await? {
             let result = match environments::config(&self.pool, claimed.environment).await? {
                 Some(config) => self.check(&config, claimed.item).await,
@@ -39,6 +47,11 @@ impl Runner {
                 .await?;
             return Ok(true);
         }
+        Ok(false)
+    }
+
+    /// One due check of a §6.3 monitoring window, if any.
+    pub async fn take_due_check(&self, now: DateTime<Utc>) -> Result<bool, AppError> {
         if let Some(claimed) = verification::claim_due_check(&self.pool, now, self.lease).await? {
             let mut results = Vec::new();
             if let Some(config) = environments::config(&self.pool, claimed.environment).await? {
