@@ -948,6 +948,7 @@ async fn smtp_down_past_the_retry_window_fails_with_the_reason_and_a_resend_deli
             .await
             .unwrap();
     assert!(kinds.contains(&"email_resent".to_owned()));
+    assert_events_read(&s.app.pool).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -681,3 +681,23 @@ impl Drop for PrivatePostgres {
             .status();
     }
 }
+
+/// Every event on the timelines reads back as a typed event (`domain::event::Event`) and has
+/// a label on the timeline.
+pub async fn assert_events_read(pool: &PgPool) {
+    let rows: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT kind, details FROM incident_events ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert!(!rows.is_empty());
+    for (kind, details) in rows {
+        if let Err(err) = app::domain::event::Event::read(&kind, &details) {
+            panic!("{err}: {details}");
+        }
+        assert!(
+            app::i18n::Msg::event(&kind).is_some(),
+            "the timeline has a label for {kind}"
+        );
+    }
+}

@@ -341,6 +341,8 @@ async fn after_the_application_rollback_a_database_incident_restores_what_it_nee
         steps[11]
     );
     assert_eq!(maintenance_pages(&d.sandbox), Vec::<String>::new());
+    // The demo's seeded events and every one written since read back as typed events.
+    assert_events_read(&d.app.pool).await;
     mariadb(&format!("DROP DATABASE {}", d.db));
     d.app.stop().await;
 }

@@ -507,6 +507,7 @@ async fn a_restore_cut_halfway_leaves_the_database_partially_restored_until_a_re
     assert!(!html.contains("Base de données partiellement restaurée"));
     let (_, html) = browser.page(&app, "/").await;
     assert!(!html.contains("Base de données partiellement restaurée"));
+    assert_events_read(&app.pool).await;
     mariadb(&format!(
         "DROP DATABASE {db}; DROP USER '{db}'@'%'; DROP USER '{db}'@'localhost'"
     ));

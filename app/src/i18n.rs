@@ -655,6 +655,7 @@ messages! {
     EventPlanRevised => "Plan modifié", "Plan revised";
     EventPlanApproved => "Plan approuvé", "Plan approved";
     EventPlanRejected => "Plan rejeté", "Plan rejected";
+    EventPlanWithdrawn => "Plan retiré par son auteur", "Plan withdrawn by its author";
     EventPlanReady => "Plan prêt à exécuter", "Plan ready to execute";
     NoInventoryYet => "Pas encore d'inventaire.", "No inventory yet.";
     CurrentRelease => "Release courante (readlink current)", "Current release (readlink current)";
@@ -864,6 +865,7 @@ impl Msg {
             "plan_revised" => Msg::EventPlanRevised,
             "plan_approved" => Msg::EventPlanApproved,
             "plan_rejected" => Msg::EventPlanRejected,
+            "plan_withdrawn" => Msg::EventPlanWithdrawn,
             "plan_ready" => Msg::EventPlanReady,
             "execution_queued" => Msg::EventExecutionQueued,
             "email_queued" => Msg::EventEmailQueued,

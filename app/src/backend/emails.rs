@@ -1,6 +1,7 @@
 //! The §7 emails: filled in from the incident's facts with the Tera templates of
 //! `templates/email/`, edited by the sender, then queued in the outbox — one row per recipient,
 //! in the same transaction as the send — for the mailer (`server/src/mailer.rs`) to deliver.
+use crate::backend::timeline::{self, Event};
 use crate::backend::{incidents, AppError};
 use crate::domain::email::{EmailTemplate, RecipientList};
 use crate::domain::{Role, RollbackType};
@@ -8,7 +9,6 @@ use crate::i18n::{duration_text, Lang, Msg};
 use crate::records::EmailSendRecord;
 use crate::viewer::SignedInUser;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgPool;
 use std::sync::OnceLock;
 
@@ -474,13 +474,17 @@ pub async fn send(
         &recipients,
     )
     .await?;
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "email_queued",
-        json!({ "send": id, "template": new.template, "lang": new.lang.code(),
-                "subject": subject, "recipients": recipients.len() }),
+        Event::EmailQueued {
+            send: id,
+            template: new.template,
+            lang: new.lang.code().to_owned(),
+            subject: subject.to_owned(),
+            recipients: recipients.len(),
+        },
     )
     .await?;
     if new.template == crate::domain::email::EmailTemplate::Internal {
@@ -807,13 +811,14 @@ pub async fn resend(
     if resent.is_empty() {
         return Err(AppError::Refused(Msg::NothingToResend.into()));
     }
-    let shown: Vec<&String> = resent.iter().take(20).collect();
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "email_resent",
-        json!({ "count": resent.len(), "recipients": shown }),
+        Event::EmailResent {
+            count: resent.len(),
+            recipients: resent.iter().take(20).cloned().collect(),
+        },
     )
     .await?;
     tx.commit().await?;

@@ -2,8 +2,10 @@
 //! transaction), claimed by a runner with `FOR UPDATE SKIP LOCKED` and a lease it renews, run
 //! step by step, and controlled by people when they fail, stall or must stop. The runner's
 //! work on the target is in the server (`server/src/runner`); every row change is here.
+use crate::backend::timeline::{self, Event};
 use crate::backend::{incidents, AppError};
 use crate::domain::environment::EnvironmentConfig;
+use crate::domain::event::{AtStep, StepEnded};
 use crate::domain::execution::{
     check_control, runner_transition, Control, ControlRefusal, ExecutionFacts, ExecutionStatus,
     RunnerEvent, StepStatus,
@@ -16,7 +18,6 @@ use crate::i18n::{Msg, Text};
 use crate::records::{ExecutionRecord, StepAttempt};
 use crate::viewer::SignedInUser;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -100,12 +101,14 @@ pub async fn start(
         }
         Err(e) => return Err(e.into()),
     };
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "execution_queued",
-        json!({ "execution": execution, "fingerprint": fingerprint }),
+        Event::ExecutionQueued {
+            execution,
+            fingerprint: fingerprint.clone(),
+        },
     )
     .await?;
     wake_runners(&mut tx).await?;
@@ -218,15 +221,18 @@ pub async fn control(
             }));
         }
     }
-    let (kind, details) = match &control {
+    let event = match &control {
         Control::Cancel if next == ExecutionStatus::Running => {
             sqlx::query("UPDATE executions SET cancel_requested = true WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            ("execution_cancel_requested", json!({ "execution": id }))
+            Event::ExecutionCancelRequested { execution: id }
         }
-        Control::Cancel => ("execution_cancelled", json!({ "execution": id })),
+        Control::Cancel => Event::ExecutionCancelled {
+            execution: id,
+            step: None,
+        },
         Control::Kill => {
             sqlx::query(
                 "UPDATE executions SET cancel_requested = true, kill_requested = true WHERE id = $1",
@@ -234,15 +240,15 @@ pub async fn control(
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            (
-                "execution_kill_requested",
-                json!({ "execution": id, "step": position + 1 }),
-            )
+            Event::ExecutionKillRequested(AtStep {
+                execution: id,
+                step: position + 1,
+            })
         }
-        Control::Retry => (
-            "execution_retried",
-            json!({ "execution": id, "step": position + 1 }),
-        ),
+        Control::Retry => Event::ExecutionRetried(AtStep {
+            execution: id,
+            step: position + 1,
+        }),
         Control::ResumeFrom(step) if partial_restore_before(&mut tx, id, *step).await? => {
             return Err(AppError::Refused(Msg::PartialRestoreOnlyRetry.into()))
         }
@@ -273,16 +279,17 @@ pub async fn control(
                 .bind(*step as i32)
                 .execute(&mut *tx)
                 .await?;
-            (
-                "execution_resumed",
-                json!({ "execution": id, "step": step + 1, "note": note,
-                        "skipped": skipped.iter().map(|s| s + 1).collect::<Vec<_>>() }),
-            )
+            Event::ExecutionResumed {
+                execution: id,
+                step: step + 1,
+                note: note.to_owned(),
+                skipped: skipped.iter().map(|s| s + 1).collect(),
+            }
         }
-        Control::Abort => (
-            "execution_aborted",
-            json!({ "execution": id, "note": note }),
-        ),
+        Control::Abort => Event::ExecutionAborted {
+            execution: id,
+            note: note.to_owned(),
+        },
         Control::ManualDone | Control::ManualFailed if waiting_manual => {
             let done = control == Control::ManualDone;
             let attempt = next_attempt(&mut tx, id, position).await?;
@@ -305,14 +312,19 @@ pub async fn control(
                     .execute(&mut *tx)
                     .await?;
             }
-            (
-                if done {
-                    "step_succeeded"
-                } else {
-                    "step_failed"
-                },
-                json!({ "execution": id, "step": position + 1, "note": note, "manual": true }),
-            )
+            let ended = StepEnded {
+                execution: id,
+                step: position + 1,
+                attempt: None,
+                exit_code: None,
+                note: Some(note.to_owned()),
+                manual: true,
+            };
+            if done {
+                Event::StepSucceeded(ended)
+            } else {
+                Event::StepFailed(ended)
+            }
         }
         Control::ManualDone | Control::ManualFailed => {
             return Err(AppError::Refused(Msg::NotAManualStep.into()))
@@ -330,7 +342,7 @@ pub async fn control(
         .execute(&mut *tx)
         .await?;
     }
-    incidents::append_event(&mut tx, incident, Some(actor.id), kind, details).await?;
+    timeline::append(&mut tx, incident, Some(actor.id), event).await?;
     if next == ExecutionStatus::Queued {
         wake_runners(&mut tx).await?;
     }
@@ -505,12 +517,14 @@ pub async fn expire_leases(pool: &PgPool, running_here: &[i64]) -> Result<usize,
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        incidents::append_event(
+        timeline::append(
             &mut tx,
             row.incident_id,
             None,
-            "execution_interrupted",
-            json!({ "execution": id, "step": row.next_step + 1 }),
+            Event::ExecutionInterrupted(AtStep {
+                execution: id,
+                step: usize::try_from(row.next_step).unwrap_or(0) + 1,
+            }),
         )
         .await?;
         tx.commit().await?;
@@ -584,12 +598,11 @@ async fn claim_locked(
     .fetch_one(&mut *tx)
     .await?;
     if first {
-        incidents::append_event(
+        timeline::append(
             &mut tx,
             row.incident_id,
             None,
-            "execution_started",
-            json!({ "execution": id }),
+            Event::ExecutionStarted { execution: id },
         )
         .await?;
     }
@@ -670,12 +683,14 @@ pub async fn interrupt_for_shutdown(pool: &PgPool, id: i64, owner: Uuid) -> Resu
     .bind(interrupted)
     .execute(&mut *tx)
     .await?;
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         row.incident_id,
         None,
-        "execution_server_stopped",
-        json!({ "execution": id, "step": row.next_step + 1 }),
+        Event::ExecutionServerStopped(AtStep {
+            execution: id,
+            step: usize::try_from(row.next_step).unwrap_or(0) + 1,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -765,13 +780,14 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
             },
         )?;
         end(status).execute(&mut *tx).await?;
-        incidents::append_event(
+        timeline::append(
             &mut tx,
             incident,
             None,
-            "execution_succeeded",
-            json!({ "execution": id,
-                    "skipped": skipped.iter().map(|s| s + 1).collect::<Vec<_>>() }),
+            Event::ExecutionSucceeded {
+                execution: id,
+                skipped: skipped.iter().map(|s| s + 1).collect(),
+            },
         )
         .await?;
         succeeded(&mut tx, incident).await?;
@@ -782,12 +798,14 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
         end(runner_transition(from, RunnerEvent::CancelledBetweenSteps)?)
             .execute(&mut *tx)
             .await?;
-        incidents::append_event(
+        timeline::append(
             &mut tx,
             incident,
             None,
-            "execution_cancelled",
-            json!({ "execution": id, "step": position + 1 }),
+            Event::ExecutionCancelled {
+                execution: id,
+                step: Some(position + 1),
+            },
         )
         .await?;
         back_to_plan(&mut tx, incident, None).await?;
@@ -829,12 +847,15 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
     .bind(attempt)
     .execute(&mut *tx)
     .await?;
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         None,
-        "step_started",
-        json!({ "execution": id, "step": position + 1, "attempt": attempt }),
+        Event::StepStarted {
+            execution: id,
+            step: position + 1,
+            attempt,
+        },
     )
     .await?;
     tx.commit().await?;
@@ -942,17 +963,23 @@ pub async fn end_step(
         )
         .await?;
     }
-    incidents::append_event(
+    let ended = StepEnded {
+        execution: id,
+        step: position + 1,
+        attempt: Some(attempt),
+        exit_code: outcome.exit_code,
+        note: None,
+        manual: false,
+    };
+    timeline::append(
         &mut tx,
         incident,
         None,
         if outcome.succeeded {
-            "step_succeeded"
+            Event::StepSucceeded(ended)
         } else {
-            "step_failed"
+            Event::StepFailed(ended)
         },
-        json!({ "execution": id, "step": position + 1, "attempt": attempt,
-                "exit_code": outcome.exit_code }),
     )
     .await?;
     tx.commit().await?;

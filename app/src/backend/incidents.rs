@@ -1,6 +1,7 @@
 //! Incidents: opening, the §2.2 steps, the decision, comments, the overdue watcher. Every
 //! change runs in one transaction with its events, after the state machine
 //! ([`crate::domain::lifecycle`]) has allowed it.
+use crate::backend::timeline::{self, Event};
 use crate::backend::AppError;
 use crate::domain::lifecycle::{self, Facts};
 use crate::domain::{
@@ -143,33 +144,7 @@ pub(crate) async fn set_state(
         .bind(to.as_str())
         .execute(&mut **tx)
         .await?;
-    append_event(
-        tx,
-        id,
-        actor,
-        "state_changed",
-        json!({ "from": from, "to": to }),
-    )
-    .await
-}
-
-pub(crate) async fn append_event(
-    tx: &mut Transaction<'_, Postgres>,
-    incident: i64,
-    actor: Option<Uuid>,
-    kind: &str,
-    details: serde_json::Value,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO incident_events (incident_id, actor_id, kind, details) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(incident)
-    .bind(actor)
-    .bind(kind)
-    .bind(details)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    timeline::append(tx, id, actor, Event::StateChanged { from, to }).await
 }
 
 pub async fn open(pool: &PgPool, actor: &SignedInUser, new: &NewIncident) -> Result<i64, AppError> {
@@ -203,14 +178,11 @@ pub async fn open(pool: &PgPool, actor: &SignedInUser, new: &NewIncident) -> Res
     .bind(actor.id)
     .fetch_one(&mut *tx)
     .await?;
-    append_event(&mut tx, id, Some(actor.id), "created", {
-        let mut details = fields.as_json();
-        details.remove("description");
-        details.insert("environment".into(), json!(environment));
-        details.insert("detected_at".into(), json!(new.detected_at));
-        serde_json::Value::Object(details)
-    })
-    .await?;
+    let mut details = fields.as_json();
+    details.remove("description");
+    details.insert("environment".into(), json!(environment));
+    details.insert("detected_at".into(), json!(new.detected_at));
+    timeline::append(&mut tx, id, Some(actor.id), Event::Created(details)).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -230,18 +202,21 @@ pub async fn perform(
     match &action {
         Perform::RecordStep { step, note } => {
             record_step(&mut tx, id, actor.id, *step, note).await?;
-            append_event(
+            timeline::append(
                 &mut tx,
                 id,
                 Some(actor.id),
-                "step_recorded",
-                json!({ "step": step, "number": step.number(), "note": note }),
+                Event::StepRecorded {
+                    step: *step,
+                    number: step.number(),
+                    note: note.to_string(),
+                },
             )
             .await?;
         }
         Perform::Decide { decision, reason } => {
             let (kind, rollback_type) = match decision {
-                Decision::Rollback(t) => ("rollback", Some(t.as_str())),
+                Decision::Rollback(t) => ("rollback", Some(*t)),
                 Decision::FixForward => ("fix_forward", None),
             };
             sqlx::query(
@@ -257,22 +232,26 @@ pub async fn perform(
             .await?;
             // Taking the decision is step 4 of the validation procedure.
             record_step(&mut tx, id, actor.id, ValidationStep::Decision, reason).await?;
-            append_event(
+            timeline::append(
                 &mut tx,
                 id,
                 Some(actor.id),
-                "decided",
-                json!({ "decision": kind, "rollback_type": rollback_type, "reason": reason }),
+                Event::Decided {
+                    decision: kind.to_owned(),
+                    rollback_type,
+                    reason: reason.to_string(),
+                },
             )
             .await?;
         }
         Perform::Cancel { reason } => {
-            append_event(
+            timeline::append(
                 &mut tx,
                 id,
                 Some(actor.id),
-                "cancelled",
-                json!({ "reason": reason }),
+                Event::Cancelled {
+                    reason: reason.to_string(),
+                },
             )
             .await?;
         }
@@ -300,23 +279,17 @@ pub async fn perform(
                 .bind(&fields.criteria_other)
                 .execute(&mut *tx)
                 .await?;
-                append_event(
-                    &mut tx,
-                    id,
-                    Some(actor.id),
-                    "edited",
-                    serde_json::Value::Object(changes),
-                )
-                .await?;
+                timeline::append(&mut tx, id, Some(actor.id), Event::Edited(changes)).await?;
             }
         }
         Perform::Comment { body } => {
-            append_event(
+            timeline::append(
                 &mut tx,
                 id,
                 Some(actor.id),
-                "commented",
-                json!({ "body": body }),
+                Event::Commented {
+                    body: body.to_string(),
+                },
             )
             .await?;
         }
@@ -373,12 +346,15 @@ pub(crate) async fn record_communication(
         return Ok(false);
     }
     record_step(tx, id, actor.id, step, note).await?;
-    append_event(
+    timeline::append(
         tx,
         id,
         Some(actor.id),
-        "step_recorded",
-        json!({ "step": step, "number": step.number(), "note": note }),
+        Event::StepRecorded {
+            step,
+            number: step.number(),
+            note: note.to_owned(),
+        },
     )
     .await?;
     Ok(true)
@@ -647,6 +623,11 @@ pub async fn detail(
         events: events
             .into_iter()
             .map(|(at, actor, kind, details)| {
+                // Every stored event reads as a typed one; one that does not is a defect to
+                // see in the log (the page still shows it, by its kind).
+                if let Err(err) = Event::read(&kind, &details) {
+                    tracing::error!(incident = id, error = %err, "unreadable timeline event");
+                }
                 let html = (kind == "commented")
                     .then(|| {
                         details["body"]
@@ -680,12 +661,13 @@ pub async fn mark_overdue(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<i64>,
     .fetch_all(&mut *tx)
     .await?;
     for id in &ids {
-        append_event(
+        timeline::append(
             &mut tx,
             *id,
             None,
-            "overdue",
-            json!({ "deadline_minutes": DECISION_DELAY_MINUTES }),
+            Event::Overdue {
+                deadline_minutes: DECISION_DELAY_MINUTES,
+            },
         )
         .await?;
         // §2.2 escalation: once, with the marking.

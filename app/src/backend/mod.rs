@@ -19,6 +19,7 @@ pub mod session;
 pub mod ssh;
 pub mod state;
 pub mod step_processes;
+pub mod timeline;
 pub mod verification;
 
 pub use error::{page_error, AppError};

@@ -1,8 +1,10 @@
 //! Rollback plans: their defaults, preparing and revising them (a new fingerprint each time),
 //! and the verdicts of the approvers — each in one transaction holding the incident's row lock.
 use crate::backend::error::FieldErrors;
+use crate::backend::timeline::{self, Event};
 use crate::backend::{environments, incidents, AppError};
 use crate::domain::environment::{EnvironmentConfig, Target};
+use crate::domain::event::{PlanReviewed, PlanSaved};
 use crate::domain::execution::ExecutionStatus;
 use crate::domain::lifecycle;
 use crate::domain::plan::{
@@ -18,7 +20,6 @@ use crate::records::{
 };
 use crate::viewer::SignedInUser;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
@@ -706,20 +707,24 @@ pub async fn save(
     .bind(defective_source)
     .execute(&mut *tx)
     .await?;
-    incidents::append_event(
+    let saved = PlanSaved {
+        revision,
+        rollback_type: kind,
+        fingerprint: fingerprint.clone(),
+        from_release: defective_release.map(|r| r.to_string()),
+        defective_source: defective_source.map(str::to_owned),
+        target_release: checked.target_release.clone(),
+        backup: backup_file.clone(),
+        steps: checked.steps.len(),
+    };
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
         match change {
-            PlanChange::Prepare => "plan_prepared",
-            PlanChange::Revise => "plan_revised",
+            PlanChange::Prepare => Event::PlanPrepared(saved),
+            PlanChange::Revise => Event::PlanRevised(saved),
         },
-        json!({
-            "revision": revision, "rollback_type": kind, "fingerprint": fingerprint,
-            "from_release": defective_release, "defective_source": defective_source,
-            "target_release": checked.target_release,
-            "backup": backup_file, "steps": checked.steps.len(),
-        }),
     )
     .await?;
     incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
@@ -875,25 +880,29 @@ pub async fn review(
         standing: ReviewerStanding::MayApprove,
     });
     let after = status(kind, &plan.fingerprint, &given, policy, now);
-    incidents::append_event(
+    let reviewed = PlanReviewed {
+        fingerprint: plan.fingerprint.clone(),
+        comment: comment.to_string(),
+    };
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
         match verdict {
-            Verdict::Approved => "plan_approved",
-            Verdict::Rejected => "plan_rejected",
-            Verdict::Withdrawn => "plan_withdrawn",
+            Verdict::Approved => Event::PlanApproved(reviewed),
+            Verdict::Rejected => Event::PlanRejected(reviewed),
+            Verdict::Withdrawn => Event::PlanWithdrawn(reviewed),
         },
-        json!({ "fingerprint": plan.fingerprint, "comment": comment }),
     )
     .await?;
     if after == PlanStatus::Ready && current != PlanStatus::Ready {
-        incidents::append_event(
+        timeline::append(
             &mut tx,
             incident,
             None,
-            "plan_ready",
-            json!({ "fingerprint": plan.fingerprint }),
+            Event::PlanReady {
+                fingerprint: plan.fingerprint.clone(),
+            },
         )
         .await?;
     }

@@ -2,6 +2,7 @@
 //! the incident's events, saved as revisions (a stale save is refused), finalized (which
 //! closes the resolved incident), exported as Markdown with a Tera template.
 use super::{incidents, AppError};
+use crate::backend::timeline::{self, Event};
 use crate::domain::lifecycle::{self, Action};
 use crate::domain::post_mortem::{
     check_meeting, due_at, ActionStatus, MeetingProblem, PostMortemContent,
@@ -145,12 +146,13 @@ pub(crate) async fn create(
         .bind(ended)
         .execute(&mut **tx)
         .await?;
-        incidents::append_event(
+        timeline::append(
             tx,
             incident,
             None,
-            "post_mortem_created",
-            json!({ "due_at": due_at(ended) }),
+            Event::PostMortemCreated {
+                due_at: due_at(ended),
+            },
         )
         .await?;
     }
@@ -324,12 +326,11 @@ pub async fn save(
         .execute(&mut *tx)
         .await?;
     }
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "post_mortem_saved",
-        json!({ "revision": next }),
+        Event::PostMortemSaved { revision: next },
     )
     .await?;
     tx.commit().await?;
@@ -360,12 +361,11 @@ pub async fn finalize(
     if finalized == 0 {
         return Err(AppError::Refused(Msg::PostMortemFinalized.into()));
     }
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "post_mortem_finalized",
-        json!({}),
+        Event::PostMortemFinalized {},
     )
     .await?;
     incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
@@ -662,8 +662,7 @@ pub async fn remind_due(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<i64>, A
             super::emails::Automatic::PostMortemDueSoon,
         )
         .await?;
-        incidents::append_event(&mut tx, *incident, None, "post_mortem_reminded", json!({}))
-            .await?;
+        timeline::append(&mut tx, *incident, None, Event::PostMortemReminded {}).await?;
     }
     tx.commit().await?;
     Ok(due)

@@ -1,6 +1,7 @@
 //! Verification after a rollback (§6), stored: the checklist of an incident, the runner's
 //! queue of automatic checks, the §6.3 monitoring checks, and resolving the incident. Every
 //! change is one transaction under the incident's lock, checked by the state machine.
+use super::timeline::{self, Event};
 use super::{emails, incidents, AppError};
 use crate::domain::lifecycle::{self, Action};
 use crate::domain::verification::{
@@ -77,12 +78,14 @@ pub async fn tick(
     if ticked == 0 {
         return Err(AppError::Refused(Msg::ItemAlreadyDone.into()));
     }
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "checklist_item_ticked",
-        json!({ "item": item, "note": note }),
+        Event::ChecklistItemTicked {
+            item,
+            note: note.to_string(),
+        },
     )
     .await?;
     complete_if_done(&mut tx, incident, state, Some(actor.id), now).await?;
@@ -112,12 +115,11 @@ pub async fn rerun(
     if queued == 0 {
         return Err(AppError::Refused(Msg::CheckAlreadyQueued.into()));
     }
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "check_rerun_requested",
-        json!({ "item": item }),
+        Event::CheckRerunRequested { item },
     )
     .await?;
     tx.commit().await?;
@@ -190,12 +192,14 @@ pub async fn record_item(
     .await?
     .rows_affected();
     if recorded == 1 {
-        incidents::append_event(
+        timeline::append(
             &mut tx,
             claimed.incident,
             None,
-            "automatic_check",
-            json!({ "item": claimed.item, "passed": passed }),
+            Event::AutomaticCheck {
+                item: claimed.item,
+                passed,
+            },
         )
         .await?;
         complete_if_done(&mut tx, claimed.incident, state, None, now).await?;
@@ -329,12 +333,14 @@ pub async fn record_check(
             .filter(|r| !r.passed)
             .map(|r| r.item)
             .collect();
-        incidents::append_event(
+        timeline::append(
             &mut tx,
             claimed.incident,
             None,
-            "monitoring_check_failed",
-            json!({ "slot": claimed.slot, "failed": failed }),
+            Event::MonitoringCheckFailed {
+                slot: claimed.slot,
+                failed,
+            },
         )
         .await?;
         emails::notify(
@@ -387,12 +393,14 @@ pub async fn confirm(
     .bind(note)
     .execute(&mut *tx)
     .await?;
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "monitoring_check_confirmed",
-        json!({ "slot": slot, "note": note }),
+        Event::MonitoringCheckConfirmed {
+            slot,
+            note: note.to_string(),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -440,17 +448,16 @@ pub async fn resolve(
     .execute(&mut *tx)
     .await?;
     incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
-    incidents::append_event(
+    timeline::append(
         &mut tx,
         incident,
         Some(actor.id),
-        "incident_resolved",
-        json!({
-            "restored_at": restored,
-            "downtime_minutes": restored.signed_duration_since(detected).num_minutes(),
-            "early": now < crate::domain::verification::window_end(started),
-            "reason": reason.trim(),
-        }),
+        Event::IncidentResolved {
+            restored_at: restored,
+            downtime_minutes: restored.signed_duration_since(detected).num_minutes(),
+            early: now < crate::domain::verification::window_end(started),
+            reason: reason.trim().to_owned(),
+        },
     )
     .await?;
     tx.commit().await?;

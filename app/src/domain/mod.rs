@@ -81,6 +81,7 @@ pub mod account;
 pub mod deployment;
 pub mod email;
 pub mod environment;
+pub mod event;
 pub mod execution;
 pub mod figures;
 pub mod incident;
