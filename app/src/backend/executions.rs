@@ -112,7 +112,7 @@ pub async fn start(
     )
     .await?;
     wake_runners(&mut tx).await?;
-    incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
+    incidents::set_state(&mut tx, incident, Some(actor.id), next).await?;
     tx.commit().await?;
     Ok(execution)
 }
@@ -171,7 +171,7 @@ async fn back_to_plan(
 ) -> Result<(), AppError> {
     let (state, facts) = incidents::lock(tx, incident).await?;
     let next = lifecycle::execution_stopped(state, facts.rollback)?;
-    incidents::set_state(tx, incident, actor, state, next).await
+    incidents::set_state(tx, incident, actor, next).await
 }
 
 /// A person's request on the incident's execution.
@@ -1004,7 +1004,7 @@ pub async fn maintenance_file(pool: &PgPool, id: i64) -> Result<Option<String>, 
 async fn succeeded(tx: &mut Transaction<'_, Postgres>, incident: i64) -> Result<(), AppError> {
     let (state, _) = incidents::lock(tx, incident).await?;
     let next = lifecycle::execution_succeeded(state)?;
-    incidents::set_state(tx, incident, None, state, next).await?;
+    incidents::set_state(tx, incident, None, next).await?;
     super::verification::begin(tx, incident).await?;
     super::post_mortems::create(tx, incident).await?;
     sqlx::query(

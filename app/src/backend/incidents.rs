@@ -128,14 +128,14 @@ pub(crate) async fn lock(
     Ok((state, facts))
 }
 
-/// Moves the incident to `to` (if it is not there already), with its event.
+/// Moves the incident as `domain/lifecycle.rs` allowed (if the state changes), with its event.
 pub(crate) async fn set_state(
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
     actor: Option<Uuid>,
-    from: IncidentState,
-    to: IncidentState,
+    transition: lifecycle::Transition,
 ) -> Result<(), AppError> {
+    let (from, to) = (transition.from(), transition.to());
     if from == to {
         return Ok(());
     }
@@ -294,9 +294,9 @@ pub async fn perform(
             .await?;
         }
     }
-    set_state(&mut tx, id, Some(actor.id), state, next).await?;
+    set_state(&mut tx, id, Some(actor.id), next).await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(next.to())
 }
 
 async fn current_fields(

@@ -727,7 +727,7 @@ pub async fn save(
         },
     )
     .await?;
-    incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
+    incidents::set_state(&mut tx, incident, Some(actor.id), next).await?;
     if crate::domain::plan::needs_approvals(kind) {
         crate::backend::emails::notify(
             &mut tx,

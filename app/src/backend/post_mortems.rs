@@ -368,7 +368,7 @@ pub async fn finalize(
         Event::PostMortemFinalized {},
     )
     .await?;
-    incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
+    incidents::set_state(&mut tx, incident, Some(actor.id), next).await?;
     tx.commit().await?;
     Ok(())
 }

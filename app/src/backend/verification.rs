@@ -229,7 +229,7 @@ async fn complete_if_done(
         return Ok(());
     }
     let next = lifecycle::checklist_complete(state)?;
-    incidents::set_state(tx, incident, actor, state, next).await?;
+    incidents::set_state(tx, incident, actor, next).await?;
     super::post_mortems::verified(tx, incident, now).await?;
     sqlx::query("UPDATE incidents SET monitoring_started_at = $2 WHERE id = $1")
         .bind(incident)
@@ -447,7 +447,7 @@ pub async fn resolve(
     .bind(reason.trim())
     .execute(&mut *tx)
     .await?;
-    incidents::set_state(&mut tx, incident, Some(actor.id), state, next).await?;
+    incidents::set_state(&mut tx, incident, Some(actor.id), next).await?;
     timeline::append(
         &mut tx,
         incident,

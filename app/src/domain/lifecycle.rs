@@ -136,6 +136,36 @@ pub fn check(
     action: Action,
     roles: &Roles,
     facts: &Facts,
+) -> Result<Transition, Refusal> {
+    next_state(state, action, roles, facts).map(|to| Transition { from: state, to })
+}
+
+/// A change of an incident's state that this module allowed: the only thing
+/// `backend::incidents::set_state` takes, so that no other code can choose a state. (Fields
+/// are private: made only here.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    from: IncidentState,
+    to: IncidentState,
+}
+
+impl Transition {
+    pub fn from(self) -> IncidentState {
+        self.from
+    }
+
+    pub fn to(self) -> IncidentState {
+        self.to
+    }
+}
+
+/// The state `action` leads to from `state` (the same state for actions that change none),
+/// or why it is refused.
+pub fn next_state(
+    state: IncidentState,
+    action: Action,
+    roles: &Roles,
+    facts: &Facts,
 ) -> Result<IncidentState, Refusal> {
     use IncidentState as S;
     if !may_act(roles) {
@@ -304,17 +334,23 @@ pub fn check(
 }
 
 /// The runner's own transition: the execution succeeded, verification (§6) begins.
-pub fn execution_succeeded(state: IncidentState) -> Result<IncidentState, Refusal> {
+pub fn execution_succeeded(state: IncidentState) -> Result<Transition, Refusal> {
     match state {
-        IncidentState::Executing => Ok(IncidentState::Verifying),
+        IncidentState::Executing => Ok(Transition {
+            from: state,
+            to: IncidentState::Verifying,
+        }),
         other => Err(Refusal::WrongState(other)),
     }
 }
 
 /// The system's transition: every §6.1 item is done, the §6.3 monitoring window opens.
-pub fn checklist_complete(state: IncidentState) -> Result<IncidentState, Refusal> {
+pub fn checklist_complete(state: IncidentState) -> Result<Transition, Refusal> {
     match state {
-        IncidentState::Verifying => Ok(IncidentState::Monitoring),
+        IncidentState::Verifying => Ok(Transition {
+            from: state,
+            to: IncidentState::Monitoring,
+        }),
         other => Err(Refusal::WrongState(other)),
     }
 }
@@ -324,14 +360,15 @@ pub fn checklist_complete(state: IncidentState) -> Result<IncidentState, Refusal
 pub fn execution_stopped(
     state: IncidentState,
     rollback: Option<RollbackType>,
-) -> Result<IncidentState, Refusal> {
-    match (state, rollback) {
+) -> Result<Transition, Refusal> {
+    let to = match (state, rollback) {
         (IncidentState::Executing, Some(kind)) if needs_approvals(kind) => {
-            Ok(IncidentState::AwaitingApproval)
+            IncidentState::AwaitingApproval
         }
-        (IncidentState::Executing, _) => Ok(IncidentState::Decided),
-        (other, _) => Err(Refusal::WrongState(other)),
-    }
+        (IncidentState::Executing, _) => IncidentState::Decided,
+        (other, _) => return Err(Refusal::WrongState(other)),
+    };
+    Ok(Transition { from: state, to })
 }
 
 /// Everyone but read-only accounts may open incidents, record steps and comment.
@@ -359,42 +396,48 @@ mod tests {
         let viewer = Roles::parse(["viewer"]).unwrap();
         let f = facts(Some(RollbackType::Application), true);
         assert_eq!(
-            check(S::Verifying, Action::Verify, &qa, &f),
+            next_state(S::Verifying, Action::Verify, &qa, &f),
             Ok(S::Verifying)
         );
         assert_eq!(
-            check(S::Verifying, Action::Verify, &viewer, &f),
+            next_state(S::Verifying, Action::Verify, &viewer, &f),
             Err(Refusal::ReadOnly)
         );
         assert_eq!(
-            check(S::Monitoring, Action::Verify, &qa, &f),
+            next_state(S::Monitoring, Action::Verify, &qa, &f),
             Err(Refusal::WrongState(S::Monitoring))
         );
-        assert_eq!(checklist_complete(S::Verifying), Ok(S::Monitoring));
         assert_eq!(
-            check(S::Monitoring, Action::ConfirmCheck, &qa, &f),
+            checklist_complete(S::Verifying).map(Transition::to),
             Ok(S::Monitoring)
         );
         assert_eq!(
-            check(S::Monitoring, Action::Resolve, &qa, &f),
+            next_state(S::Monitoring, Action::ConfirmCheck, &qa, &f),
+            Ok(S::Monitoring)
+        );
+        assert_eq!(
+            next_state(S::Monitoring, Action::Resolve, &qa, &f),
             Err(Refusal::NotADecider)
         );
         assert_eq!(
-            check(S::Monitoring, Action::Resolve, &lead, &f),
+            next_state(S::Monitoring, Action::Resolve, &lead, &f),
             Ok(S::Resolved)
         );
         assert_eq!(
-            check(S::Verifying, Action::Resolve, &lead, &f),
+            next_state(S::Verifying, Action::Resolve, &lead, &f),
             Err(Refusal::WrongState(S::Verifying))
         );
         let sysadmin = Roles::parse(["sysadmin"]).unwrap();
-        assert_eq!(check(S::Resolved, Action::Close, &lead, &f), Ok(S::Closed));
         assert_eq!(
-            check(S::Resolved, Action::Close, &sysadmin, &f),
+            next_state(S::Resolved, Action::Close, &lead, &f),
+            Ok(S::Closed)
+        );
+        assert_eq!(
+            next_state(S::Resolved, Action::Close, &sysadmin, &f),
             Err(Refusal::NotAnOrganizer)
         );
         assert_eq!(
-            check(S::Monitoring, Action::Close, &lead, &f),
+            next_state(S::Monitoring, Action::Close, &lead, &f),
             Err(Refusal::WrongState(S::Monitoring))
         );
     }
@@ -409,23 +452,23 @@ mod tests {
         let system = facts(Some(RollbackType::System), false);
         // A restore and a system rollback wait for approvals; an application rollback does not.
         assert_eq!(
-            check(S::Decided, Action::PreparePlan, &lead, &db),
+            next_state(S::Decided, Action::PreparePlan, &lead, &db),
             Ok(S::AwaitingApproval)
         );
         assert_eq!(
-            check(S::Decided, Action::PreparePlan, &lead, &system),
+            next_state(S::Decided, Action::PreparePlan, &lead, &system),
             Ok(S::AwaitingApproval)
         );
         assert_eq!(
-            check(S::Decided, Action::PreparePlan, &lead, &app),
+            next_state(S::Decided, Action::PreparePlan, &lead, &app),
             Ok(S::Decided)
         );
         assert_eq!(
-            check(S::Decided, Action::PreparePlan, &dev, &db),
+            next_state(S::Decided, Action::PreparePlan, &dev, &db),
             Err(Refusal::NotADecider)
         );
         assert_eq!(
-            check(
+            next_state(
                 S::FixForward,
                 Action::PreparePlan,
                 &lead,
@@ -434,33 +477,33 @@ mod tests {
             Err(Refusal::WrongState(S::FixForward))
         );
         assert_eq!(
-            check(S::Evaluating, Action::PreparePlan, &lead, &db),
+            next_state(S::Evaluating, Action::PreparePlan, &lead, &db),
             Err(Refusal::WrongState(S::Evaluating))
         );
         let with_plan = facts(Some(RollbackType::ApplicationDatabase), true);
         assert_eq!(
-            check(S::AwaitingApproval, Action::PreparePlan, &lead, &with_plan),
+            next_state(S::AwaitingApproval, Action::PreparePlan, &lead, &with_plan),
             Err(Refusal::PlanExists)
         );
         assert_eq!(
-            check(S::Decided, Action::RevisePlan, &lead, &db),
+            next_state(S::Decided, Action::RevisePlan, &lead, &db),
             Err(Refusal::NoPlan)
         );
         assert_eq!(
-            check(S::AwaitingApproval, Action::RevisePlan, &lead, &with_plan),
+            next_state(S::AwaitingApproval, Action::RevisePlan, &lead, &with_plan),
             Ok(S::AwaitingApproval)
         );
         assert_eq!(
-            check(S::AwaitingApproval, Action::ReviewPlan, &lead, &with_plan),
+            next_state(S::AwaitingApproval, Action::ReviewPlan, &lead, &with_plan),
             Ok(S::AwaitingApproval)
         );
         assert_eq!(
-            check(S::Executing, Action::RevisePlan, &lead, &with_plan),
+            next_state(S::Executing, Action::RevisePlan, &lead, &with_plan),
             Err(Refusal::WrongState(S::Executing)),
             "no edits once it runs"
         );
         assert_eq!(
-            check(
+            next_state(
                 S::Decided,
                 Action::ReviewPlan,
                 &lead,
