@@ -432,19 +432,12 @@ pub struct Claimed {
 #[derive(sqlx::FromRow)]
 struct RunnerRow {
     incident_id: i64,
-    status: String,
+    status: ExecutionStatus,
     next_step: i32,
     steps: serde_json::Value,
     cancel_requested: bool,
     lease_owner: Option<Uuid>,
     lease_until: Option<DateTime<Utc>>,
-}
-
-impl RunnerRow {
-    fn status(&self) -> Result<ExecutionStatus, AppError> {
-        ExecutionStatus::parse(&self.status)
-            .ok_or_else(|| AppError::Internal(format!("execution status {}", self.status)))
-    }
 }
 
 /// Takes the locks of execution `id` in the one order every transaction uses — the incident
@@ -499,7 +492,7 @@ pub async fn expire_leases(pool: &PgPool, running_here: &[i64]) -> Result<usize,
         if row.lease_until.is_none_or(|u| u >= now) {
             continue;
         }
-        let Ok(interrupted) = runner_transition(row.status()?, RunnerEvent::LeaseExpired) else {
+        let Ok(interrupted) = runner_transition(row.status, RunnerEvent::LeaseExpired) else {
             continue;
         };
         sqlx::query(
@@ -561,7 +554,7 @@ pub async fn claim(
             continue;
         };
         // Another runner may have claimed it just before.
-        let Ok(running) = runner_transition(row.status()?, RunnerEvent::Claimed) else {
+        let Ok(running) = runner_transition(row.status, RunnerEvent::Claimed) else {
             continue;
         };
         return Ok(Some(
@@ -579,17 +572,24 @@ async fn claim_locked(
     owner: Uuid,
     lease: std::time::Duration,
 ) -> Result<Claimed, AppError> {
-    let (first, config, maintenance_file, environment): (
-        bool,
-        Option<serde_json::Value>,
-        Option<String>,
-        Uuid,
-    ) = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct ClaimedRow {
+        first: bool,
+        config: Option<serde_json::Value>,
+        maintenance_file: Option<String>,
+        environment_id: Uuid,
+    }
+    let ClaimedRow {
+        first,
+        config,
+        maintenance_file,
+        environment_id: environment,
+    } = sqlx::query_as::<_, ClaimedRow>(
         "UPDATE executions SET status = $4, lease_owner = $2,
              lease_until = now() + make_interval(secs => $3),
              started_at = COALESCE(started_at, now())
          WHERE id = $1
-         RETURNING started_at = now(), config, maintenance_file, environment_id",
+         RETURNING started_at = now() AS first, config, maintenance_file, environment_id",
     )
     .bind(id)
     .bind(owner)
@@ -673,7 +673,7 @@ pub async fn interrupt_for_shutdown(pool: &PgPool, id: i64, owner: Uuid) -> Resu
     if row.lease_owner != Some(owner) {
         return Ok(false);
     }
-    let Ok(interrupted) = runner_transition(row.status()?, RunnerEvent::ServerStopping) else {
+    let Ok(interrupted) = runner_transition(row.status, RunnerEvent::ServerStopping) else {
         return Ok(false);
     };
     sqlx::query(
@@ -753,7 +753,7 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
     let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
         return Ok(Next::LeaseLost);
     };
-    let from = row.status()?;
+    let from = row.status;
     if from != ExecutionStatus::Running || row.lease_owner != Some(owner) {
         return Ok(Next::LeaseLost);
     }
@@ -888,7 +888,7 @@ pub async fn end_step(
     let Some((_, _, row)) = lock_for_runner(&mut tx, id).await? else {
         return Ok(false);
     };
-    let from = row.status()?;
+    let from = row.status;
     if from != ExecutionStatus::Running || row.lease_owner != Some(owner) {
         // Declared interrupted meanwhile: the person who resumes sees the step's trace.
         return Ok(false);
@@ -1020,104 +1020,83 @@ async fn succeeded(tx: &mut Transaction<'_, Postgres>, incident: i64) -> Result<
     Ok(())
 }
 
-/// The incident's latest execution, with every attempt at each step, for its page.
+/// An execution as its page reads it.
+#[derive(sqlx::FromRow)]
+struct ExecutionRow {
+    id: i64,
+    status: ExecutionStatus,
+    next_step: i32,
+    steps: sqlx::types::Json<Vec<Step>>,
+    cancel_requested: bool,
+    fingerprint: String,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    requested_by: String,
+}
+
+/// One attempt at a step, as the execution's page reads it.
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    position: i32,
+    attempt: i32,
+    status: StepStatus,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    exit_code: Option<i32>,
+    output: String,
+    done_by: Option<String>,
+    note: String,
+}
+
+/// The incident's latest execution, with every attempt at each step, for its page. Statuses
+/// decode into their enums: an unknown one is an error, never a default.
 pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<ExecutionRecord>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        i64,
-        String,
-        i32,
-        serde_json::Value,
-        bool,
-        String,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        String,
-    )> = sqlx::query_as(
+    let row = sqlx::query_as::<_, ExecutionRow>(
         "SELECT e.id, e.status, e.next_step, e.steps, e.cancel_requested, e.fingerprint,
-                e.created_at, e.started_at, e.finished_at, u.name
+                e.created_at, e.started_at, e.finished_at, u.name AS requested_by
          FROM executions e JOIN users u ON u.id = e.requested_by
          WHERE e.incident_id = $1 ORDER BY e.id DESC LIMIT 1",
     )
     .bind(incident)
     .fetch_optional(pool)
     .await?;
-    let Some((
-        id,
-        status,
-        next_step,
-        steps,
-        cancel_requested,
-        fingerprint,
-        created_at,
-        started_at,
-        finished_at,
-        requested_by,
-    )) = row
-    else {
+    let Some(row) = row else {
         return Ok(None);
     };
-    #[allow(clippy::type_complexity)]
-    let attempts: Vec<(
-        i32,
-        i32,
-        StepStatus,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<i32>,
-        String,
-        Option<String>,
-        String,
-    )> = sqlx::query_as(
+    let attempts = sqlx::query_as::<_, AttemptRow>(
         "SELECT s.position, s.attempt, s.status, s.started_at, s.finished_at, s.exit_code,
-                s.output, u.name, s.note
+                s.output, u.name AS done_by, s.note
          FROM execution_steps s LEFT JOIN users u ON u.id = s.done_by
          WHERE s.execution_id = $1 ORDER BY s.position, s.attempt",
     )
-    .bind(id)
+    .bind(row.id)
     .fetch_all(pool)
     .await?;
     Ok(Some(ExecutionRecord {
-        id,
-        status: ExecutionStatus::parse(&status)
-            .ok_or_else(|| AppError::Internal(format!("execution status {status}")))?,
-        next_step: usize::try_from(next_step).unwrap_or(0),
-        steps: serde_json::from_value(steps)
-            .map_err(|e| AppError::Internal(format!("execution steps: {e}")))?,
-        cancel_requested,
-        fingerprint,
-        requested_by,
-        created_at,
-        started_at,
-        finished_at,
+        id: row.id,
+        status: row.status,
+        next_step: usize::try_from(row.next_step).unwrap_or(0),
+        steps: row.steps.0,
+        cancel_requested: row.cancel_requested,
+        fingerprint: row.fingerprint,
+        requested_by: row.requested_by,
+        created_at: row.created_at,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
         attempts: attempts
             .into_iter()
-            .map(
-                |(
-                    position,
-                    attempt,
-                    status,
-                    started_at,
-                    finished_at,
-                    exit_code,
-                    output,
-                    by,
-                    note,
-                )| {
-                    StepAttempt {
-                        position: usize::try_from(position).unwrap_or(0),
-                        attempt,
-                        status,
-                        started_at,
-                        finished_at,
-                        exit_code,
-                        output,
-                        done_by: by,
-                        note,
-                    }
-                },
-            )
+            .map(|a| StepAttempt {
+                position: usize::try_from(a.position).unwrap_or(0),
+                attempt: a.attempt,
+                status: a.status,
+                started_at: a.started_at,
+                finished_at: a.finished_at,
+                exit_code: a.exit_code,
+                output: a.output,
+                done_by: a.done_by,
+                note: a.note,
+            })
             .collect(),
     }))
 }

@@ -4,6 +4,7 @@
 use crate::backend::timeline::{self, Event};
 use crate::backend::AppError;
 use crate::domain::lifecycle::{self, Facts};
+use crate::domain::RollbackType;
 use crate::domain::{
     Action, Criterion, Decision, IncidentState, Refusal, Severity, ValidationStep,
 };
@@ -523,6 +524,40 @@ pub async fn list(
     Ok((with_plans(pool, policy, rows).await?, total))
 }
 
+/// The incident's own facts, as its page reads them.
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    description: String,
+    suspect_release: String,
+    criteria: Vec<String>,
+    criteria_other: String,
+    created_by: String,
+    overdue_at: Option<DateTime<Utc>>,
+    decision: Option<String>,
+    rollback_type: Option<RollbackType>,
+    decision_reason: Option<String>,
+    decided_at: Option<DateTime<Utc>>,
+    decided_by: Option<String>,
+}
+
+/// A recorded step of the §2.2 validation procedure.
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    step: ValidationStep,
+    by: String,
+    at: DateTime<Utc>,
+    note: String,
+}
+
+/// A timeline event as stored.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    at: DateTime<Utc>,
+    actor: Option<String>,
+    kind: String,
+    details: serde_json::Value,
+}
+
 pub async fn detail(
     pool: &PgPool,
     policy: crate::domain::plan::ApprovalPolicy,
@@ -535,67 +570,58 @@ pub async fn detail(
     else {
         return Ok(None);
     };
-    #[allow(clippy::type_complexity)]
-    let (
-        description,
-        suspect_release,
-        criteria,
-        criteria_other,
-        created_by,
-        overdue_at,
-        decision,
-        rollback_type,
-        reason,
-        decided_at,
-        decided_by,
-    ): (
-        String,
-        String,
-        Vec<String>,
-        String,
-        String,
-        Option<DateTime<Utc>>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<DateTime<Utc>>,
-        Option<String>,
-    ) = sqlx::query_as(
-        "SELECT i.description, i.suspect_release, i.criteria, i.criteria_other, c.name,
-                i.overdue_at, i.decision, i.rollback_type, i.decision_reason, i.decided_at, d.name
+    let row = sqlx::query_as::<_, DetailRow>(
+        "SELECT i.description, i.suspect_release, i.criteria, i.criteria_other,
+                c.name AS created_by, i.overdue_at, i.decision, i.rollback_type,
+                i.decision_reason, i.decided_at, d.name AS decided_by
          FROM incidents i JOIN users c ON c.id = i.created_by
          LEFT JOIN users d ON d.id = i.decided_by WHERE i.id = $1",
     )
     .bind(id)
     .fetch_one(pool)
     .await?;
-    let steps: Vec<(String, String, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT s.step, u.name, s.recorded_at, s.note FROM incident_steps s
+    let steps = sqlx::query_as::<_, StepRow>(
+        "SELECT s.step, u.name AS by, s.recorded_at AS at, s.note FROM incident_steps s
          JOIN users u ON u.id = s.recorded_by WHERE s.incident_id = $1 ORDER BY s.recorded_at",
     )
     .bind(id)
     .fetch_all(pool)
     .await?;
-    let events: Vec<(DateTime<Utc>, Option<String>, String, serde_json::Value)> = sqlx::query_as(
-        "SELECT e.at, u.name, e.kind, e.details FROM incident_events e
+    let events = sqlx::query_as::<_, EventRow>(
+        "SELECT e.at, u.name AS actor, e.kind, e.details FROM incident_events e
          LEFT JOIN users u ON u.id = e.actor_id WHERE e.incident_id = $1 ORDER BY e.id DESC",
     )
     .bind(id)
     .fetch_all(pool)
     .await?;
-    let decision = match (decision.as_deref(), rollback_type.as_deref(), decided_at) {
+    let decision = match (row.decision.as_deref(), row.rollback_type, row.decided_at) {
         (Some(kind), t, Some(at)) => Decision::parse(&match t {
             Some(t) => format!("{kind}:{t}"),
             None => kind.to_owned(),
         })
         .map(|decision| DecisionRecord {
             decision,
-            reason: reason.unwrap_or_default(),
-            by: decided_by.unwrap_or_default(),
+            reason: row.decision_reason.clone().unwrap_or_default(),
+            by: row.decided_by.clone().unwrap_or_default(),
             at,
         }),
         _ => None,
     };
+    let criteria = row
+        .criteria
+        .iter()
+        .map(|c| {
+            Criterion::parse(c).ok_or_else(|| AppError::Internal(format!("unknown criterion {c}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let DetailRow {
+        description,
+        suspect_release,
+        criteria_other,
+        created_by,
+        overdue_at,
+        ..
+    } = row;
     Ok(Some(IncidentDetail {
         on_call: None,
         summary: with_plans(pool, policy, vec![summary.into_summary()])
@@ -604,17 +630,17 @@ pub async fn detail(
             .ok_or_else(|| AppError::Internal("incident summary".into()))?,
         description,
         suspect_release,
-        criteria: criteria
-            .iter()
-            .filter_map(|c| Criterion::parse(c))
-            .collect(),
+        criteria,
         criteria_other,
         created_by,
         overdue_marked: overdue_at.is_some(),
         steps: steps
             .into_iter()
-            .filter_map(|(step, by, at, note)| {
-                ValidationStep::parse(&step).map(|step| StepRecord { step, by, at, note })
+            .map(|s| StepRecord {
+                step: s.step,
+                by: s.by,
+                at: s.at,
+                note: s.note,
             })
             .collect(),
         decision,
@@ -622,27 +648,34 @@ pub async fn detail(
         execution: None,
         events: events
             .into_iter()
-            .map(|(at, actor, kind, details)| {
-                // Every stored event reads as a typed one; one that does not is a defect to
-                // see in the log (the page still shows it, by its kind).
-                if let Err(err) = Event::read(&kind, &details) {
-                    tracing::error!(incident = id, error = %err, "unreadable timeline event");
-                }
-                let html = (kind == "commented")
-                    .then(|| {
-                        details["body"]
-                            .as_str()
-                            .map(crate::backend::markdown::to_safe_html)
-                    })
-                    .flatten();
-                EventRecord {
-                    at,
-                    actor,
-                    kind,
-                    details,
-                    html,
-                }
-            })
+            .map(
+                |EventRow {
+                     at,
+                     actor,
+                     kind,
+                     details,
+                 }| {
+                    // Every stored event reads as a typed one; one that does not is a defect to
+                    // see in the log (the page still shows it, by its kind).
+                    if let Err(err) = Event::read(&kind, &details) {
+                        tracing::error!(incident = id, error = %err, "unreadable timeline event");
+                    }
+                    let html = (kind == "commented")
+                        .then(|| {
+                            details["body"]
+                                .as_str()
+                                .map(crate::backend::markdown::to_safe_html)
+                        })
+                        .flatten();
+                    EventRecord {
+                        at,
+                        actor,
+                        kind,
+                        details,
+                        html,
+                    }
+                },
+            )
             .collect(),
     }))
 }
