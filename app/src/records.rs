@@ -270,6 +270,7 @@ pub struct ExecutionRecord {
 
 /// One email send and how far its delivery is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct EmailSendRecord {
     pub id: i64,
     pub template: String,

@@ -538,46 +538,19 @@ pub async fn uploaded_list(
 
 /// The incident's sends with their delivery progress, newest first.
 pub async fn progress(pool: &PgPool, incident: i64) -> Result<Vec<EmailSendRecord>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        DateTime<Utc>,
-        Option<String>,
-        i64,
-        i64,
-        i64,
-        i64,
-    )> = sqlx::query_as(
-        "SELECT s.id, s.template, s.subject, s.created_at, u.name,
-                    count(*) FILTER (WHERE o.status = 'sent'),
-                    count(*) FILTER (WHERE o.status = 'failed'),
-                    count(*) FILTER (WHERE o.status = 'bounced'),
-                    count(*) FILTER (WHERE o.status IN ('pending', 'sending'))
+    Ok(sqlx::query_as::<_, EmailSendRecord>(
+        "SELECT s.id, s.template, s.subject, s.created_at AS at, u.name AS by,
+                    count(*) FILTER (WHERE o.status = 'sent') AS sent,
+                    count(*) FILTER (WHERE o.status = 'failed') AS failed,
+                    count(*) FILTER (WHERE o.status = 'bounced') AS bounced,
+                    count(*) FILTER (WHERE o.status IN ('pending', 'sending')) AS pending
              FROM email_sends s LEFT JOIN users u ON u.id = s.sent_by
              JOIN outbox o ON o.send_id = s.id
              WHERE s.incident_id = $1 GROUP BY s.id, u.name ORDER BY s.id DESC",
     )
     .bind(incident)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, template, subject, at, by, sent, failed, bounced, pending)| EmailSendRecord {
-                id,
-                template,
-                subject,
-                at,
-                by,
-                sent,
-                failed,
-                bounced,
-                pending,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 /// The automatic emails (issue 6 §6): each is written in every recipient's own language and
