@@ -104,6 +104,28 @@ fn mailer(app: &TestApp, port: u16) -> Mailer {
     .unwrap()
 }
 
+/// One users' email queued for `n` recipients (user1@example.com …), straight in the outbox.
+async fn queue_bulk(app: &TestApp, n: i32) {
+    let send: i64 = sqlx::query_scalar(
+        "INSERT INTO email_sends (template, lang, subject, body_text, body_html)
+         VALUES ('users', 'fr', 'Incident technique résolu - TaskFlow', 'Le service est rétabli.',
+                 '<p>Le service est rétabli.</p>') RETURNING id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (send_id, recipient, message_id)
+         SELECT $1, 'user' || n || '@example.com', gen_random_uuid()::text || '@rollback-desk'
+         FROM generate_series(1, $2) AS n",
+    )
+    .bind(send)
+    .bind(n)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
 /// The procedure's incident, rolled back for real (the health check on a local site).
 async fn rolled_back() -> crate::plans::Scenario {
     let s = scenario("application").await;
@@ -762,23 +784,7 @@ async fn a_mailbox_that_does_not_exist_is_marked_bounced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_restarted_mid_batch_sends_each_message_once() {
     let app = spawn_app(test_database().await).await;
-    let send: i64 = sqlx::query_scalar(
-        "INSERT INTO email_sends (template, lang, subject, body_text, body_html)
-         VALUES ('users', 'fr', 'Incident technique résolu - TaskFlow', 'Le service est rétabli.',
-                 '<p>Le service est rétabli.</p>') RETURNING id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO outbox (send_id, recipient, message_id)
-         SELECT $1, 'user' || n || '@example.com', gen_random_uuid()::text || '@rollback-desk'
-         FROM generate_series(1, 300) AS n",
-    )
-    .bind(send)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    queue_bulk(&app, 300).await;
     let dir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start_on(free_port(), dir.path());
     let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
@@ -955,23 +961,7 @@ async fn smtp_down_past_the_retry_window_fails_with_the_reason_and_a_resend_deli
 async fn the_apps_database_stopped_during_a_send_of_500_sends_none_twice() {
     let pg = PrivatePostgres::start().await;
     let app = spawn_app(pg.pool().await).await;
-    let send: i64 = sqlx::query_scalar(
-        "INSERT INTO email_sends (template, lang, subject, body_text, body_html)
-         VALUES ('users', 'fr', 'Incident technique résolu - TaskFlow', 'Le service est rétabli.',
-                 '<p>Le service est rétabli.</p>') RETURNING id",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO outbox (send_id, recipient, message_id)
-         SELECT $1, 'user' || n || '@example.com', gen_random_uuid()::text || '@rollback-desk'
-         FROM generate_series(1, 500) AS n",
-    )
-    .bind(send)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    queue_bulk(&app, 500).await;
     let dir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start_on(free_port(), dir.path());
     let delivery = Delivery::from_settings(

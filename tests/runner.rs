@@ -603,6 +603,25 @@ async fn a_runner_killed_mid_step_leaves_an_interrupted_execution_that_a_person_
     );
 }
 
+/// The incident's environment on the SSH target `sshd`, its queued executions too (they work
+/// from the settings they kept).
+pub(crate) async fn use_ssh(app: &TestApp, incident: i64, sshd: &Sshd) {
+    sqlx::query(
+        "UPDATE environments SET target = 'ssh', ssh_user = $2, ssh_host = '127.0.0.1',
+             ssh_port = $3, ssh_key_path = $4, ssh_known_hosts = $5
+         WHERE id = (SELECT environment_id FROM incidents WHERE id = $1)",
+    )
+    .bind(incident)
+    .bind(&sshd.user)
+    .bind(i32::from(sshd.port))
+    .bind(&sshd.key_path)
+    .bind(&sshd.known_hosts)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    resnapshot(app, incident).await;
+}
+
 /// The environment's database settings, pointed at a real server, with the password in a file.
 pub(crate) async fn use_database(
     app: &TestApp,
@@ -896,21 +915,7 @@ async fn an_application_rollback_through_ssh() {
         }),
     ];
     let (incident, execution) = queue(&app, Path::new("/"), steps).await;
-    sqlx::query(
-        "UPDATE environments SET target = 'ssh', ssh_user = $2, ssh_host = '127.0.0.1',
-             ssh_port = $3, ssh_key_path = $4, ssh_known_hosts = $5
-         WHERE id = (SELECT environment_id FROM incidents WHERE id = $1)",
-    )
-    .bind(incident)
-    .bind(&sshd.user)
-    .bind(i32::from(sshd.port))
-    .bind(&sshd.key_path)
-    .bind(&sshd.known_hosts)
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    // The execution works from the settings it kept: the SSH target's.
-    resnapshot(&app, incident).await;
+    use_ssh(&app, incident, &sshd).await;
     runner(&app).tick().await.unwrap();
     let done = attempts(&app, execution).await;
     assert_eq!(status(&app, execution).await, "succeeded", "{done:?}");

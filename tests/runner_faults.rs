@@ -26,6 +26,17 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+/// The process group recorded with the step's latest attempt, waited for (up to 5 s).
+async fn wait_for_group(app: &TestApp, execution: i64, position: i32) -> i32 {
+    for _ in 0..100 {
+        if let Some(group) = recorded_group(app, execution, position).await {
+            return group;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the step's process group is recorded")
+}
+
 /// The process group recorded with a step's attempt.
 async fn recorded_group(app: &TestApp, execution: i64, position: i32) -> Option<i32> {
     sqlx::query_scalar(
@@ -66,15 +77,7 @@ async fn a_step_dies_with_its_killed_server_and_a_retry_waits_for_any_process_le
         "the server's runner started the step"
     );
     // The group is recorded with the attempt, and holds the command and its child.
-    let mut group = None;
-    for _ in 0..100 {
-        group = recorded_group(&app, execution, 0).await;
-        if group.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let group = group.expect("the step's process group is recorded");
+    let group = wait_for_group(&app, execution, 0).await;
     assert!(
         group_members(group)
             .iter()
@@ -162,15 +165,7 @@ async fn kill_leaves_no_process_of_the_steps_group() {
         async move { runner.tick().await.unwrap() }
     });
     assert!(eventually(Duration::from_secs(10), || read(&markers) == "start\n").await);
-    let mut group = None;
-    for _ in 0..100 {
-        group = recorded_group(&app, execution, 0).await;
-        if group.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let group = group.expect("recorded");
+    let group = wait_for_group(&app, execution, 0).await;
     assert!(
         group_members(group).len() >= 2,
         "{:?}",
@@ -206,20 +201,7 @@ async fn an_ssh_step_dies_on_the_target_when_it_is_killed() {
         vec![command(&["sh", "-c", &script], "/")],
     )
     .await;
-    sqlx::query(
-        "UPDATE environments SET target = 'ssh', ssh_user = $2, ssh_host = '127.0.0.1',
-             ssh_port = $3, ssh_key_path = $4, ssh_known_hosts = $5
-         WHERE id = (SELECT environment_id FROM incidents WHERE id = $1)",
-    )
-    .bind(incident)
-    .bind(&sshd.user)
-    .bind(i32::from(sshd.port))
-    .bind(&sshd.key_path)
-    .bind(&sshd.known_hosts)
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    crate::runner::resnapshot(&app, incident).await;
+    crate::runner::use_ssh(&app, incident, &sshd).await;
     let run = tokio::spawn({
         let runner = runner(&app);
         async move { runner.tick().await.unwrap() }
@@ -690,14 +672,7 @@ async fn revising_a_plan_after_an_interrupted_run_never_goes_back_to_the_defecti
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_step_on_one_environment_never_delays_another_incidents_monitoring_check() {
     let app = spawn_app(test_database().await).await;
-    let v = crate::verification::Verifying::new(app, "").await;
-    v.run_checks().await;
-    let lead = v
-        .app
-        .signed_in_user("lead@taskflow.example", &["tech_lead"])
-        .await;
-    v.tick_manual_items(&lead).await;
-    assert_eq!(v.state().await, "monitoring");
+    let (v, _) = crate::verification::Verifying::monitoring(app).await;
     // Another incident's execution on another environment: a long step.
     let root = tempfile::tempdir().unwrap();
     let (_, long) = queue(

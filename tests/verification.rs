@@ -230,6 +230,20 @@ impl Verifying {
         v
     }
 
+    /// The same, its checklist done (automatic items checked, manual ones ticked by a tech
+    /// lead, who is returned): the §6.3 monitoring window is open.
+    pub async fn monitoring(app: TestApp) -> (Verifying, app::viewer::SignedInUser) {
+        let v = Verifying::new(app, "").await;
+        v.run_checks().await;
+        let lead = v
+            .app
+            .signed_in_user("lead@taskflow.example", &["tech_lead"])
+            .await;
+        v.tick_manual_items(&lead).await;
+        assert_eq!(v.state().await, "monitoring");
+        (v, lead)
+    }
+
     /// The same, its execution still queued.
     pub async fn new_unexecuted(app: TestApp, log: &str) -> Verifying {
         use app::domain::environment::DatabaseKind;
@@ -462,14 +476,7 @@ async fn the_monitoring_window_on_a_controlled_clock() {
     use app::backend::verification;
     use chrono::Duration as D;
     let app = spawn_app(test_database().await).await;
-    let v = Verifying::new(app, "").await;
-    v.run_checks().await;
-    let lead = v
-        .app
-        .signed_in_user("lead@taskflow.example", &["tech_lead"])
-        .await;
-    v.tick_manual_items(&lead).await;
-    assert_eq!(v.state().await, "monitoring");
+    let (v, lead) = Verifying::monitoring(app).await;
     let started: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT monitoring_started_at FROM incidents WHERE id = $1")
             .bind(v.incident)

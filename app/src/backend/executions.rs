@@ -495,31 +495,7 @@ pub async fn expire_leases(pool: &PgPool, running_here: &[i64]) -> Result<usize,
         let Ok(interrupted) = runner_transition(row.status, RunnerEvent::LeaseExpired) else {
             continue;
         };
-        sqlx::query(
-            "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(interrupted)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE execution_steps SET status = 'interrupted', finished_at = now()
-             WHERE execution_id = $1 AND status = 'running'",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        timeline::append(
-            &mut tx,
-            row.incident_id,
-            None,
-            Event::ExecutionInterrupted(AtStep {
-                execution: id,
-                step: usize::try_from(row.next_step).unwrap_or(0) + 1,
-            }),
-        )
-        .await?;
+        interrupt(&mut tx, id, &row, interrupted, Event::ExecutionInterrupted).await?;
         tx.commit().await?;
         expired += 1;
     }
@@ -676,25 +652,51 @@ pub async fn interrupt_for_shutdown(pool: &PgPool, id: i64, owner: Uuid) -> Resu
     let Ok(interrupted) = runner_transition(row.status, RunnerEvent::ServerStopping) else {
         return Ok(false);
     };
+    interrupt(
+        &mut tx,
+        id,
+        &row,
+        interrupted,
+        Event::ExecutionServerStopped,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Leaves execution `id` (locked, as `row`) `interrupted` at its next step: no lease, a step
+/// still marked running is interrupted too, and `event` says why on the timeline.
+async fn interrupt(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    row: &RunnerRow,
+    interrupted: ExecutionStatus,
+    event: fn(AtStep) -> Event,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1",
     )
     .bind(id)
     .bind(interrupted)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE execution_steps SET status = 'interrupted', finished_at = now()
+         WHERE execution_id = $1 AND status = 'running'",
+    )
+    .bind(id)
+    .execute(&mut **tx)
     .await?;
     timeline::append(
-        &mut tx,
+        tx,
         row.incident_id,
         None,
-        Event::ExecutionServerStopped(AtStep {
+        event(AtStep {
             execution: id,
             step: usize::try_from(row.next_step).unwrap_or(0) + 1,
         }),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
+    .await
 }
 
 /// Whether someone asked to kill the running step (checked by the runner every second).
