@@ -99,6 +99,7 @@ impl IncidentDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct BackupRecord {
     pub file_name: String,
     pub taken_at: chrono::NaiveDateTime,
@@ -108,6 +109,7 @@ pub struct BackupRecord {
 
 /// The last inventory of an environment's target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct InventoryRecord {
     pub taken_at: DateTime<Utc>,
     pub current_release: Option<String>,
@@ -116,8 +118,10 @@ pub struct InventoryRecord {
     pub ignored: Vec<String>,
     pub error: Option<String>,
     /// Newest first.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub releases: Vec<(String, chrono::NaiveDateTime)>,
     /// Newest first.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub backups: Vec<BackupRecord>,
 }
 
@@ -298,6 +302,7 @@ pub struct UploadedList {
 
 /// One §6.1 item of an incident's checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ChecklistItemRecord {
     pub item: crate::domain::verification::ChecklistItem,
     pub status: crate::domain::verification::ItemStatus,
@@ -318,11 +323,13 @@ pub struct CheckResultRecord {
 
 /// One §6.3 monitoring check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct MonitoringCheckRecord {
     pub slot: i32,
     pub due_at: DateTime<Utc>,
     pub taken_at: Option<DateTime<Utc>>,
     pub passed: Option<bool>,
+    #[cfg_attr(feature = "ssr", sqlx(json))]
     pub results: Vec<CheckResultRecord>,
     pub confirmed_by: Option<String>,
     pub confirmed_at: Option<DateTime<Utc>>,
@@ -331,10 +338,13 @@ pub struct MonitoringCheckRecord {
 
 /// The verification of an incident: its checklist, its monitoring window, how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct VerificationRecord {
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub items: Vec<ChecklistItemRecord>,
     pub monitoring_started_at: Option<DateTime<Utc>>,
     pub alert_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub checks: Vec<MonitoringCheckRecord>,
     pub restored_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -344,11 +354,14 @@ pub struct VerificationRecord {
 
 /// A post-mortem as its page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PostMortemRecord {
     pub incident_id: i64,
     pub created_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
     pub revision: i32,
+    /// Stored as JSON; content that no longer reads is an error, never an empty form.
+    #[cfg_attr(feature = "ssr", sqlx(json))]
     pub content: crate::domain::post_mortem::PostMortemContent,
     pub saved_by: Option<String>,
     pub saved_at: DateTime<Utc>,
@@ -368,6 +381,7 @@ pub struct PostMortemSummary {
 
 /// An open corrective action, with where it comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct CorrectiveActionRecord {
     pub incident_id: i64,
     pub incident_title: String,
@@ -379,12 +393,14 @@ pub struct CorrectiveActionRecord {
 
 /// Someone who can be chosen (participants, action owners).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PersonChoice {
     pub id: Uuid,
     pub name: String,
 }
 
 /// A §10.1 contact.
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactRecord {
     pub id: Uuid,

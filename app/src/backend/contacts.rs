@@ -4,7 +4,7 @@ use super::AppError;
 use crate::domain::on_call::Shift;
 use crate::domain::{EmailAddress, PersonName, Role};
 use crate::i18n::Msg;
-use crate::records::{ContactBook, ContactRecord, HostingSupport, WhoToCall};
+use crate::records::{ContactBook, HostingSupport, WhoToCall};
 use crate::viewer::SignedInUser;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -107,17 +107,8 @@ pub(crate) async fn shifts(
     now: DateTime<Utc>,
     covering: bool,
 ) -> Result<Vec<Shift>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        Uuid,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
-        "SELECT s.id, c.id, c.name, c.phone, c.email, s.starts_at, s.ends_at
+    Ok(sqlx::query_as(
+        "SELECT s.id, c.id AS contact, c.name, c.phone, c.email, s.starts_at, s.ends_at
              FROM on_call_shifts s JOIN contacts c ON c.id = s.contact_id
              WHERE s.ends_at > $1 AND ($2 = false OR s.starts_at <= $1)
              ORDER BY s.starts_at, s.id",
@@ -125,21 +116,7 @@ pub(crate) async fn shifts(
     .bind(now)
     .bind(covering)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, contact, name, phone, email, starts_at, ends_at)| Shift {
-                id,
-                contact,
-                name,
-                phone,
-                email,
-                starts_at,
-                ends_at,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 async fn hosting(pool: &PgPool) -> Result<HostingSupport, AppError> {
@@ -167,23 +144,12 @@ pub async fn who_to_call(pool: &PgPool, now: DateTime<Utc>) -> Result<WhoToCall,
 
 /// The contacts, the shifts that have not ended at `now`, and the hosting support.
 pub async fn book(pool: &PgPool, now: DateTime<Utc>) -> Result<ContactBook, AppError> {
-    let contacts: Vec<(Uuid, String, String, String, String)> =
-        sqlx::query_as("SELECT id, role, name, phone, email FROM contacts ORDER BY role, name")
-            .fetch_all(pool)
-            .await?;
     Ok(ContactBook {
-        contacts: contacts
-            .into_iter()
-            .filter_map(|(id, role, name, phone, email)| {
-                Some(ContactRecord {
-                    id,
-                    role: Role::parse(&role)?,
-                    name,
-                    phone,
-                    email,
-                })
-            })
-            .collect(),
+        contacts: sqlx::query_as(
+            "SELECT id, role, name, phone, email FROM contacts ORDER BY role, name",
+        )
+        .fetch_all(pool)
+        .await?,
         shifts: shifts(pool, now, false).await?,
         hosting: hosting(pool).await?,
     })

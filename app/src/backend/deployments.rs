@@ -91,51 +91,12 @@ pub async fn record(
 
 /// The §11.2 table: every deployment, newest first.
 pub async fn history(pool: &PgPool) -> Result<Vec<DeploymentRecord>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        Vec<String>,
-        String,
-        Option<DateTime<Utc>>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT e.name, d.version, d.release, d.deployed_at, d.checklist, d.source,
-                    d.rolled_back_at, d.rollback_reason
+    Ok(sqlx::query_as(
+        "SELECT e.name AS environment, d.version, d.release, d.deployed_at, d.checklist,
+                d.source, d.rolled_back_at, d.rollback_reason
              FROM deployments d JOIN environments e ON e.id = d.environment_id
              ORDER BY e.name, d.deployed_at DESC",
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                environment,
-                version,
-                release,
-                deployed_at,
-                checklist,
-                source,
-                rolled_back_at,
-                rollback_reason,
-            )| {
-                DeploymentRecord {
-                    environment,
-                    version,
-                    release,
-                    deployed_at,
-                    checklist: checklist
-                        .iter()
-                        .filter_map(|c| ChecklistItem::parse(c))
-                        .collect(),
-                    source,
-                    rolled_back_at,
-                    rollback_reason,
-                }
-            },
-        )
-        .collect())
+    .await?)
 }

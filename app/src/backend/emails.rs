@@ -2,7 +2,8 @@
 //! `templates/email/`, edited by the sender, then queued in the outbox — one row per recipient,
 //! in the same transaction as the send — for the mailer (`server/src/mailer.rs`) to deliver.
 use crate::backend::timeline::{self, Event};
-use crate::backend::{incidents, AppError};
+use crate::backend::transitions;
+use crate::backend::AppError;
 use crate::domain::email::{EmailTemplate, RecipientList};
 use crate::domain::{Role, RollbackType};
 use crate::i18n::{duration_text, Lang, Msg};
@@ -64,52 +65,60 @@ pub struct EmailFacts {
 
 /// The incident's facts, from its decision, plan, execution and deployments.
 pub async fn facts(pool: &PgPool, incident: i64) -> Result<EmailFacts, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        String,
-        DateTime<Utc>,
-        Option<String>,
-        Option<String>,
-        String,
-    )> = sqlx::query_as(
-        "SELECT e.name, i.detected_at, i.decision_reason, i.rollback_type, i.state
+    #[derive(sqlx::FromRow)]
+    struct IncidentRow {
+        environment: String,
+        detected_at: DateTime<Utc>,
+        decision_reason: Option<String>,
+        rollback_type: Option<RollbackType>,
+        state: crate::domain::IncidentState,
+    }
+    #[derive(sqlx::FromRow)]
+    struct PlanRow {
+        from_release: Option<String>,
+        target_release: Option<String>,
+        backup_taken_at: Option<DateTime<Utc>>,
+        environment_id: uuid::Uuid,
+    }
+    let row: Option<IncidentRow> = sqlx::query_as(
+        "SELECT e.name AS environment, i.detected_at, i.decision_reason, i.rollback_type, i.state
              FROM incidents i JOIN environments e ON e.id = i.environment_id WHERE i.id = $1",
     )
     .bind(incident)
     .fetch_optional(pool)
     .await?;
-    let Some((environment, detected_at, reason, rollback, state)) = row else {
+    let Some(row) = row else {
         return Err(AppError::Refused(Msg::UnknownIncident.into()));
     };
     let mut facts = EmailFacts {
-        application: environment
+        application: row
+            .environment
             .split_whitespace()
             .next()
             .unwrap_or("TaskFlow")
             .to_owned(),
-        detected_at: Some(detected_at),
-        reason: reason.filter(|r| !r.trim().is_empty()),
-        state: crate::domain::IncidentState::parse(&state),
-        database_restored: rollback
-            .as_deref()
-            .and_then(RollbackType::parse)
+        detected_at: Some(row.detected_at),
+        reason: row.decision_reason.filter(|r| !r.trim().is_empty()),
+        state: Some(row.state),
+        database_restored: row
+            .rollback_type
             .map(|t| t == RollbackType::ApplicationDatabase),
         ..EmailFacts::default()
     };
-    #[allow(clippy::type_complexity)]
-    let plan: Option<(
-        Option<String>,
-        Option<String>,
-        Option<DateTime<Utc>>,
-        uuid::Uuid,
-    )> = sqlx::query_as(
+    let plan: Option<PlanRow> = sqlx::query_as(
         "SELECT from_release, target_release, backup_taken_at, environment_id FROM plans
              WHERE incident_id = $1",
     )
     .bind(incident)
     .fetch_optional(pool)
     .await?;
-    if let Some((from, to, backup_taken_at, environment)) = plan {
+    if let Some(PlanRow {
+        from_release: from,
+        target_release: to,
+        backup_taken_at,
+        environment_id: environment,
+    }) = plan
+    {
         facts.backup_taken_at = backup_taken_at;
         let version = |release: Option<String>| async move {
             match release {
@@ -432,7 +441,7 @@ pub async fn send(
     let list = RecipientList::parse(new.users);
     errors.into_result()?;
     let mut tx = pool.begin().await?;
-    incidents::lock(&mut tx, incident).await?;
+    transitions::lock(&mut tx, incident).await?;
     let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
     // The team by role: the accounts holding a chosen role and the §10.1 contacts with it.
     let team: Vec<String> = sqlx::query_scalar(
@@ -488,7 +497,7 @@ pub async fn send(
     )
     .await?;
     if new.template == crate::domain::email::EmailTemplate::Internal {
-        incidents::record_communication(
+        transitions::record_communication(
             &mut tx,
             incident,
             actor,
@@ -510,30 +519,34 @@ pub async fn uploaded_list(
     incident: i64,
     id: i64,
 ) -> Result<Option<crate::records::UploadedList>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(String, i32, serde_json::Value, i32, i32, bool)> = sqlx::query_as(
-        "SELECT file_name, cardinality(addresses), bad_lines, bad_count, duplicates, truncated
+    #[derive(sqlx::FromRow)]
+    struct ListRow {
+        file_name: String,
+        count: i32,
+        #[sqlx(json)]
+        bad_lines: Vec<(usize, String)>,
+        bad_count: i32,
+        duplicates: i32,
+        truncated: bool,
+    }
+    let row: Option<ListRow> = sqlx::query_as(
+        "SELECT file_name, cardinality(addresses) AS count, bad_lines, bad_count, duplicates,
+                truncated
          FROM recipient_lists WHERE id = $1 AND incident_id = $2",
     )
     .bind(id)
     .bind(incident)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(
-        |(file_name, count, bad, bad_count, duplicates, truncated)| crate::records::UploadedList {
-            id,
-            file_name,
-            count: count as usize,
-            bad: serde_json::from_value::<Vec<(usize, String)>>(bad)
-                .unwrap_or_default()
-                .into_iter()
-                .take(20)
-                .collect(),
-            bad_count: bad_count as usize,
-            duplicates: duplicates as usize,
-            truncated,
-        },
-    ))
+    Ok(row.map(|row| crate::records::UploadedList {
+        id,
+        file_name: row.file_name,
+        count: row.count as usize,
+        bad: row.bad_lines.into_iter().take(20).collect(),
+        bad_count: row.bad_count as usize,
+        duplicates: row.duplicates as usize,
+        truncated: row.truncated,
+    }))
 }
 
 /// The incident's sends with their delivery progress, newest first.
@@ -768,7 +781,7 @@ pub async fn resend(
         return Err(AppError::Refused(Msg::OnlyDecidersMaySend.into()));
     }
     let mut tx = pool.begin().await?;
-    incidents::lock(&mut tx, incident).await?;
+    transitions::lock(&mut tx, incident).await?;
     let resent: Vec<String> = sqlx::query_scalar(
         "UPDATE outbox o SET status = 'pending', attempts = 0, next_attempt_at = now(),
              created_at = now(), locked_until = NULL, locked_by = NULL

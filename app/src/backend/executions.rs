@@ -3,12 +3,13 @@
 //! step by step, and controlled by people when they fail, stall or must stop. The runner's
 //! work on the target is in the server (`server/src/runner`); every row change is here.
 use crate::backend::timeline::{self, Event};
-use crate::backend::{incidents, AppError};
+use crate::backend::transitions;
+use crate::backend::AppError;
 use crate::domain::environment::EnvironmentConfig;
 use crate::domain::event::{AtStep, StepEnded};
 use crate::domain::execution::{
     check_control, runner_transition, Control, ControlRefusal, ExecutionFacts, ExecutionStatus,
-    RunnerEvent, StepStatus,
+    RunnerEvent, StatusChange, StepStatus,
 };
 use crate::domain::lifecycle;
 use crate::domain::plan::{ApprovalPolicy, PlanStatus};
@@ -50,7 +51,7 @@ pub async fn start(
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
-    let (state, mut facts) = incidents::lock(&mut tx, incident).await?;
+    let (state, mut facts) = transitions::lock(&mut tx, incident).await?;
     let plan: Option<(
         i64,
         String,
@@ -112,15 +113,18 @@ pub async fn start(
     )
     .await?;
     wake_runners(&mut tx).await?;
-    incidents::set_state(&mut tx, incident, Some(actor.id), next).await?;
+    transitions::apply(&mut tx, incident, Some(actor.id), next).await?;
     tx.commit().await?;
     Ok(execution)
 }
 
+#[derive(sqlx::FromRow)]
 struct Locked {
     id: i64,
     status: ExecutionStatus,
+    #[sqlx(try_from = "i32")]
     next_step: usize,
+    #[sqlx(json)]
     steps: Vec<Step>,
     cancel_requested: bool,
 }
@@ -129,23 +133,14 @@ async fn lock_execution(
     tx: &mut Transaction<'_, Postgres>,
     incident: i64,
 ) -> Result<Locked, AppError> {
-    let row: Option<(i64, String, i32, serde_json::Value, bool)> = sqlx::query_as(
+    sqlx::query_as::<_, Locked>(
         "SELECT id, status, next_step, steps, cancel_requested FROM executions
          WHERE incident_id = $1 ORDER BY id DESC LIMIT 1 FOR NO KEY UPDATE",
     )
     .bind(incident)
     .fetch_optional(&mut **tx)
-    .await?;
-    let (id, status, next_step, steps, cancel_requested) =
-        row.ok_or(AppError::Refused(Msg::NoExecution.into()))?;
-    Ok(Locked {
-        id,
-        status: ExecutionStatus::parse(&status).ok_or(AppError::Internal("status".into()))?,
-        next_step: usize::try_from(next_step).unwrap_or(0),
-        steps: serde_json::from_value(steps)
-            .map_err(|e| AppError::Internal(format!("execution steps: {e}")))?,
-        cancel_requested,
-    })
+    .await?
+    .ok_or(AppError::Refused(Msg::NoExecution.into()))
 }
 
 async fn next_attempt(
@@ -169,9 +164,9 @@ async fn back_to_plan(
     incident: i64,
     actor: Option<Uuid>,
 ) -> Result<(), AppError> {
-    let (state, facts) = incidents::lock(tx, incident).await?;
+    let (state, facts) = transitions::lock(tx, incident).await?;
     let next = lifecycle::execution_stopped(state, facts.rollback)?;
-    incidents::set_state(tx, incident, actor, next).await
+    transitions::apply(tx, incident, actor, next).await
 }
 
 /// A person's request on the incident's execution.
@@ -183,15 +178,14 @@ pub async fn control(
     note: &str,
 ) -> Result<ExecutionStatus, AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = incidents::lock(&mut tx, incident).await?;
     let action = match control {
         Control::Abort => Action::AbortExecution,
         _ => Action::ControlExecution,
     };
-    lifecycle::check(state, action, &actor.roles, &facts)?;
+    transitions::begin(&mut tx, incident, action, &actor.roles).await?;
     let execution = lock_execution(&mut tx, incident).await?;
     let waiting_manual = execution.status == ExecutionStatus::Waiting;
-    let next = check_control(
+    let change = check_control(
         ExecutionFacts {
             status: execution.status,
             steps: execution.steps.len(),
@@ -200,6 +194,7 @@ pub async fn control(
         &control,
         &actor.roles,
     )?;
+    let next = change.to();
     let id = execution.id;
     let position = execution.next_step;
     if matches!(control, Control::Retry | Control::ResumeFrom(_)) {
@@ -330,18 +325,7 @@ pub async fn control(
             return Err(AppError::Refused(Msg::NotAManualStep.into()))
         }
     };
-    if next != execution.status {
-        sqlx::query(
-            "UPDATE executions SET status = $2, kill_requested = kill_requested AND $2 = 'running',
-                 cancel_requested = cancel_requested AND $2 = 'running',
-                 finished_at = CASE WHEN $2 IN ('cancelled', 'aborted') THEN now() END
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(next.as_str())
-        .execute(&mut *tx)
-        .await?;
-    }
+    set_status(&mut tx, id, change).await?;
     timeline::append(&mut tx, incident, Some(actor.id), event).await?;
     if next == ExecutionStatus::Queued {
         wake_runners(&mut tx).await?;
@@ -456,7 +440,7 @@ async fn lock_for_runner(
     let Some(incident) = incident else {
         return Ok(None);
     };
-    let (state, facts) = incidents::lock(tx, incident).await?;
+    let (state, facts) = transitions::lock(tx, incident).await?;
     let row = sqlx::query_as::<_, RunnerRow>(
         "SELECT incident_id, status, next_step, steps, cancel_requested, lease_owner, lease_until
          FROM executions WHERE id = $1 FOR NO KEY UPDATE",
@@ -544,7 +528,7 @@ async fn claim_locked(
     mut tx: Transaction<'_, Postgres>,
     id: i64,
     row: RunnerRow,
-    running: ExecutionStatus,
+    running: StatusChange,
     owner: Uuid,
     lease: std::time::Duration,
 ) -> Result<Claimed, AppError> {
@@ -570,7 +554,7 @@ async fn claim_locked(
     .bind(id)
     .bind(owner)
     .bind(lease.as_secs_f64())
-    .bind(running)
+    .bind(running.to())
     .fetch_one(&mut *tx)
     .await?;
     if first {
@@ -664,22 +648,54 @@ pub async fn interrupt_for_shutdown(pool: &PgPool, id: i64, owner: Uuid) -> Resu
     Ok(true)
 }
 
+/// Writes the status change the rules returned (the only write of an execution's status,
+/// with the runner's claim). Out of `running`, the lease and the pending cancel/kill requests
+/// end with it; an execution that is over gets its end time, one that will run again loses it.
+/// The row is locked by the caller: a status other than `change.from()` is a bug, not a race.
+async fn set_status(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    change: StatusChange,
+) -> Result<(), AppError> {
+    if change.from() == change.to() {
+        return Ok(());
+    }
+    let written = sqlx::query(
+        "UPDATE executions SET status = $3,
+             lease_owner = CASE WHEN $3 = 'running' THEN lease_owner END,
+             lease_until = CASE WHEN $3 = 'running' THEN lease_until END,
+             kill_requested = kill_requested AND $3 = 'running',
+             cancel_requested = cancel_requested AND $3 = 'running',
+             finished_at = CASE WHEN $3 IN ('succeeded', 'succeeded_with_skips', 'cancelled',
+                                           'aborted') THEN now() END
+         WHERE id = $1 AND status = $2",
+    )
+    .bind(id)
+    .bind(change.from())
+    .bind(change.to())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if written != 1 {
+        return Err(AppError::Internal(format!(
+            "execution {id} was not {} when it became {}",
+            change.from(),
+            change.to()
+        )));
+    }
+    Ok(())
+}
+
 /// Leaves execution `id` (locked, as `row`) `interrupted` at its next step: no lease, a step
 /// still marked running is interrupted too, and `event` says why on the timeline.
 async fn interrupt(
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
     row: &RunnerRow,
-    interrupted: ExecutionStatus,
+    interrupted: StatusChange,
     event: fn(AtStep) -> Event,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1",
-    )
-    .bind(id)
-    .bind(interrupted)
-    .execute(&mut **tx)
-    .await?;
+    set_status(tx, id, interrupted).await?;
     sqlx::query(
         "UPDATE execution_steps SET status = 'interrupted', finished_at = now()
          WHERE execution_id = $1 AND status = 'running'",
@@ -763,16 +779,6 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
     let steps: Vec<Step> = serde_json::from_value(row.steps)
         .map_err(|e| AppError::Internal(format!("execution steps: {e}")))?;
     let position = usize::try_from(row.next_step).unwrap_or(0);
-    let end = |status: ExecutionStatus| {
-        sqlx::query(
-            "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL,
-                 finished_at = CASE WHEN $2 IN ('succeeded', 'succeeded_with_skips', 'cancelled')
-                                    THEN now() END
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(status.as_str())
-    };
     if position >= steps.len() {
         let skipped = skipped_steps(&mut tx, id).await?;
         let status = runner_transition(
@@ -781,7 +787,7 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
                 skipped: !skipped.is_empty(),
             },
         )?;
-        end(status).execute(&mut *tx).await?;
+        set_status(&mut tx, id, status).await?;
         timeline::append(
             &mut tx,
             incident,
@@ -797,9 +803,12 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
         return Ok(Next::Succeeded { skipped });
     }
     if row.cancel_requested {
-        end(runner_transition(from, RunnerEvent::CancelledBetweenSteps)?)
-            .execute(&mut *tx)
-            .await?;
+        set_status(
+            &mut tx,
+            id,
+            runner_transition(from, RunnerEvent::CancelledBetweenSteps)?,
+        )
+        .await?;
         timeline::append(
             &mut tx,
             incident,
@@ -815,9 +824,12 @@ pub async fn advance(pool: &PgPool, id: i64, owner: Uuid) -> Result<Next, AppErr
         return Ok(Next::Cancelled);
     }
     if matches!(steps[position].operation, Operation::Manual { .. }) {
-        end(runner_transition(from, RunnerEvent::ManualStepReached)?)
-            .execute(&mut *tx)
-            .await?;
+        set_status(
+            &mut tx,
+            id,
+            runner_transition(from, RunnerEvent::ManualStepReached)?,
+        )
+        .await?;
         tx.commit().await?;
         return Ok(Next::WaitForPerson);
     }
@@ -950,13 +962,11 @@ pub async fn end_step(
             .execute(&mut *tx)
             .await?;
     } else {
-        sqlx::query(
-            "UPDATE executions SET status = $2, lease_owner = NULL, lease_until = NULL
-             WHERE id = $1",
+        set_status(
+            &mut tx,
+            id,
+            runner_transition(from, RunnerEvent::StepFailed)?,
         )
-        .bind(id)
-        .bind(runner_transition(from, RunnerEvent::StepFailed)?)
-        .execute(&mut *tx)
         .await?;
         crate::backend::emails::notify(
             &mut tx,
@@ -1004,9 +1014,9 @@ pub async fn maintenance_file(pool: &PgPool, id: i64) -> Result<Option<String>, 
 /// rollback of the defective release (its date and reason, also when an earlier one was
 /// recorded).
 async fn succeeded(tx: &mut Transaction<'_, Postgres>, incident: i64) -> Result<(), AppError> {
-    let (state, _) = incidents::lock(tx, incident).await?;
+    let (state, _) = transitions::lock(tx, incident).await?;
     let next = lifecycle::execution_succeeded(state)?;
-    incidents::set_state(tx, incident, None, next).await?;
+    transitions::apply(tx, incident, None, next).await?;
     super::verification::begin(tx, incident).await?;
     super::post_mortems::create(tx, incident).await?;
     sqlx::query(

@@ -2,8 +2,8 @@
 //! times, filtered by environment, kind and period (detection date, in the viewer's zone).
 use super::AppError;
 use crate::domain::figures::RollbackRow;
-use crate::domain::{IncidentState, RollbackType};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::domain::RollbackType;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -35,33 +35,20 @@ pub async fn rollbacks(
     filter: &HistoryFilter,
     tz: &str,
 ) -> Result<Vec<RollbackRow>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<Vec<String>>,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        String,
-        bool,
-    )> = sqlx::query_as(
-        "SELECT i.id, i.title, e.name, i.rollback_type, p.from_release, p.target_release,
-                p.backup_file,
-                (SELECT array_agg(u.name ORDER BY r.at) FROM plan_reviews r
+    Ok(sqlx::query_as::<_, RollbackRow>(
+        "SELECT i.id AS incident, i.title, e.name AS environment, i.rollback_type AS kind,
+                p.from_release, p.target_release AS to_release, p.backup_file AS backup,
+                COALESCE((SELECT array_agg(u.name ORDER BY r.at) FROM plan_reviews r
                  JOIN users u ON u.id = r.reviewer_id
                  WHERE r.plan_id = p.id AND r.verdict = 'approved' AND r.fingerprint = p.fingerprint),
+                         '{}') AS approvers,
                 i.detected_at, i.decided_at,
                 COALESCE(i.restored_at, (SELECT max(x.finished_at) FROM executions x
-                                         WHERE x.incident_id = i.id AND x.status IN ('succeeded', 'succeeded_with_skips'))),
+                                         WHERE x.incident_id = i.id AND x.status IN ('succeeded', 'succeeded_with_skips')))
+                    AS restored_at,
                 i.state,
                 EXISTS (SELECT 1 FROM executions x WHERE x.incident_id = i.id
-                        AND x.status = 'succeeded_with_skips')
+                        AND x.status = 'succeeded_with_skips') AS skipped_steps
          FROM incidents i JOIN environments e ON e.id = i.environment_id
          LEFT JOIN plans p ON p.incident_id = i.id
          WHERE i.decision = 'rollback'
@@ -77,41 +64,5 @@ pub async fn rollbacks(
     .bind(filter.to)
     .bind(tz)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(
-            |(
-                incident,
-                title,
-                environment,
-                kind,
-                from_release,
-                to_release,
-                backup,
-                approvers,
-                detected_at,
-                decided_at,
-                restored_at,
-                state,
-                skipped_steps,
-            )| {
-                Some(RollbackRow {
-                    incident,
-                    title,
-                    environment,
-                    kind: RollbackType::parse(&kind)?,
-                    from_release,
-                    to_release,
-                    backup,
-                    approvers: approvers.unwrap_or_default(),
-                    detected_at,
-                    decided_at,
-                    restored_at,
-                    state: IncidentState::parse(&state)?,
-                    skipped_steps,
-                })
-            },
-        )
-        .collect())
+    .await?)
 }

@@ -2,8 +2,9 @@
 //! change runs in one transaction with its events, after the state machine
 //! ([`crate::domain::lifecycle`]) has allowed it.
 use crate::backend::timeline::{self, Event};
+use crate::backend::transitions;
 use crate::backend::AppError;
-use crate::domain::lifecycle::{self, Facts};
+use crate::domain::lifecycle;
 use crate::domain::RollbackType;
 use crate::domain::{
     Action, Criterion, Decision, IncidentState, Refusal, Severity, ValidationStep,
@@ -17,7 +18,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// What describes an incident and may be edited later.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct IncidentFields {
     pub title: String,
     pub description: String,
@@ -94,58 +95,17 @@ impl From<Refusal> for AppError {
     }
 }
 
-/// Locks incident `id` for the rest of the transaction and reads what the state machine needs.
-pub(crate) async fn lock(
-    tx: &mut Transaction<'_, Postgres>,
+/// The environment incident `id` is on; `None` for an unknown incident.
+pub async fn environment_of(
+    conn: impl sqlx::PgExecutor<'_>,
     id: i64,
-) -> Result<(IncidentState, Facts), AppError> {
-    let row: Option<(String, Option<String>, bool)> = sqlx::query_as(
-        "SELECT state, rollback_type, EXISTS (SELECT 1 FROM plans p WHERE p.incident_id = i.id)
-         FROM incidents i WHERE id = $1 FOR NO KEY UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let (state, rollback, has_plan) = row.ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
-    let state =
-        IncidentState::parse(&state).ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
-    let steps: Vec<String> =
-        sqlx::query_scalar("SELECT step FROM incident_steps WHERE incident_id = $1")
+) -> Result<Option<Uuid>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT environment_id FROM incidents WHERE id = $1")
             .bind(id)
-            .fetch_all(&mut **tx)
-            .await?;
-    let facts = Facts {
-        steps_done: steps
-            .iter()
-            .filter_map(|s| ValidationStep::parse(s))
-            .collect(),
-        rollback: rollback
-            .as_deref()
-            .and_then(crate::domain::RollbackType::parse),
-        has_plan,
-        // Counted where it matters, under the plan's lock (see executions::start).
-        plan_ready: false,
-    };
-    Ok((state, facts))
-}
-
-/// Moves the incident as `domain/lifecycle.rs` allowed (if the state changes), with its event.
-pub(crate) async fn set_state(
-    tx: &mut Transaction<'_, Postgres>,
-    id: i64,
-    actor: Option<Uuid>,
-    transition: lifecycle::Transition,
-) -> Result<(), AppError> {
-    let (from, to) = (transition.from(), transition.to());
-    if from == to {
-        return Ok(());
-    }
-    sqlx::query("UPDATE incidents SET state = $2 WHERE id = $1")
-        .bind(id)
-        .bind(to.as_str())
-        .execute(&mut **tx)
-        .await?;
-    timeline::append(tx, id, actor, Event::StateChanged { from, to }).await
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 pub async fn open(pool: &PgPool, actor: &SignedInUser, new: &NewIncident) -> Result<i64, AppError> {
@@ -197,12 +157,11 @@ pub async fn perform(
     action: Perform,
 ) -> Result<IncidentState, AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = lock(&mut tx, id).await?;
-    let next = lifecycle::check(state, action.action(), &actor.roles, &facts)?;
+    let next = transitions::begin(&mut tx, id, action.action(), &actor.roles).await?;
 
     match &action {
         Perform::RecordStep { step, note } => {
-            record_step(&mut tx, id, actor.id, *step, note).await?;
+            transitions::record_step(&mut tx, id, actor.id, *step, note).await?;
             timeline::append(
                 &mut tx,
                 id,
@@ -232,7 +191,8 @@ pub async fn perform(
             .execute(&mut *tx)
             .await?;
             // Taking the decision is step 4 of the validation procedure.
-            record_step(&mut tx, id, actor.id, ValidationStep::Decision, reason).await?;
+            transitions::record_step(&mut tx, id, actor.id, ValidationStep::Decision, reason)
+                .await?;
             timeline::append(
                 &mut tx,
                 id,
@@ -295,7 +255,7 @@ pub async fn perform(
             .await?;
         }
     }
-    set_state(&mut tx, id, Some(actor.id), next).await?;
+    transitions::apply(&mut tx, id, Some(actor.id), next).await?;
     tx.commit().await?;
     Ok(next.to())
 }
@@ -304,80 +264,13 @@ async fn current_fields(
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
 ) -> Result<IncidentFields, AppError> {
-    let (title, description, severity, suspect_release, criteria, criteria_other): (
-        String,
-        String,
-        String,
-        String,
-        Vec<String>,
-        String,
-    ) = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT title, description, severity, suspect_release, criteria, criteria_other
          FROM incidents WHERE id = $1",
     )
     .bind(id)
     .fetch_one(&mut **tx)
-    .await?;
-    Ok(IncidentFields {
-        title,
-        description,
-        severity: Severity::parse(&severity)
-            .ok_or_else(|| AppError::Internal("unknown severity in the database".to_owned()))?,
-        suspect_release,
-        criteria: criteria
-            .iter()
-            .filter_map(|c| Criterion::parse(c))
-            .collect(),
-        criteria_other,
-    })
-}
-
-/// Sending the §7.1 internal email is §2.2 step 5 (communication to the stakeholders): it is
-/// recorded with who and when, once, when the state machine allows it (the caller holds the
-/// incident's lock).
-pub(crate) async fn record_communication(
-    tx: &mut Transaction<'_, Postgres>,
-    id: i64,
-    actor: &SignedInUser,
-    note: &str,
-) -> Result<bool, AppError> {
-    let (state, facts) = lock(tx, id).await?;
-    let step = ValidationStep::Communication;
-    if lifecycle::check(state, Action::RecordStep(step), &actor.roles, &facts).is_err() {
-        return Ok(false);
-    }
-    record_step(tx, id, actor.id, step, note).await?;
-    timeline::append(
-        tx,
-        id,
-        Some(actor.id),
-        Event::StepRecorded {
-            step,
-            number: step.number(),
-            note: note.to_owned(),
-        },
-    )
-    .await?;
-    Ok(true)
-}
-
-async fn record_step(
-    tx: &mut Transaction<'_, Postgres>,
-    id: i64,
-    actor: Uuid,
-    step: ValidationStep,
-    note: &str,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO incident_steps (incident_id, step, recorded_by, note) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(id)
-    .bind(step.as_str())
-    .bind(actor)
-    .bind(note)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]

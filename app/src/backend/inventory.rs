@@ -396,58 +396,30 @@ pub async fn load(
     pool: &PgPool,
     environment: Uuid,
 ) -> Result<Option<crate::records::InventoryRecord>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        chrono::DateTime<Utc>,
-        Option<String>,
-        Option<String>,
-        bool,
-        Vec<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let Some(mut inventory) = sqlx::query_as::<_, crate::records::InventoryRecord>(
         "SELECT taken_at, current_release, current_target, current_dangling, ignored, error
              FROM inventories WHERE environment_id = $1",
     )
     .bind(environment)
     .fetch_optional(pool)
-    .await?;
-    let Some((taken_at, current_release, current_target, current_dangling, ignored, error)) = row
+    .await?
     else {
         return Ok(None);
     };
-    let releases: Vec<(String, NaiveDateTime)> = sqlx::query_as(
+    inventory.releases = sqlx::query_as(
         "SELECT name, stamp FROM releases WHERE environment_id = $1 ORDER BY stamp DESC, name DESC",
     )
     .bind(environment)
     .fetch_all(pool)
     .await?;
-    let backups: Vec<(String, NaiveDateTime, i64, String)> = sqlx::query_as(
+    inventory.backups = sqlx::query_as(
         "SELECT file_name, taken_at, size_bytes, sha256 FROM backups
          WHERE environment_id = $1 ORDER BY taken_at DESC",
     )
     .bind(environment)
     .fetch_all(pool)
     .await?;
-    Ok(Some(crate::records::InventoryRecord {
-        taken_at,
-        current_release,
-        current_target,
-        current_dangling,
-        ignored,
-        error,
-        releases,
-        backups: backups
-            .into_iter()
-            .map(
-                |(file_name, taken_at, size_bytes, sha256)| crate::records::BackupRecord {
-                    file_name,
-                    taken_at,
-                    size_bytes,
-                    sha256,
-                },
-            )
-            .collect(),
-    }))
+    Ok(Some(inventory))
 }
 
 /// Refreshes every environment's inventory (the periodic task).

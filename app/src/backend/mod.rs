@@ -20,6 +20,7 @@ pub mod ssh;
 pub mod state;
 pub mod step_processes;
 pub mod timeline;
+pub mod transitions;
 pub mod verification;
 
 pub use error::{page_error, AppError};

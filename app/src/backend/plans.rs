@@ -2,6 +2,7 @@
 //! and the verdicts of the approvers — each in one transaction holding the incident's row lock.
 use crate::backend::error::FieldErrors;
 use crate::backend::timeline::{self, Event};
+use crate::backend::transitions;
 use crate::backend::{environments, incidents, AppError};
 use crate::domain::environment::{EnvironmentConfig, Target};
 use crate::domain::event::{PlanReviewed, PlanSaved};
@@ -620,7 +621,7 @@ pub async fn save(
     input: &PlanInput,
 ) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = incidents::lock(&mut tx, incident).await?;
+    let (state, facts) = transitions::lock(&mut tx, incident).await?;
     let action = match change {
         PlanChange::Prepare => Action::PreparePlan,
         PlanChange::Revise => Action::RevisePlan,
@@ -629,11 +630,9 @@ pub async fn save(
     let kind = facts
         .rollback
         .ok_or(AppError::Refused(Text::with(Msg::NotInThisState, state)))?;
-    let environment: Uuid =
-        sqlx::query_scalar("SELECT environment_id FROM incidents WHERE id = $1")
-            .bind(incident)
-            .fetch_one(&mut *tx)
-            .await?;
+    let environment = incidents::environment_of(&mut *tx, incident)
+        .await?
+        .ok_or(AppError::Refused(Msg::UnknownIncident.into()))?;
     let config = environments::config(&mut *tx, environment)
         .await?
         .ok_or(AppError::Refused(Msg::UnknownEnvironment.into()))?;
@@ -727,7 +726,7 @@ pub async fn save(
         },
     )
     .await?;
-    incidents::set_state(&mut tx, incident, Some(actor.id), next).await?;
+    transitions::apply(&mut tx, incident, Some(actor.id), next).await?;
     if crate::domain::plan::needs_approvals(kind) {
         crate::backend::emails::notify(
             &mut tx,
@@ -835,12 +834,11 @@ pub async fn review(
     now: DateTime<Utc>,
 ) -> Result<PlanStatus, AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = incidents::lock(&mut tx, incident).await?;
     let action = match verdict {
         Verdict::Withdrawn => Action::WithdrawPlan,
         _ => Action::ReviewPlan,
     };
-    lifecycle::check(state, action, &actor.roles, &facts)?;
+    transitions::begin(&mut tx, incident, action, &actor.roles).await?;
     let plan = plan_row(&mut tx, incident, true)
         .await?
         .ok_or(AppError::Refused(Msg::NoPlanYet.into()))?;

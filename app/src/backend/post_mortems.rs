@@ -1,12 +1,12 @@
 //! Post-mortems (§8), stored: created when a rollback ends with its chronology pre-filled from
 //! the incident's events, saved as revisions (a stale save is refused), finalized (which
 //! closes the resolved incident), exported as Markdown with a Tera template.
-use super::{incidents, AppError};
+use super::AppError;
 use crate::backend::timeline::{self, Event};
+use crate::backend::transitions;
+use crate::domain::execution::ExecutionStatus;
 use crate::domain::lifecycle::{self, Action};
-use crate::domain::post_mortem::{
-    check_meeting, due_at, ActionStatus, MeetingProblem, PostMortemContent,
-};
+use crate::domain::post_mortem::{check_meeting, due_at, MeetingProblem, PostMortemContent};
 use crate::domain::{Role, RollbackType};
 use crate::i18n::{Lang, Msg, Text};
 use crate::records::{CorrectiveActionRecord, PersonChoice, PostMortemRecord, PostMortemSummary};
@@ -23,22 +23,42 @@ fn hhmm(at: DateTime<Utc>, tz: &str) -> String {
     at.with_timezone(&tz).format("%H:%M").to_string()
 }
 
+/// What the post-mortem's first draft is written from.
+#[derive(sqlx::FromRow)]
+struct IncidentFacts {
+    detected_at: DateTime<Utc>,
+    decided_at: Option<DateTime<Utc>>,
+    decision_reason: Option<String>,
+    title: String,
+    rollback_type: Option<RollbackType>,
+    time_zone: String,
+    suspect_release: String,
+}
+
+/// The execution that ended the rollback.
+#[derive(sqlx::FromRow)]
+struct EndedExecution {
+    id: i64,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    status: ExecutionStatus,
+}
+
 /// The rollback ended (the execution succeeded): the post-mortem is created, due 48 hours
 /// later, its chronology and impact pre-filled from what the incident recorded.
 pub(crate) async fn create(
     tx: &mut Transaction<'_, Postgres>,
     incident: i64,
 ) -> Result<(), AppError> {
-    #[allow(clippy::type_complexity)]
-    let (detected, decided, reason, title, rollback, tz, suspect): (
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<String>,
-        String,
-        Option<String>,
-        String,
-        String,
-    ) = sqlx::query_as(
+    let IncidentFacts {
+        detected_at: detected,
+        decided_at: decided,
+        decision_reason: reason,
+        title,
+        rollback_type: rollback,
+        time_zone: tz,
+        suspect_release: suspect,
+    } = sqlx::query_as(
         "SELECT i.detected_at, i.decided_at, i.decision_reason, i.title, i.rollback_type,
                 e.time_zone, i.suspect_release
          FROM incidents i JOIN environments e ON e.id = i.environment_id WHERE i.id = $1",
@@ -46,12 +66,12 @@ pub(crate) async fn create(
     .bind(incident)
     .fetch_one(&mut **tx)
     .await?;
-    let (execution, started, ended, status): (
-        i64,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        String,
-    ) = sqlx::query_as(
+    let EndedExecution {
+        id: execution,
+        started_at: started,
+        finished_at: ended,
+        status,
+    } = sqlx::query_as(
         "SELECT id, started_at, finished_at, status FROM executions
          WHERE incident_id = $1 AND status IN ('succeeded', 'succeeded_with_skips')
          ORDER BY finished_at DESC LIMIT 1",
@@ -60,7 +80,7 @@ pub(crate) async fn create(
     .fetch_one(&mut **tx)
     .await?;
     // Steps a person skipped are part of the story: never silent.
-    let skipped: Vec<i32> = if status == "succeeded_with_skips" {
+    let skipped: Vec<i32> = if status == ExecutionStatus::SucceededWithSkips {
         sqlx::query_scalar(
             "SELECT position + 1 FROM (
                  SELECT DISTINCT ON (position) position, status FROM execution_steps
@@ -120,8 +140,7 @@ pub(crate) async fn create(
             .to_owned(),
         chronology: chronology.join("\n"),
         duration_minutes: Some(ended.signed_duration_since(detected).num_minutes().max(0)),
-        data_loss: rollback.as_deref().and_then(RollbackType::parse)
-            == Some(RollbackType::ApplicationDatabase),
+        data_loss: rollback == Some(RollbackType::ApplicationDatabase),
         ..PostMortemContent::default()
     };
     let content = json!(content);
@@ -166,7 +185,13 @@ pub(crate) async fn verified(
     incident: i64,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let row: Option<(serde_json::Value, String)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Draft {
+        #[sqlx(json)]
+        content: PostMortemContent,
+        time_zone: String,
+    }
+    let draft: Option<Draft> = sqlx::query_as(
         "SELECT p.content, e.time_zone FROM post_mortems p
          JOIN incidents i ON i.id = p.incident_id JOIN environments e ON e.id = i.environment_id
          WHERE p.incident_id = $1 AND p.revision = 1 AND p.saved_by IS NULL FOR UPDATE OF p",
@@ -174,10 +199,11 @@ pub(crate) async fn verified(
     .bind(incident)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((content, tz)) = row else {
-        return Ok(());
-    };
-    let Ok(mut content) = serde_json::from_value::<PostMortemContent>(content) else {
+    let Some(Draft {
+        mut content,
+        time_zone: tz,
+    }) = draft
+    else {
         return Ok(());
     };
     content
@@ -222,28 +248,27 @@ pub async fn save(
     now: DateTime<Utc>,
 ) -> Result<i32, AppError> {
     let mut tx = pool.begin().await?;
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        i32,
-        serde_json::Value,
-        Option<DateTime<Utc>>,
-        Option<String>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
-        "SELECT p.revision, p.content, p.finalized_at, u.name, p.saved_at
+    let row: Option<StoredPostMortem> = sqlx::query_as(
+        "SELECT p.revision, p.content, p.finalized_at, u.name AS saved_by, p.saved_at
              FROM post_mortems p LEFT JOIN users u ON u.id = p.saved_by
              WHERE p.incident_id = $1 FOR UPDATE OF p",
     )
     .bind(incident)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((revision, stored, finalized, saved_by, saved_at)) = row else {
+    let Some(StoredPostMortem {
+        revision,
+        content: stored,
+        finalized_at: finalized,
+        saved_by,
+        saved_at,
+    }) = row
+    else {
         return Err(AppError::Refused(Msg::NoPostMortem.into()));
     };
     if finalized.is_some() {
         return Err(AppError::Refused(Msg::PostMortemFinalized.into()));
     }
-    let stored: PostMortemContent = serde_json::from_value(stored).unwrap_or_default();
     if !may_edit(actor, &stored) && !may_edit(actor, content) {
         return Err(AppError::Refused(Msg::NotAParticipant.into()));
     }
@@ -346,8 +371,7 @@ pub async fn finalize(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = incidents::lock(&mut tx, incident).await?;
-    let next = lifecycle::check(state, Action::Close, &actor.roles, &facts)?;
+    let next = transitions::begin(&mut tx, incident, Action::Close, &actor.roles).await?;
     let finalized = sqlx::query(
         "UPDATE post_mortems SET finalized_at = $2, finalized_by = $3
          WHERE incident_id = $1 AND finalized_at IS NULL",
@@ -368,67 +392,46 @@ pub async fn finalize(
         Event::PostMortemFinalized {},
     )
     .await?;
-    incidents::set_state(&mut tx, incident, Some(actor.id), next).await?;
+    transitions::apply(&mut tx, incident, Some(actor.id), next).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<PostMortemRecord>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        DateTime<Utc>,
-        DateTime<Utc>,
-        i32,
-        serde_json::Value,
-        Option<String>,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<String>,
-    )> = sqlx::query_as(
-        "SELECT p.created_at, p.due_at, p.revision, p.content, s.name, p.saved_at,
-                p.finalized_at, f.name
+    Ok(sqlx::query_as(
+        "SELECT p.incident_id, p.created_at, p.due_at, p.revision, p.content,
+                s.name AS saved_by, p.saved_at, p.finalized_at, f.name AS finalized_by
          FROM post_mortems p LEFT JOIN users s ON s.id = p.saved_by
          LEFT JOIN users f ON f.id = p.finalized_by WHERE p.incident_id = $1",
     )
     .bind(incident)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(
-        |(
-            created_at,
-            due_at,
-            revision,
-            content,
-            saved_by,
-            saved_at,
-            finalized_at,
-            finalized_by,
-        )| {
-            PostMortemRecord {
-                incident_id: incident,
-                created_at,
-                due_at,
-                revision,
-                content: serde_json::from_value(content).unwrap_or_default(),
-                saved_by,
-                saved_at,
-                finalized_at,
-                finalized_by,
-            }
-        },
-    ))
+    .await?)
+}
+
+/// A post-mortem as `save` finds it, locked.
+#[derive(sqlx::FromRow)]
+struct StoredPostMortem {
+    revision: i32,
+    #[sqlx(json)]
+    content: PostMortemContent,
+    finalized_at: Option<DateTime<Utc>>,
+    saved_by: Option<String>,
+    saved_at: DateTime<Utc>,
 }
 
 /// All post-mortems: those still open first, the most urgent (overdue) at the top.
 pub async fn list(pool: &PgPool) -> Result<Vec<PostMortemSummary>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        serde_json::Value,
-    )> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        incident_id: i64,
+        title: String,
+        due_at: DateTime<Utc>,
+        finalized_at: Option<DateTime<Utc>>,
+        #[sqlx(json)]
+        content: PostMortemContent,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT p.incident_id, i.title, p.due_at, p.finalized_at, p.content
              FROM post_mortems p JOIN incidents i ON i.id = p.incident_id
              ORDER BY p.finalized_at IS NOT NULL, p.due_at, p.incident_id",
@@ -437,15 +440,12 @@ pub async fn list(pool: &PgPool) -> Result<Vec<PostMortemSummary>, AppError> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(incident_id, title, due_at, finalized_at, content)| {
-            let content: PostMortemContent = serde_json::from_value(content).unwrap_or_default();
-            PostMortemSummary {
-                incident_id,
-                title,
-                due_at,
-                finalized_at,
-                missing: content.missing().len(),
-            }
+        .map(|row| PostMortemSummary {
+            incident_id: row.incident_id,
+            title: row.title,
+            due_at: row.due_at,
+            finalized_at: row.finalized_at,
+            missing: row.content.missing().len(),
         })
         .collect())
 }
@@ -455,16 +455,9 @@ pub async fn open_actions(
     pool: &PgPool,
     owner: Option<Uuid>,
 ) -> Result<Vec<CorrectiveActionRecord>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        Option<String>,
-        Option<chrono::NaiveDate>,
-        ActionStatus,
-    )> = sqlx::query_as(
-        "SELECT a.incident_id, i.title, a.action, u.name, a.due_on, a.status
+    Ok(sqlx::query_as(
+        "SELECT a.incident_id, i.title AS incident_title, a.action, u.name AS owner, a.due_on,
+                a.status
              FROM corrective_actions a JOIN incidents i ON i.id = a.incident_id
              LEFT JOIN users u ON u.id = a.owner_id
              WHERE a.status <> 'done' AND ($1::uuid IS NULL OR a.owner_id = $1)
@@ -472,32 +465,16 @@ pub async fn open_actions(
     )
     .bind(owner)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(incident_id, incident_title, action, owner, due_on, status)| CorrectiveActionRecord {
-                incident_id,
-                incident_title,
-                action,
-                owner,
-                due_on,
-                status,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 /// Active accounts, by name, to choose participants and owners from.
 pub async fn people(pool: &PgPool) -> Result<Vec<PersonChoice>, AppError> {
-    let rows: Vec<(Uuid, String)> =
+    Ok(
         sqlx::query_as("SELECT id, name FROM users WHERE active ORDER BY name")
             .fetch_all(pool)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name)| PersonChoice { id, name })
-        .collect())
+            .await?,
+    )
 }
 
 fn tera() -> &'static tera::Tera {

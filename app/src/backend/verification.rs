@@ -2,7 +2,8 @@
 //! queue of automatic checks, the §6.3 monitoring checks, and resolving the incident. Every
 //! change is one transaction under the incident's lock, checked by the state machine.
 use super::timeline::{self, Event};
-use super::{emails, incidents, AppError};
+use super::{emails, AppError};
+use crate::backend::transitions;
 use crate::domain::lifecycle::{self, Action};
 use crate::domain::verification::{
     check_resolve, due_at, slot_state, ChecklistItem, ItemStatus, ResolveProblem, SlotState,
@@ -10,9 +11,7 @@ use crate::domain::verification::{
 };
 use crate::domain::IncidentState;
 use crate::i18n::Msg;
-use crate::records::{
-    CheckResultRecord, ChecklistItemRecord, MonitoringCheckRecord, VerificationRecord,
-};
+use crate::records::{CheckResultRecord, ChecklistItemRecord, VerificationRecord};
 use crate::viewer::SignedInUser;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -57,8 +56,9 @@ pub async fn tick(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = incidents::lock(&mut tx, incident).await?;
-    lifecycle::check(state, Action::Verify, &actor.roles, &facts)?;
+    let state = transitions::begin(&mut tx, incident, Action::Verify, &actor.roles)
+        .await?
+        .from();
     if item.is_automatic() {
         return Err(AppError::Refused(Msg::ItemIsAutomatic.into()));
     }
@@ -101,8 +101,7 @@ pub async fn rerun(
     item: ChecklistItem,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = incidents::lock(&mut tx, incident).await?;
-    lifecycle::check(state, Action::Verify, &actor.roles, &facts)?;
+    transitions::begin(&mut tx, incident, Action::Verify, &actor.roles).await?;
     let queued = sqlx::query(
         "UPDATE verification_items SET status = 'queued', locked_until = NULL
          WHERE incident_id = $1 AND item = $2 AND automatic AND status IN ('passed', 'failed')",
@@ -127,7 +126,7 @@ pub async fn rerun(
 }
 
 /// An automatic item the runner has claimed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedItem {
     pub incident: i64,
     pub item: ChecklistItem,
@@ -139,7 +138,7 @@ pub async fn claim_item(
     pool: &PgPool,
     lease: std::time::Duration,
 ) -> Result<Option<ClaimedItem>, AppError> {
-    let row: Option<(i64, String, Uuid)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "UPDATE verification_items v
          SET status = 'running', locked_until = now() + make_interval(secs => $1)
          FROM incidents i
@@ -148,18 +147,11 @@ pub async fn claim_item(
              WHERE status = 'queued' OR (status = 'running' AND locked_until < now())
              ORDER BY incident_id, item
              LIMIT 1 FOR UPDATE SKIP LOCKED)
-         RETURNING v.incident_id, v.item, i.environment_id",
+         RETURNING v.incident_id AS incident, v.item, i.environment_id AS environment",
     )
     .bind(lease.as_secs_f64())
     .fetch_optional(pool)
-    .await?;
-    Ok(row.and_then(|(incident, item, environment)| {
-        Some(ClaimedItem {
-            incident,
-            item: ChecklistItem::parse(&item)?,
-            environment,
-        })
-    }))
+    .await?)
 }
 
 /// Records the runner's result for a claimed item; the last item done opens monitoring.
@@ -171,7 +163,7 @@ pub async fn record_item(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let (state, _) = incidents::lock(&mut tx, claimed.incident).await?;
+    let (state, _) = transitions::lock(&mut tx, claimed.incident).await?;
     let status = if passed {
         ItemStatus::Passed
     } else {
@@ -229,7 +221,7 @@ async fn complete_if_done(
         return Ok(());
     }
     let next = lifecycle::checklist_complete(state)?;
-    incidents::set_state(tx, incident, actor, next).await?;
+    transitions::apply(tx, incident, actor, next).await?;
     super::post_mortems::verified(tx, incident, now).await?;
     sqlx::query("UPDATE incidents SET monitoring_started_at = $2 WHERE id = $1")
         .bind(incident)
@@ -250,7 +242,7 @@ async fn complete_if_done(
 }
 
 /// A monitoring check the runner has claimed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedCheck {
     pub incident: i64,
     pub slot: i32,
@@ -264,7 +256,7 @@ pub async fn claim_due_check(
     now: DateTime<Utc>,
     lease: std::time::Duration,
 ) -> Result<Option<ClaimedCheck>, AppError> {
-    let row: Option<(i64, i32, Uuid)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "UPDATE monitoring_checks m
          SET locked_until = $1 + make_interval(secs => $2)
          FROM incidents i
@@ -276,18 +268,13 @@ pub async fn claim_due_check(
                AND (c.locked_until IS NULL OR c.locked_until < $1)
              ORDER BY c.due_at
              LIMIT 1 FOR UPDATE OF c SKIP LOCKED)
-         RETURNING m.incident_id, m.slot, i.environment_id",
+         RETURNING m.incident_id AS incident, m.slot, i.environment_id AS environment",
     )
     .bind(now)
     .bind(lease.as_secs_f64())
     .bind(CHECK_EVERY_MINUTES as i32)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(incident, slot, environment)| ClaimedCheck {
-        incident,
-        slot,
-        environment,
-    }))
+    .await?)
 }
 
 /// Records a monitoring check's automatic results. A failure flags the incident at once and
@@ -300,7 +287,7 @@ pub async fn record_check(
 ) -> Result<(), AppError> {
     let passed = results.iter().all(|r| r.passed);
     let mut tx = pool.begin().await?;
-    let (state, _) = incidents::lock(&mut tx, claimed.incident).await?;
+    let (state, _) = transitions::lock(&mut tx, claimed.incident).await?;
     let recorded = sqlx::query(
         "UPDATE monitoring_checks SET taken_at = $3, results = $4, passed = $5, locked_until = NULL
          WHERE incident_id = $1 AND slot = $2 AND taken_at IS NULL",
@@ -364,8 +351,7 @@ pub async fn confirm(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = incidents::lock(&mut tx, incident).await?;
-    lifecycle::check(state, Action::ConfirmCheck, &actor.roles, &facts)?;
+    transitions::begin(&mut tx, incident, Action::ConfirmCheck, &actor.roles).await?;
     let row: Option<(DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT due_at, confirmed_at FROM monitoring_checks WHERE incident_id = $1 AND slot = $2",
     )
@@ -417,8 +403,7 @@ pub async fn resolve(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let (state, facts) = incidents::lock(&mut tx, incident).await?;
-    let next = lifecycle::check(state, Action::Resolve, &actor.roles, &facts)?;
+    let next = transitions::begin(&mut tx, incident, Action::Resolve, &actor.roles).await?;
     let (started, detected): (Option<DateTime<Utc>>, DateTime<Utc>) =
         sqlx::query_as("SELECT monitoring_started_at, detected_at FROM incidents WHERE id = $1")
             .bind(incident)
@@ -447,7 +432,7 @@ pub async fn resolve(
     .bind(reason.trim())
     .execute(&mut *tx)
     .await?;
-    incidents::set_state(&mut tx, incident, Some(actor.id), next).await?;
+    transitions::apply(&mut tx, incident, Some(actor.id), next).await?;
     timeline::append(
         &mut tx,
         incident,
@@ -466,16 +451,8 @@ pub async fn resolve(
 
 /// The verification of `incident` for its page; `None` before any execution succeeded.
 pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<VerificationRecord>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let items: Vec<(
-        String,
-        String,
-        String,
-        Option<DateTime<Utc>>,
-        Option<String>,
-        String,
-    )> = sqlx::query_as(
-        "SELECT v.item, v.status, v.evidence, v.checked_at, u.name, v.note
+    let mut items: Vec<ChecklistItemRecord> = sqlx::query_as(
+        "SELECT v.item, v.status, v.evidence, v.checked_at, u.name AS checked_by, v.note
              FROM verification_items v LEFT JOIN users u ON u.id = v.checked_by
              WHERE v.incident_id = $1",
     )
@@ -485,81 +462,24 @@ pub async fn load(pool: &PgPool, incident: i64) -> Result<Option<VerificationRec
     if items.is_empty() {
         return Ok(None);
     }
-    let mut items: Vec<ChecklistItemRecord> = items
-        .into_iter()
-        .filter_map(|(item, status, evidence, checked_at, checked_by, note)| {
-            Some(ChecklistItemRecord {
-                item: ChecklistItem::parse(&item)?,
-                status: ItemStatus::parse(&status)?,
-                evidence,
-                checked_at,
-                checked_by,
-                note,
-            })
-        })
-        .collect();
     items.sort_by_key(|i| i.item);
-    #[allow(clippy::type_complexity)]
-    let (started, alert_at, restored_at, resolved_at, resolved_by, resolution_note): (
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<String>,
-        String,
-    ) = sqlx::query_as(
-        "SELECT i.monitoring_started_at, i.monitoring_alert_at, i.restored_at, i.resolved_at,
-                u.name, i.resolution_note
+    let mut verification: VerificationRecord = sqlx::query_as(
+        "SELECT i.monitoring_started_at, i.monitoring_alert_at AS alert_at, i.restored_at,
+                i.resolved_at, u.name AS resolved_by, i.resolution_note
          FROM incidents i LEFT JOIN users u ON u.id = i.resolved_by WHERE i.id = $1",
     )
     .bind(incident)
     .fetch_one(pool)
     .await?;
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i32,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<bool>,
-        Option<serde_json::Value>,
-        Option<String>,
-        Option<DateTime<Utc>>,
-        String,
-    )> = sqlx::query_as(
-        "SELECT m.slot, m.due_at, m.taken_at, m.passed, m.results, u.name, m.confirmed_at, m.note
+    verification.items = items;
+    verification.checks = sqlx::query_as(
+        "SELECT m.slot, m.due_at, m.taken_at, m.passed, COALESCE(m.results, '[]') AS results,
+                u.name AS confirmed_by, m.confirmed_at, m.note
          FROM monitoring_checks m LEFT JOIN users u ON u.id = m.confirmed_by
          WHERE m.incident_id = $1 ORDER BY m.slot",
     )
     .bind(incident)
     .fetch_all(pool)
     .await?;
-    let checks = rows
-        .into_iter()
-        .map(
-            |(slot, due_at, taken_at, passed, results, confirmed_by, confirmed_at, note)| {
-                MonitoringCheckRecord {
-                    slot,
-                    due_at,
-                    taken_at,
-                    passed,
-                    results: results
-                        .and_then(|r| serde_json::from_value(r).ok())
-                        .unwrap_or_default(),
-                    confirmed_by,
-                    confirmed_at,
-                    note,
-                }
-            },
-        )
-        .collect();
-    Ok(Some(VerificationRecord {
-        items,
-        monitoring_started_at: started,
-        alert_at,
-        checks,
-        restored_at,
-        resolved_at,
-        resolved_by,
-        resolution_note,
-    }))
+    Ok(Some(verification))
 }

@@ -27,6 +27,7 @@ pub fn valid_version(v: &str) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct DeploymentRecord {
     pub environment: String,
     pub version: String,

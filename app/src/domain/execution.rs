@@ -49,6 +49,29 @@ impl ExecutionStatus {
     }
 }
 
+/// A change of an execution's status that the rules allowed. Only [`runner_transition`] and
+/// [`check_control`] make one, and the backend writes an execution's status only from one
+/// (its fields are private), so no code path can set a status these rules did not return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusChange {
+    from: ExecutionStatus,
+    to: ExecutionStatus,
+}
+
+impl StatusChange {
+    fn new(from: ExecutionStatus, to: ExecutionStatus) -> StatusChange {
+        StatusChange { from, to }
+    }
+
+    pub fn from(self) -> ExecutionStatus {
+        self.from
+    }
+
+    pub fn to(self) -> ExecutionStatus {
+        self.to
+    }
+}
+
 /// What the runner finds about an execution it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunnerEvent {
@@ -73,10 +96,10 @@ pub enum RunnerEvent {
 pub fn runner_transition(
     from: ExecutionStatus,
     event: RunnerEvent,
-) -> Result<ExecutionStatus, ControlRefusal> {
+) -> Result<StatusChange, ControlRefusal> {
     use ExecutionStatus as S;
     use RunnerEvent as R;
-    match (from, event) {
+    let to = match (from, event) {
         (S::Queued, R::Claimed) => Ok(S::Running),
         (S::Running, R::AllStepsDone { skipped: false }) => Ok(S::Succeeded),
         (S::Running, R::AllStepsDone { skipped: true }) => Ok(S::SucceededWithSkips),
@@ -85,7 +108,8 @@ pub fn runner_transition(
         (S::Running, R::StepFailed) => Ok(S::Failed),
         (S::Running, R::LeaseExpired | R::ServerStopping) => Ok(S::Interrupted),
         (from, _) => Err(ControlRefusal::WrongStatus(from)),
-    }
+    }?;
+    Ok(StatusChange::new(from, to))
 }
 
 /// What a person asks of an execution.
@@ -127,13 +151,13 @@ pub fn check_control(
     facts: ExecutionFacts,
     control: &Control,
     roles: &Roles,
-) -> Result<ExecutionStatus, ControlRefusal> {
+) -> Result<StatusChange, ControlRefusal> {
     use ExecutionStatus as S;
     if !roles.may_decide_rollback() {
         return Err(ControlRefusal::NotADecider);
     }
     let wrong = Err(ControlRefusal::WrongStatus(facts.status));
-    match control {
+    let to = match control {
         Control::Cancel => match facts.status {
             S::Running if facts.cancel_requested => Err(ControlRefusal::CancelAlreadyAsked),
             // The runner stops after the running step and records it.
@@ -166,7 +190,8 @@ pub fn check_control(
             S::Waiting => Ok(S::Failed),
             _ => wrong,
         },
-    }
+    }?;
+    Ok(StatusChange::new(facts.status, to))
 }
 
 /// The tail of a step's output that is kept: the last `max` bytes, cut on a character boundary.
@@ -184,6 +209,15 @@ pub fn output_tail(output: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The rules' outcome, by the status they lead to.
+    fn check_control(
+        facts: ExecutionFacts,
+        control: &Control,
+        roles: &Roles,
+    ) -> Result<ExecutionStatus, ControlRefusal> {
+        super::check_control(facts, control, roles).map(StatusChange::to)
+    }
 
     fn facts(status: ExecutionStatus) -> ExecutionFacts {
         ExecutionFacts {
@@ -261,6 +295,13 @@ mod tests {
 #[cfg(test)]
 mod runner_transitions {
     use super::*;
+
+    fn runner_transition(
+        from: ExecutionStatus,
+        event: RunnerEvent,
+    ) -> Result<ExecutionStatus, ControlRefusal> {
+        super::runner_transition(from, event).map(StatusChange::to)
+    }
 
     #[test]
     fn the_runner_moves_an_execution_only_along_its_transitions() {

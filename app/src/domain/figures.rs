@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// One incident that had a rollback, as the history shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct RollbackRow {
     pub incident: i64,
     pub title: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// An on-call shift of a contact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Shift {
     pub id: i64,
     pub contact: uuid::Uuid,

@@ -99,6 +99,26 @@ impl Roles {
     }
 }
 
+// Stored as text (contacts.role): read back through `parse`; an unknown role is a decoding
+// error, never dropped.
+#[cfg(feature = "ssr")]
+impl sqlx::Type<sqlx::Postgres> for Role {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <String as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Role {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        Role::parse(text).ok_or_else(|| format!("unknown role in the database: {text:?}").into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

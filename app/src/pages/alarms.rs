@@ -12,19 +12,15 @@ pub async fn load_alarms(
     incident: Option<i64>,
     environment: Option<String>,
 ) -> Result<Alarms, ServerFnError> {
-    use crate::backend::{emails, environments, RequestCtx};
+    use crate::backend::{emails, environments, incidents, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.user().map_err(crate::backend::page_error)?;
     let pool = &ctx.state.pool;
     let environment = match (incident, environment) {
         (Some(incident), _) => Some(
-            sqlx::query_scalar::<_, uuid::Uuid>(
-                "SELECT environment_id FROM incidents WHERE id = $1",
-            )
-            .bind(incident)
-            .fetch_optional(pool)
-            .await
-            .map_err(|e| crate::backend::page_error(crate::backend::AppError::from(e)))?,
+            incidents::environment_of(pool, incident)
+                .await
+                .map_err(crate::backend::page_error)?,
         ),
         (None, Some(id)) => Some(id.parse::<uuid::Uuid>().ok()),
         (None, None) => None,
