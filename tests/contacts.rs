@@ -198,3 +198,31 @@ async fn the_contact_book_and_who_to_call_now() {
         ["claire@taskflow.example", "sophie@taskflow.example"]
     );
 }
+
+/// A stored value the app does not know (a row written by a newer version, or by hand) is an
+/// error on the page with a reference, never a contact silently left out of the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_stored_role_fails_the_page_loudly() {
+    let app = spawn_app(test_database().await).await;
+    let lead = app
+        .signed_in_browser("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
+        .await;
+    let (status, html) = lead.page(&app, "/contacts").await;
+    assert_eq!(status, 200, "{html}");
+    sqlx::query("ALTER TABLE contacts DROP CONSTRAINT contacts_role_check")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO contacts (role, name, phone, email)
+         VALUES ('release_manager', 'Inès Moreau', '+33 6 00 00 00 00', 'ines@taskflow.example')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (status, html) = lead.page(&app, "/contacts").await;
+    assert_eq!(status, 500, "{html}");
+    assert!(html.contains("Cette page n'a pas pu être chargée"), "{html}");
+    assert!(html.contains("référence"), "{html}");
+    assert!(!html.contains("release_manager"), "no internal text: {html}");
+}
