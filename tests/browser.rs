@@ -655,3 +655,51 @@ async fn the_history_page_draws_its_charts() {
     browser.screenshot("history-charts").await;
     browser.quit().await;
 }
+
+/// Clickjacking: a page of the same site on another port frames the plan page of a signed-in
+/// approver; the browser must refuse to show it (frame-ancestors 'none', X-Frame-Options DENY),
+/// so there is nothing there to click.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_origin_of_the_same_site_cannot_frame_the_app() {
+    let app = spawn_app(test_database().await).await;
+    app.create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
+        .await;
+    let target = app.url("/");
+    let framing = format!(
+        "<!DOCTYPE html><html><body><h1>Prize</h1>\
+         <iframe id=\"victim\" src=\"{target}\" width=\"800\" height=\"600\"></iframe></body></html>"
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let attacker = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move {
+        let page = axum::Router::new().route(
+            "/",
+            axum::routing::get(move || async move { axum::response::Html(framing) }),
+        );
+        axum::serve(listener, page).await.unwrap();
+    });
+
+    let browser = Chromium::start(true).await;
+    browser
+        .sign_in(&app, "claire@taskflow.example", PASSWORD)
+        .await;
+    browser.client.goto(&attacker).await.unwrap();
+    browser.wait_text("h1", "Prize").await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let frame = browser.client.find(Locator::Css("#victim")).await.unwrap();
+    frame.enter_frame().await.unwrap();
+    let inside = browser.client.source().await.unwrap();
+    assert!(
+        !inside.contains("Tableau de bord") && !inside.contains("<form"),
+        "the app rendered inside another origin's frame: {inside}"
+    );
+    browser.client.enter_parent_frame().await.unwrap();
+    // The app itself still loads with its scripts on (its policy allows its own script).
+    browser.client.goto(&target).await.unwrap();
+    browser.wait_text("h1", "Tableau de bord").await;
+    assert!(browser.client.find(Locator::Css("html.js")).await.is_ok());
+    browser.quit().await;
+}

@@ -222,7 +222,13 @@ async fn an_unknown_stored_role_fails_the_page_loudly() {
     .unwrap();
     let (status, html) = lead.page(&app, "/contacts").await;
     assert_eq!(status, 500, "{html}");
-    assert!(html.contains("Cette page n'a pas pu être chargée"), "{html}");
+    assert!(
+        html.contains("Cette page n'a pas pu être chargée"),
+        "{html}"
+    );
     assert!(html.contains("référence"), "{html}");
-    assert!(!html.contains("release_manager"), "no internal text: {html}");
+    assert!(
+        !html.contains("release_manager"),
+        "no internal text: {html}"
+    );
 }

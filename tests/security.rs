@@ -191,3 +191,113 @@ fn settings_come_from_a_toml_file() {
     std::fs::write(&file, "bind = \"not an address\"\n").unwrap();
     assert!(server::config::Settings::load(Some(&file)).is_err());
 }
+
+/// The headers every response must carry, whatever produced it.
+fn assert_locked_down(path: &str, res: &reqwest::Response) -> String {
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{path}: no {name} header ({})", res.status()))
+            .to_owned()
+    };
+    let policy = header("content-security-policy");
+    for part in [
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(policy.contains(part), "{path}: {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+    assert_eq!(header("x-frame-options"), "DENY", "{path}");
+    assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+    assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+    policy
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let app = spawn_app(test_database().await).await;
+    let admin = signed_in_admin(&app).await;
+    // A page: its inline scripts carry the nonce its policy names, and no other may run.
+    let res = admin.get(&app, "/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let policy = assert_locked_down("/", &res);
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("a page's policy has a nonce: {policy}"))
+        .to_owned();
+    assert!(nonce.len() >= 16, "{nonce}");
+    let html = res.text().await.unwrap();
+    for script in html.split("<script").skip(1) {
+        let tag = script.split('>').next().unwrap_or_default();
+        assert!(
+            tag.contains("src=\"/style/") || tag.contains(&format!("nonce=\"{nonce}\"")),
+            "an inline script without the page's nonce: <script{tag}>"
+        );
+    }
+    let again = admin.get(&app, "/").await;
+    let second = assert_locked_down("/", &again);
+    assert!(!second.contains(&nonce), "a nonce is used once");
+
+    for path in [
+        "/history/rollbacks.csv",
+        "/incidents/999/post-mortem.md",
+        "/healthz",
+        "/readyz",
+        "/style/main.css",
+        "/style/enhance.js",
+        "/no-such-page",
+        "/login",
+    ] {
+        let res = admin.get(&app, path).await;
+        assert!(res.status().as_u16() < 500, "{path}: {}", res.status());
+        assert_locked_down(path, &res);
+    }
+    // Errors: a refused form post, a script's post without a token, the deploy API.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(app.url("/api/open_incident"))
+        .form(&[("title", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_locked_down("/api/open_incident", &res);
+    let res = client
+        .post(app.url("/api/v1/deployments"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_locked_down("/api/v1/deployments", &res);
+    assert!(res.headers().get("strict-transport-security").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_responses_ask_for_https_only() {
+    let mut settings = test_settings();
+    settings.public_url = Some("https://desk.taskflow.example".into());
+    let app = spawn_app_with(test_database().await, settings).await;
+    for path in ["/login", "/healthz", "/style/main.css"] {
+        let res = Browser::new().get(&app, path).await;
+        assert_locked_down(path, &res);
+        assert!(
+            res.headers()["strict-transport-security"]
+                .to_str()
+                .unwrap()
+                .contains("max-age="),
+            "{path}"
+        );
+    }
+}

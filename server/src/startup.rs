@@ -319,6 +319,10 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
         .route("/style/main.css", get(assets::stylesheet))
         .route("/style/enhance.js", get(assets::script))
         .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(
+            crate::web::headers::Hsts(settings.secure_cookies()),
+            crate::web::headers::security_headers,
+        ))
 }
 
 /// `https://desk.example.com/some/path` → `https://desk.example.com`.

@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod password;
 pub mod plans;
 pub mod post_mortems;
+pub mod security;
 pub mod session;
 pub mod ssh;
 pub mod state;

@@ -50,6 +50,17 @@ pub fn current_viewer() -> Viewer {
 
 pub fn shell(_options: leptos::config::LeptosOptions) -> impl IntoView {
     let viewer = current_viewer();
+    // The page's policy allows the inline scripts Leptos writes, by the nonce it gave them.
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        let policy = crate::backend::security::content_security_policy(Some(&nonce));
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang=viewer.lang.code()>

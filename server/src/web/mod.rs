@@ -5,5 +5,6 @@ pub mod assets;
 pub mod deploy_api;
 pub mod export;
 pub mod gate;
+pub mod headers;
 pub mod health;
 pub mod recipients;
