@@ -583,3 +583,153 @@ async fn a_reminder_when_the_post_mortem_is_due_within_twelve_hours() {
     );
     v.drop_database().await;
 }
+
+/// Issue 15 §3: naming oneself in the posted form gives no right to save, and a stored
+/// participant edits the text but cannot change who takes part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_takeover_post_is_refused_and_only_organizers_choose_participants() {
+    let v = scenario().await;
+    let id = v.incident.to_string();
+    let page = format!("/incidents/{id}/post-mortem");
+    let lead = v
+        .app
+        .signed_in_browser("lead@taskflow.example", "Léa Lead", &["tech_lead"])
+        .await;
+    let qa_id = v
+        .app
+        .create_user("qa@taskflow.example", "Quentin QA", &["developer"])
+        .await;
+    let qa = Browser::new();
+    qa.sign_in(&v.app, "qa@taskflow.example", PASSWORD).await;
+    let lead_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'lead@taskflow.example'")
+            .fetch_one(&v.app.pool)
+            .await
+            .unwrap();
+    let (lead_s, qa_s) = (lead_id.to_string(), qa_id.to_string());
+    let (_, html) = lead
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "1",
+                &[
+                    ("participants[tech_lead]", &lead_s),
+                    ("participants[qa]", &qa_s),
+                    ("summary", "Résumé de Léa"),
+                ],
+            ),
+        )
+        .await;
+    assert!(html.contains("Post-mortem enregistré."), "{html}");
+
+    // An outsider names themselves as every participant: refused, nothing written.
+    let mallory_id = v
+        .app
+        .create_user("mallory@taskflow.example", "Mallory", &["developer"])
+        .await;
+    let mallory = Browser::new();
+    mallory
+        .sign_in(&v.app, "mallory@taskflow.example", PASSWORD)
+        .await;
+    let m = mallory_id.to_string();
+    let (_, html) = mallory
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "2",
+                &[
+                    ("participants[tech_lead]", &m),
+                    ("participants[deployer]", &m),
+                    ("participants[qa]", &m),
+                    ("participants[project_manager]", &m),
+                    ("summary", "Rien à signaler"),
+                ],
+            ),
+        )
+        .await;
+    assert!(html.contains("Seuls les participants"), "{html}");
+    let stored = || async {
+        sqlx::query_as::<_, (i32, String, serde_json::Value)>(
+            "SELECT revision, content->>'summary', content->'participants' FROM post_mortems WHERE incident_id = $1",
+        )
+        .bind(v.incident)
+        .fetch_one(&v.app.pool)
+        .await
+        .unwrap()
+    };
+    let (revision, summary, participants) = stored().await;
+    assert_eq!((revision, summary.as_str()), (2, "Résumé de Léa"));
+    assert_eq!(
+        participants,
+        serde_json::json!({"tech_lead": lead_s, "qa": qa_s})
+    );
+
+    // The stored QA participant sees the names, not choices, and saves the text.
+    let (_, html) = qa.page(&v.app, &page).await;
+    assert!(html.contains("id=\"pm-save\""), "a participant edits");
+    assert!(
+        !html.contains("<select name=\"participants[qa]\""),
+        "names are not choices for a participant: {html}"
+    );
+    assert!(
+        html.contains("Choisis par le responsable technique ou le chef de projet."),
+        "{html}"
+    );
+    let (_, html) = qa
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "2",
+                &[
+                    ("participants[tech_lead]", &lead_s),
+                    ("participants[qa]", &qa_s),
+                    ("summary", "Résumé relu par Quentin"),
+                ],
+            ),
+        )
+        .await;
+    assert!(html.contains("Post-mortem enregistré."), "{html}");
+    // …but dropping the tech lead (or adding someone) is refused.
+    let (_, html) = qa
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "3",
+                &[
+                    ("participants[qa]", &qa_s),
+                    ("participants[deployer]", &m),
+                    ("summary", "Sans Léa"),
+                ],
+            ),
+        )
+        .await;
+    assert!(
+        html.contains(
+            "Seuls le responsable technique et le chef de projet choisissent les participants"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(">Sans Léa</textarea>"),
+        "typed text kept: {html}"
+    );
+    let (revision, summary, participants) = stored().await;
+    assert_eq!((revision, summary.as_str()), (3, "Résumé relu par Quentin"));
+    assert_eq!(
+        participants,
+        serde_json::json!({"tech_lead": lead_s, "qa": qa_s})
+    );
+    v.drop_database().await;
+}

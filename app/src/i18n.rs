@@ -380,6 +380,8 @@ messages! {
     NoPostMortem => "Cet incident n'a pas de post-mortem : il est créé quand le rollback se termine.", "This incident has no post-mortem: it is created when the rollback ends.";
     PostMortemFinalized => "Ce post-mortem est finalisé : il ne change plus.", "This post-mortem is finalized: it no longer changes.";
     NotAParticipant => "Seuls les participants, le responsable technique et le chef de projet modifient le post-mortem.", "Only the participants, the tech lead and the project manager edit the post-mortem.";
+    OnlyOrganizersChooseParticipants => "Seuls le responsable technique et le chef de projet choisissent les participants : les participants n'ont pas été changés, rien n'a été enregistré.", "Only the tech lead and the project manager choose the participants: they were not changed, nothing was saved.";
+    ParticipantsChosenByOrganizers => "Choisis par le responsable technique ou le chef de projet.", "Chosen by the tech lead or the project manager.";
     PostMortemConflict => "Quelqu'un a enregistré le post-mortem pendant que vous l'écriviez : {n}. Rien n'a été écrasé : votre texte est resté dans le formulaire, leur version est affichée ci-dessous. Reportez ce qui manque puis enregistrez.", "Someone saved the post-mortem while you were writing: {n}. Nothing was overwritten: your text stayed in the form, their version is shown below. Carry over what is missing, then save.";
     OnlyOrganizersFinalize => "Seuls le responsable technique et le chef de projet finalisent le post-mortem (et l'incident doit être résolu).", "Only the tech lead and the project manager finalize the post-mortem (and the incident must be resolved).";
     ActionToDo => "À faire", "To do";

@@ -224,13 +224,19 @@ pub(crate) async fn verified(
     Ok(())
 }
 
-/// Who may edit: the participants chosen, and the tech lead and project manager who organize
-/// it (DESIGN: "edit post-mortems they take part in"); never a read-only account.
-fn may_edit(actor: &SignedInUser, content: &PostMortemContent) -> bool {
+/// The tech lead and the project manager organize the post-mortem (§8.1): only they choose
+/// who takes part.
+pub fn organizes(actor: &SignedInUser) -> bool {
     lifecycle::may_act(&actor.roles)
-        && (actor.roles.contains(Role::TechLead)
-            || actor.roles.contains(Role::ProjectManager)
-            || content.participants.values().any(|id| *id == actor.id))
+        && (actor.roles.contains(Role::TechLead) || actor.roles.contains(Role::ProjectManager))
+}
+
+/// Who may edit: the participants as stored, and the organizers (DESIGN: "edit post-mortems
+/// they take part in"); never a read-only account. Always judged on the stored content, never
+/// on a posted one, or naming oneself in the form would be enough.
+fn may_edit(actor: &SignedInUser, stored: &PostMortemContent) -> bool {
+    lifecycle::may_act(&actor.roles)
+        && (organizes(actor) || stored.participants.values().any(|id| *id == actor.id))
 }
 
 pub fn may_edit_record(actor: &SignedInUser, record: &PostMortemRecord) -> bool {
@@ -269,8 +275,13 @@ pub async fn save(
     if finalized.is_some() {
         return Err(AppError::Refused(Msg::PostMortemFinalized.into()));
     }
-    if !may_edit(actor, &stored) && !may_edit(actor, content) {
+    if !may_edit(actor, &stored) {
         return Err(AppError::Refused(Msg::NotAParticipant.into()));
+    }
+    if content.participants != stored.participants && !organizes(actor) {
+        return Err(AppError::Refused(
+            Msg::OnlyOrganizersChooseParticipants.into(),
+        ));
     }
     if revision != from {
         return Err(AppError::Refused(Text::with(

@@ -157,6 +157,8 @@ pub struct PostMortemPageData {
     pub post_mortem: Option<PostMortemRecord>,
     pub people: Vec<PersonChoice>,
     pub may_edit: bool,
+    /// Only the organizers change who takes part; others see the names, sent back unchanged.
+    pub may_choose_participants: bool,
     pub may_finalize: bool,
 }
 
@@ -192,6 +194,7 @@ pub async fn load_post_mortem_page(
             .await
             .map_err(crate::backend::page_error)?,
         may_edit,
+        may_choose_participants: post_mortems::organizes(user),
         may_finalize,
     }))
 }
@@ -311,20 +314,38 @@ fn PostMortemView(page: PostMortemPageData) -> impl IntoView {
             </select>
         }
     };
+    let choose = page.may_choose_participants;
+    let people_names = page.people.clone();
     let participants = Participant::ALL
         .iter()
         .map(|p| {
             let name = format!("participants[{}]", p.as_str());
             let id = format!("participant-{}", p.as_str());
             let chosen = c.participants.get(p.as_str()).copied();
+            if choose {
+                return view! {
+                    <div class="field">
+                        <label for=id.clone()>{t(Msg::participant(*p))}</label>
+                        {person_select(name, id, chosen)}
+                    </div>
+                }
+                .into_any();
+            }
+            let who = chosen
+                .and_then(|c| people_names.iter().find(|p| p.id == c).map(|p| p.name.clone()))
+                .unwrap_or_else(|| t(Msg::PmNobody).to_owned());
             view! {
                 <div class="field">
-                    <label for=id.clone()>{t(Msg::participant(*p))}</label>
-                    {person_select(name, id, chosen)}
+                    <span class="label">{t(Msg::participant(*p))}</span>
+                    <span id=id>{who}</span>
+                    <input type="hidden" name=name value=chosen.map(|c| c.to_string()).unwrap_or_default()/>
                 </div>
             }
+            .into_any()
         })
         .collect_view();
+    let participants_note =
+        (!choose).then(|| view! { <p class="muted">{t(Msg::ParticipantsChosenByOrganizers)}</p> });
     let tz = viewer.tz();
     let meeting = value(
         "meeting_at",
@@ -398,6 +419,7 @@ fn PostMortemView(page: PostMortemPageData) -> impl IntoView {
             <section class="card">
                 <h2>{t(Msg::Participants)}</h2>
                 <div class="grid">{participants}</div>
+                {participants_note}
                 <div class="grid">
                     <div class="field">
                         <label for="pm-meeting">{t(Msg::MeetingAt)}</label>
