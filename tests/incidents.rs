@@ -656,6 +656,50 @@ async fn script_tags_are_escaped_on_every_page() {
     }
 }
 
+/// Issue 15 §8: an image from another site in a comment (a tracking pixel) is a link, never
+/// loaded by readers; `//host` is another site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_shows_foreign_images_as_links() {
+    let app = spawn_app(test_database().await).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let browser = app
+        .signed_in_browser("thomas@taskflow.example", "Thomas", &["developer"])
+        .await;
+    let user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar("INSERT INTO incidents (title, detected_at, severity, environment_id, created_by) VALUES ('Facturation', now(), 'urgent', $1, $2) RETURNING id")
+        .bind(env).bind(user).fetch_one(&app.pool).await.unwrap();
+    let page = format!("/incidents/{id}");
+    let body = "Voir ![capture](https://tracker.example/p.gif?who=thomas) et ![ici](//tracker.example/q.gif) et [journal](//logs.example/x)";
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/comment_incident",
+            &[("incident_id", &id.to_string()), ("body", body)],
+        )
+        .await;
+    assert!(
+        !html.contains("<img src=\"https://tracker.example"),
+        "{html}"
+    );
+    assert!(!html.contains("<img src=\"//tracker.example"), "{html}");
+    assert!(
+        html.contains(r#"<a href="https://tracker.example/p.gif?who=thomas">capture</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="//tracker.example/q.gif">ici</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="//logs.example/x">journal</a>"#),
+        "{html}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_list_filters_pages_and_puts_overdue_first() {
     let pool = test_database().await;

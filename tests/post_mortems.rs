@@ -733,3 +733,37 @@ async fn a_takeover_post_is_refused_and_only_organizers_choose_participants() {
     );
     v.drop_database().await;
 }
+
+/// Issue 15 §8: HTML typed in a field is text in the Markdown export, whatever renders it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_in_a_field_is_escaped_in_the_markdown_export() {
+    let v = scenario().await;
+    let id = v.incident.to_string();
+    let page = format!("/incidents/{id}/post-mortem");
+    let lead = v
+        .app
+        .signed_in_browser("lead@taskflow.example", "Léa Lead", &["tech_lead"])
+        .await;
+    let typed = "<img src=x onerror=alert(1)> & <b>gras</b>";
+    let (_, html) = lead
+        .submit_and_follow(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &form(&id, "1", &[("lessons", typed), ("summary", "Résumé")]),
+        )
+        .await;
+    assert!(html.contains("Post-mortem enregistré."), "{html}");
+    let md = lead
+        .get(&v.app, &format!("/incidents/{id}/post-mortem.md?lang=fr"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!md.contains("<img") && !md.contains("<b>"), "{md}");
+    assert!(
+        md.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &lt;b&gt;gras&lt;/b&gt;"),
+        "{md}"
+    );
+    v.drop_database().await;
+}

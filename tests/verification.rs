@@ -85,14 +85,14 @@ async fn the_http_checks_on_a_real_site() {
             .passed
     );
 
-    let assets = checks::assets(&http, &format!("{site}/")).await;
+    let assets = checks::assets(&http, &format!("{site}/"), &[]).await;
     assert!(assets.passed, "{assets:?}");
     assert!(assets.evidence.contains("/app.js → 200"), "{assets:?}");
     assert!(
         !assets.evidence.contains("not-an-asset"),
         "links are not assets"
     );
-    let broken = checks::assets(&http, &format!("{site}/broken")).await;
+    let broken = checks::assets(&http, &format!("{site}/broken"), &[]).await;
     assert!(
         !broken.passed && broken.evidence.contains("/gone.js → 404"),
         "{broken:?}"
@@ -114,6 +114,88 @@ async fn the_http_checks_on_a_real_site() {
     let slow =
         checks::response_time(&http, &format!("{site}/slow"), 1, Duration::from_secs(2)).await;
     assert!(!slow.passed, "{slow:?}");
+}
+
+/// Issue 15 §7: the home page names an internal service (another port), and an asset of its
+/// own origin redirects there. The runner fetches neither (the service counts its requests)
+/// and lists them as not fetched, unless that origin is configured as a CDN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assets_check_fetches_only_the_health_urls_origin() {
+    use axum::http::StatusCode;
+    use axum::response::Html;
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let internal = axum::Router::new().fallback(move || {
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            "secret"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let internal_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, internal).await });
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let page = format!(
+        r#"<link rel="stylesheet" href="/app.css"><script src="{internal_url}/admin/metrics.js"></script>
+        <img src="//localhost:{port}/logo.png"><img src="/moved.png">"#,
+        port = addr.port()
+    );
+    let to_internal = format!("{internal_url}/redirected.png");
+    let target = axum::Router::new()
+        .route("/", get(move || async move { Html(page) }))
+        .route("/app.css", get(|| async { "body{}" }))
+        .route(
+            "/moved.png",
+            get(move || async move { (StatusCode::FOUND, [("location", to_internal)]) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, target).await });
+    let site = format!("http://{addr}/");
+
+    let follow = reqwest::Client::new();
+    let checked = checks::assets(&follow, &site, &[]).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "{checked:?}");
+    assert!(
+        checked.evidence.contains(&format!(
+            "{internal_url}/admin/metrics.js → not fetched: another origin than the health URL's"
+        )),
+        "{checked:?}"
+    );
+    assert!(
+        checked.evidence.contains(&format!(
+            "http://localhost:{}/logo.png → not fetched",
+            addr.port()
+        )),
+        "another host name is another origin: {checked:?}"
+    );
+    assert!(
+        checked
+            .evidence
+            .contains(&format!("http://{addr}/app.css → 200")),
+        "{checked:?}"
+    );
+    assert!(
+        checked
+            .evidence
+            .contains(&format!("http://{addr}/moved.png → 302"))
+            && !checked.passed,
+        "the redirect to another origin is not followed: {checked:?}"
+    );
+
+    // A configured CDN origin is fetched.
+    let checked = checks::assets(&follow, &site, std::slice::from_ref(&internal_url)).await;
+    assert!(
+        checked
+            .evidence
+            .contains(&format!("{internal_url}/admin/metrics.js → 200")),
+        "{checked:?}"
+    );
+    assert!(hits.load(Ordering::SeqCst) >= 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

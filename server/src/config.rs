@@ -52,6 +52,9 @@ pub struct Settings {
     /// Hours the mailer keeps retrying a message that fails for a temporary reason before it
     /// marks it failed (a person can then send it again).
     pub mail_retry_hours: u32,
+    /// Origins (`https://cdn.example`) besides each environment's health URL whose assets the
+    /// §6.1 check fetches; assets elsewhere are listed, not fetched.
+    pub asset_origins: Vec<String>,
     /// Run the periodic tasks (overdue watcher, inventories, session clean-up). Tests turn them
     /// off and call the same functions at the moments they choose.
     pub background_tasks: bool,
@@ -81,6 +84,7 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "Rollback Desk <rollback-desk@localhost>".to_owned(),
             mail_per_second: 50,
+            asset_origins: Vec::new(),
             background_tasks: true,
         }
     }

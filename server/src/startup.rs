@@ -71,6 +71,7 @@ pub struct Application {
     background_tasks: bool,
     runner_lease: std::time::Duration,
     runner_grace: std::time::Duration,
+    asset_origins: Vec<String>,
     runner_stop: tokio_util::sync::CancellationToken,
     mailer: Option<crate::mailer::Mailer>,
     mail_stop: tokio::sync::watch::Sender<bool>,
@@ -95,6 +96,7 @@ impl Application {
             pool,
             background_tasks: settings.background_tasks,
             runner_lease: std::time::Duration::from_secs(u64::from(settings.runner_lease_seconds)),
+            asset_origins: settings.asset_origins.clone(),
             runner_grace: std::time::Duration::from_secs(u64::from(
                 settings.runner_shutdown_grace_seconds,
             )),
@@ -149,6 +151,7 @@ impl Application {
         let runner = tokio::spawn(
             crate::runner::Runner::new(self.pool.clone(), self.runner_lease)
                 .with_shutdown(self.runner_stop.clone(), self.runner_grace)
+                .with_asset_origins(self.asset_origins.clone())
                 .run(std::time::Duration::from_secs(1)),
         );
         let tasks = vec![cleanup, overdue, inventory];

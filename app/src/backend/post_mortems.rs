@@ -492,9 +492,11 @@ fn tera() -> &'static tera::Tera {
     static TERA: OnceLock<tera::Tera> = OnceLock::new();
     TERA.get_or_init(|| {
         let mut tera = tera::Tera::default();
-        // Markdown, not HTML: nothing to escape the Tera way; the template escapes what
-        // Markdown would read as structure.
-        tera.autoescape_on(vec![]);
+        // Markdown renderers pass raw HTML through, so every value put in the file has its
+        // HTML escaped (`<` → `&lt;`…, which Markdown shows as the character); quotes and
+        // slashes are left as typed, they mean nothing outside a tag.
+        tera.autoescape_on(vec![".md"]);
+        tera.set_escape_fn(escape_html_in_markdown);
         for (name, text) in [
             (
                 "post_mortem.fr.md",
@@ -511,6 +513,19 @@ fn tera() -> &'static tera::Tera {
         }
         tera
     })
+}
+
+fn escape_html_in_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A table cell: one line, its pipes escaped.

@@ -106,8 +106,33 @@ pub fn asset_urls(page: &str, html: &str) -> Vec<String> {
     urls
 }
 
+/// An origin as compared for the assets check: scheme, host and port (the default port
+/// made explicit, so that `https://a` and `https://a:443` are the same).
+fn origin_of(url: &reqwest::Url) -> Option<(String, String, u16)> {
+    Some((
+        url.scheme().to_owned(),
+        url.host_str()?.to_ascii_lowercase(),
+        url.port_or_known_default()?,
+    ))
+}
+
 /// §6.1 "assets (CSS, JS, images) load": every asset of the home page answers 200.
-pub async fn assets(http: &reqwest::Client, url: &str) -> CheckResult {
+///
+/// Only assets of the health URL's origin and of `cdn_origins` are fetched, and redirects
+/// only within them: the home page is the target's content, and fetching whatever it names
+/// would let it make the runner request any host or port (internal services included) and
+/// show the answers to every user. Others are listed as not fetched.
+pub async fn assets(http: &reqwest::Client, url: &str, cdn_origins: &[String]) -> CheckResult {
+    let Ok(base) = reqwest::Url::parse(url) else {
+        return result(false, format!("{url}: not a URL"));
+    };
+    let mut allowed: Vec<(String, String, u16)> = origin_of(&base).into_iter().collect();
+    allowed.extend(
+        cdn_origins
+            .iter()
+            .filter_map(|o| reqwest::Url::parse(o).ok())
+            .filter_map(|o| origin_of(&o)),
+    );
     let page = match http.get(url).timeout(Duration::from_secs(10)).send().await {
         Ok(res) => res.text().await.unwrap_or_default(),
         Err(e) => return result(false, format!("GET {url}: {e}")),
@@ -116,10 +141,34 @@ pub async fn assets(http: &reqwest::Client, url: &str) -> CheckResult {
     if urls.is_empty() {
         return result(true, "no asset referenced by the home page");
     }
+    let within = allowed.clone();
+    let assets_client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            let inside = origin_of(attempt.url()).is_some_and(|o| within.contains(&o));
+            if attempt.previous().len() >= 10 || !inside {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .unwrap_or_default();
     let mut lines = Vec::new();
     let mut passed = true;
+    let mut fetched = 0;
     for asset in urls {
-        let status = match http
+        let inside = reqwest::Url::parse(&asset)
+            .ok()
+            .and_then(|u| origin_of(&u))
+            .is_some_and(|o| allowed.contains(&o));
+        if !inside {
+            lines.push(format!(
+                "{asset} → not fetched: another origin than the health URL's"
+            ));
+            continue;
+        }
+        fetched += 1;
+        let status = match assets_client
             .get(&asset)
             .timeout(Duration::from_secs(10))
             .send()
@@ -132,6 +181,9 @@ pub async fn assets(http: &reqwest::Client, url: &str) -> CheckResult {
             passed = false;
         }
         lines.push(format!("{asset} → {status}"));
+    }
+    if fetched == 0 {
+        lines.insert(0, "no asset of the health URL's origin to fetch".to_owned());
     }
     result(passed, lines.join("\n"))
 }

@@ -47,6 +47,8 @@ pub struct Runner {
     /// For the §6.1 checks: one client that reports redirects, one that follows them.
     http: reqwest::Client,
     follow: reqwest::Client,
+    /// Origins besides the health URL's whose assets the §6.1 check fetches (a CDN).
+    asset_origins: Arc<[String]>,
     /// Cancelled when the server stops.
     stop: CancellationToken,
     grace: Duration,
@@ -84,6 +86,7 @@ impl Runner {
                 .build()
                 .unwrap_or_default(),
             follow: reqwest::Client::new(),
+            asset_origins: Arc::from(Vec::new()),
             stop: CancellationToken::new(),
             grace: SHUTDOWN_GRACE,
             running: Arc::default(),
@@ -94,6 +97,12 @@ impl Runner {
     /// The same runner with another executor (e.g. a shorter command timeout).
     pub fn with_executor(mut self, executor: Executor) -> Runner {
         self.executor = executor;
+        self
+    }
+
+    /// The same runner, also fetching the §6.1 assets of `origins` (`RBD_ASSET_ORIGINS`).
+    pub fn with_asset_origins(mut self, origins: Vec<String>) -> Runner {
+        self.asset_origins = origins.into();
         self
     }
 

@@ -83,7 +83,7 @@ impl Runner {
         match item {
             ChecklistItem::MainUrl => checks::main_url(&self.http, url).await,
             ChecklistItem::HomePage => checks::home_page(&self.follow, url).await,
-            ChecklistItem::Assets => checks::assets(&self.follow, url).await,
+            ChecklistItem::Assets => checks::assets(&self.follow, url, &self.asset_origins).await,
             ChecklistItem::Performance => {
                 checks::response_time(&self.http, url, RESPONSE_SAMPLES, RESPONSE_LIMIT).await
             }

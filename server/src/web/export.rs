@@ -85,37 +85,40 @@ pub async fn rollbacks_csv(
         t(Msg::Outcome).to_owned(),
     ];
     let minutes = |m: Option<i64>| m.map(|m| m.to_string()).unwrap_or_default();
-    let mut result = out.write_record(&header);
+    let mut result = out.write_record(header.map(spreadsheet_safe));
     for r in &rows {
         if result.is_err() {
             break;
         }
-        result = out.write_record([
-            r.incident.to_string(),
-            r.title.clone(),
-            r.environment.clone(),
-            t(Msg::rollback_type(r.kind)).to_owned(),
-            format!(
-                "{} → {}",
-                r.from_release.as_deref().unwrap_or("—"),
-                r.to_release.as_deref().unwrap_or("—")
-            ),
-            r.backup.clone().unwrap_or_default(),
-            r.approvers.join(", "),
-            viewer.datetime(r.detected_at),
-            minutes(r.to_decide()),
-            minutes(r.to_restore()),
-            minutes(r.downtime()),
-            if r.skipped_steps {
+        result = out.write_record(
+            [
+                r.incident.to_string(),
+                r.title.clone(),
+                r.environment.clone(),
+                t(Msg::rollback_type(r.kind)).to_owned(),
                 format!(
-                    "{} · {}",
-                    t(Msg::state(r.state)),
-                    t(Msg::ExecSucceededWithSkips)
-                )
-            } else {
-                t(Msg::state(r.state)).to_owned()
-            },
-        ]);
+                    "{} → {}",
+                    r.from_release.as_deref().unwrap_or("—"),
+                    r.to_release.as_deref().unwrap_or("—")
+                ),
+                r.backup.clone().unwrap_or_default(),
+                r.approvers.join(", "),
+                viewer.datetime(r.detected_at),
+                minutes(r.to_decide()),
+                minutes(r.to_restore()),
+                minutes(r.downtime()),
+                if r.skipped_steps {
+                    format!(
+                        "{} · {}",
+                        t(Msg::state(r.state)),
+                        t(Msg::ExecSucceededWithSkips)
+                    )
+                } else {
+                    t(Msg::state(r.state)).to_owned()
+                },
+            ]
+            .map(spreadsheet_safe),
+        );
     }
     match result
         .map_err(|e| e.to_string())
@@ -135,6 +138,32 @@ pub async fn rollbacks_csv(
         Err(err) => {
             tracing::error!(error = %err, "rollback history export");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a leading TAB or CR,
+/// OWASP "CSV injection") gets a leading apostrophe, so that an incident titled
+/// `=HYPERLINK(…)` is shown as text and never evaluated. Every CSV the app writes goes
+/// through it.
+pub fn spreadsheet_safe(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formula_starts_are_neutralised_and_the_rest_kept() {
+        for cell in ["=1+1", "+33 1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(cell.into()), format!("'{cell}"));
+        }
+        for cell in ["Facturation", "", "12", "— → v1.2.0", " =x"] {
+            assert_eq!(spreadsheet_safe(cell.into()), cell);
         }
     }
 }
