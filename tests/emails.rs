@@ -591,18 +591,34 @@ async fn a_csv_file_is_uploaded_checked_and_sent_to_everyone_once() {
         }
     }
     assert!(csv.len() > 4 * 1024 * 1024);
-    let upload = |token: Option<String>| {
-        // The forged post carries a small file: the server refuses it before reading the body,
-        // and a 5 MB body could still be on its way when the connection closes.
+    let action = html
+        .split("id=\"upload-list\"")
+        .next()
+        .and_then(|before| before.rsplit("<form").next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        !action.contains("_csrf"),
+        "the token is not in the URL: {action}"
+    );
+    // `in_body`: the token as the form's first field; otherwise in the URL, as it once was.
+    let upload = |token: Option<String>, in_body: bool| {
+        // The forged post carries a small file, so that the refusal comes quickly.
         let body = match token {
-            Some(_) => csv.clone(),
-            None => "email\nclient1@example.com\n".to_owned(),
+            Some(_) if in_body => csv.clone(),
+            _ => "email\nclient1@example.com\n".to_owned(),
         };
-        let form = reqwest::multipart::Form::new().part(
+        let mut form = reqwest::multipart::Form::new();
+        let mut query = String::new();
+        match (&token, in_body) {
+            (Some(t), true) => form = form.text("_csrf", t.clone()),
+            (Some(t), false) => query = format!("&_csrf={t}"),
+            (None, _) => {}
+        }
+        let form = form.part(
             "file",
             reqwest::multipart::Part::bytes(body.into_bytes()).file_name("clients.csv"),
         );
-        let query = token.map(|t| format!("&_csrf={t}")).unwrap_or_default();
         claire
             .client
             .post(s.app.url(&format!(
@@ -614,16 +630,18 @@ async fn a_csv_file_is_uploaded_checked_and_sent_to_everyone_once() {
             .multipart(form)
             .send()
     };
-    // Without the token: refused, nothing kept.
-    let forged = upload(None).await.unwrap();
+    // Without the token, or with it in the URL: refused, nothing kept.
+    let forged = upload(None, true).await.unwrap();
     assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+    let in_url = upload(Some(token.clone()), false).await.unwrap();
+    assert_eq!(in_url.status(), reqwest::StatusCode::FORBIDDEN);
     let lists: i64 = sqlx::query_scalar("SELECT count(*) FROM recipient_lists")
         .fetch_one(&s.app.pool)
         .await
         .unwrap();
     assert_eq!(lists, 0);
 
-    let res = upload(Some(token)).await.unwrap();
+    let res = upload(Some(token), true).await.unwrap();
     assert!(res.status().is_redirection(), "{}", res.status());
     let to = location(&res);
     assert!(to.contains("&list="), "{to}");

@@ -62,6 +62,11 @@ async fn a_cross_site_form_post_is_rejected() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The same host over another scheme is another origin.
+    let res = post(Some(&format!("https://{}", app.addr)), None, Some(&token))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Same origin, but no token or a wrong one.
     let res = post(Some(&here), Some("same-origin"), None).await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -299,5 +304,42 @@ async fn over_https_responses_ask_for_https_only() {
                 .contains("max-age="),
             "{path}"
         );
+    }
+}
+
+/// Issue 15 §10: DNS rebinding. A page of `evil.example` resolving to this server sends
+/// `Host: evil.example`: nothing is served for it; addresses, localhost and `public_url`'s
+/// host are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_another_host_name_is_not_served() {
+    let mut settings = test_settings();
+    settings.public_url = Some("http://desk.taskflow.example".into());
+    let app = spawn_app_with(test_database().await, settings).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |host: String, path: &'static str| {
+        client
+            .get(app.url(path))
+            .header("Host", host)
+            .header("Accept", "text/html")
+            .send()
+    };
+    let port = app.addr.port();
+    for path in ["/login", "/healthz", "/style/main.css", "/api/sign_in"] {
+        let res = get(format!("evil.example:{port}"), path).await.unwrap();
+        assert_eq!(res.status(), StatusCode::MISDIRECTED_REQUEST, "{path}");
+        assert_locked_down(path, &res);
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("<form"), "{path}: {body}");
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "desk.taskflow.example".to_owned(),
+    ] {
+        let res = get(host.clone(), "/login").await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{host}");
     }
 }

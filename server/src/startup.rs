@@ -323,6 +323,10 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
         .route("/style/enhance.js", get(assets::script))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
+            crate::web::host::KnownHost::from_public_url(settings.public_url.as_deref()),
+            crate::web::host::known_host,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             crate::web::headers::Hsts(settings.secure_cookies()),
             crate::web::headers::security_headers,
         ))

@@ -14,6 +14,8 @@ use tower_sessions::Session;
 
 /// The largest form body the gate reads to find the token.
 const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+/// The largest multipart body: the largest upload and its form's other fields.
+const MAX_MULTIPART_BYTES: usize = crate::web::recipients::MAX_UPLOAD_BYTES + 64 * 1024;
 
 #[derive(Clone)]
 pub struct GateState {
@@ -170,21 +172,26 @@ async fn check_forgery(gate: &GateState, token: Option<&str>, req: Request) -> (
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    // A file upload (multipart) works without JavaScript too: its form's action URL carries
-    // the token, since the body is not read here.
+    // A file upload (multipart) carries the token as its first field, before the file (never
+    // in the URL, where logs and the Referer would keep it).
     if content_type.starts_with("multipart/form-data") {
-        let ok = req.uri().query().is_some_and(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(name, _)| name == "_csrf")
-                .is_some_and(|(_, sent)| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())))
-        });
-        return (req, ok);
+        let Ok(boundary) = multer::parse_boundary(content_type) else {
+            return (req, false);
+        };
+        let (parts, body) = req.into_parts();
+        let Some(bytes) = read_form(body, MAX_MULTIPART_BYTES).await else {
+            let mut req = Request::from_parts(parts, Body::empty());
+            req.extensions_mut().insert(TooLarge);
+            return (req, true);
+        };
+        let ok = first_field_is_token(bytes.clone(), boundary, expected).await;
+        return (Request::from_parts(parts, Body::from(bytes)), ok);
     }
     if !content_type.starts_with("application/x-www-form-urlencoded") {
         return (req, false);
     }
     let (parts, body) = req.into_parts();
-    let Some(bytes) = read_form(body).await else {
+    let Some(bytes) = read_form(body, MAX_FORM_BYTES).await else {
         // Too large: refused as a whole. The rest was read, so the client gets the answer.
         let mut req = Request::from_parts(parts, Body::empty());
         req.extensions_mut().insert(TooLarge);
@@ -203,10 +210,26 @@ async fn check_forgery(gate: &GateState, token: Option<&str>, req: Request) -> (
     (req, ok)
 }
 
-/// Reads a form body of at most [`MAX_FORM_BYTES`]; a larger one is read on (up to 64 MiB) and
+/// Whether a multipart body's first field is `_csrf` holding `expected`.
+async fn first_field_is_token(bytes: axum::body::Bytes, boundary: String, expected: &str) -> bool {
+    let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let Ok(Some(field)) = form.next_field().await else {
+        return false;
+    };
+    if field.name() != Some("_csrf") {
+        return false;
+    }
+    field
+        .text()
+        .await
+        .is_ok_and(|sent| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+/// Reads a form body of at most `limit` bytes; a larger one is read on (up to 64 MiB) and
 /// dropped, so that its sender is not cut off mid-upload and gets the refusal. `None`: too
 /// large.
-async fn read_form(body: Body) -> Option<axum::body::Bytes> {
+async fn read_form(body: Body, limit: usize) -> Option<axum::body::Bytes> {
     use futures::StreamExt;
     let mut stream = body.into_data_stream();
     let mut kept = Vec::new();
@@ -217,11 +240,11 @@ async fn read_form(body: Body) -> Option<axum::body::Bytes> {
         if seen > 64 * 1024 * 1024 {
             return None;
         }
-        if seen <= MAX_FORM_BYTES {
+        if seen <= limit {
             kept.extend_from_slice(&chunk);
         }
     }
-    (seen <= MAX_FORM_BYTES).then(|| kept.into())
+    (seen <= limit).then(|| kept.into())
 }
 
 /// A form body over [`MAX_FORM_BYTES`].
@@ -265,6 +288,10 @@ async fn refused_input(
     Ok(Redirect::to(&back).into_response())
 }
 
+/// A post comes from this site: the browser says so (`Sec-Fetch-Site`), and its `Origin`, when
+/// sent, is this server's, scheme included (`http://host` is another origin than
+/// `https://host`): `public_url`'s origin, or the Host served over the scheme the app is
+/// reached by (`public_url`'s, else plain http).
 fn same_origin(gate: &GateState, headers: &HeaderMap) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
@@ -275,11 +302,13 @@ fn same_origin(gate: &GateState, headers: &HeaderMap) -> bool {
     match header("origin") {
         None => true,
         Some(origin) => {
-            let host_matches = header("host").is_some_and(|host| {
-                origin
-                    .split_once("://")
-                    .is_some_and(|(_, authority)| authority == host)
-            });
+            let scheme = gate
+                .public_origin
+                .as_deref()
+                .and_then(|o| o.split_once("://"))
+                .map_or("http", |(scheme, _)| scheme);
+            let host_matches = header("host")
+                .is_some_and(|host| origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")));
             host_matches || gate.public_origin.as_deref() == Some(origin)
         }
     }

@@ -7,4 +7,5 @@ pub mod export;
 pub mod gate;
 pub mod headers;
 pub mod health;
+pub mod host;
 pub mod recipients;

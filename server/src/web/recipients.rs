@@ -1,6 +1,5 @@
 //! Uploading a recipient list (CSV) for an incident's email, as a plain multipart form (it
-//! works without JavaScript; the form's action URL carries the CSRF token, checked by the
-//! gate). The list is checked once and kept; the compose page then offers it to the send.
+//! works without JavaScript; its first field is the CSRF token, checked by the gate). The list is checked once and kept; the compose page then offers it to the send.
 use app::backend::AppState;
 use app::domain::email::RecipientList;
 use app::i18n::Msg;

@@ -237,10 +237,9 @@ fn Emails(page: EmailPageData) -> impl IntoView {
     });
     let action = ServerAction::<SendEmail>::new();
     let upload_action = format!(
-        "/incidents/{id}/recipients?template={}&lang={}&_csrf={}",
+        "/incidents/{id}/recipients?template={}&lang={}",
         page.template.as_str(),
         page.lang.code(),
-        viewer.csrf_token
     );
     let uploaded = page.list.clone().map(|l| {
         let summary = format!(
@@ -314,6 +313,8 @@ fn Emails(page: EmailPageData) -> impl IntoView {
                     <button type="submit" name="intent" value="send" class="primary" id="send-email">{t(Msg::SendEmail)}</button>
                 </ActionForm>
                 <form method="post" enctype="multipart/form-data" action=upload_action id="upload-list">
+                    // The token first: the gate reads only the first field.
+                    <CsrfField/>
                     <label for="recipients-file">{t(Msg::UploadList)}</label>
                     <input type="file" id="recipients-file" name="file" accept=".csv,text/csv,text/plain"/>
                     <button type="submit">{t(Msg::Upload)}</button>
