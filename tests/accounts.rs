@@ -116,6 +116,127 @@ async fn repeated_failures_are_slowed_then_locked() {
     assert_eq!(to, "/");
 }
 
+/// Issue 15 §2: wrong passwords from one address lock that address only; a decider signs
+/// in from another, keeps the session already open, and their known device passes even when
+/// many addresses have failed; an administrator unlocks, and old rows are purged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attacker_cannot_lock_a_decider_out() {
+    use std::net::IpAddr;
+    let mut settings = test_settings();
+    settings.sign_in_slow_after = 2;
+    settings.sign_in_slow_base_seconds = 0;
+    settings.sign_in_lock_after = 3;
+    settings.sign_in_lock_minutes = 15;
+    let app = spawn_app_with(test_database().await, settings).await;
+    let email = "sophie@taskflow.example";
+    let sophie_id = app.create_user(email, "Sophie", &["sysadmin"]).await;
+    let from = |last: u8| Browser::from_address(IpAddr::from([127, 0, 0, last]));
+    // Sophie signed in on her laptop this morning: a session, and a known device.
+    let laptop = from(1);
+    let (to, _) = laptop.sign_in(&app, email, PASSWORD).await;
+    assert_eq!(to, "/");
+
+    // Someone guesses from 127.0.0.2 until that address is locked, then has the password.
+    let attacker = from(2);
+    for _ in 0..3 {
+        attacker.sign_in(&app, email, "guess").await;
+    }
+    let (to, html) = attacker.sign_in(&app, email, PASSWORD).await;
+    assert_eq!(to, "/login");
+    assert!(
+        html.contains("ce compte est bloqué pendant encore 15 minutes"),
+        "{html}"
+    );
+    assert!(
+        html.contains("demandez à un administrateur de le débloquer"),
+        "says what to do: {html}"
+    );
+    // Sophie's open session goes on; from another address she signs in on a new device.
+    let (status, _) = laptop.page(&app, "/incidents").await;
+    assert_eq!(status, StatusCode::OK);
+    let (to, _) = from(3).sign_in(&app, email, PASSWORD).await;
+    assert_eq!(to, "/", "another address is not locked");
+
+    // Many addresses failing: the account takes no new device, but Sophie's laptop passes.
+    for last in 4..=6 {
+        let b = from(last);
+        for _ in 0..3 {
+            b.sign_in(&app, email, "guess").await;
+        }
+    }
+    let (to, html) = from(7).sign_in(&app, email, PASSWORD).await;
+    assert_eq!(to, "/login");
+    assert!(
+        html.contains(
+            "il n'accepte pour l'instant que les appareils où vous vous êtes déjà connecté"
+        ),
+        "{html}"
+    );
+    laptop
+        .submit_and_follow(&app, "/", "/api/sign_out", &[])
+        .await;
+    let (to, html) = laptop.sign_in(&app, email, PASSWORD).await;
+    assert_eq!(to, "/", "the known device signs in: {html}");
+
+    // An administrator sees the lock and lifts it, recorded.
+    let admin = app
+        .signed_in_browser("alex@taskflow.example", "Alex Admin", &["admin"])
+        .await;
+    let (_, html) = admin.page(&app, "/admin/users").await;
+    assert!(
+        html.contains(&format!("id=\"unlock-{sophie_id}\"")),
+        "{html}"
+    );
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/unlock_account",
+            &[("user_id", &sophie_id.to_string())],
+        )
+        .await;
+    assert!(html.contains("Connexion débloquée pour Sophie."), "{html}");
+    assert!(
+        !html.contains(&format!("id=\"unlock-{sophie_id}\"")),
+        "{html}"
+    );
+    let recent = &html[html
+        .find("id=\"recent-unlocks\"")
+        .expect("the unlock is listed")..];
+    assert!(
+        recent.contains("Sophie — débloqué par Alex Admin"),
+        "{recent}"
+    );
+    let (to, _) = from(7).sign_in(&app, email, PASSWORD).await;
+    assert_eq!(to, "/", "unlocked");
+    let events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM account_events WHERE user_id = $1 AND kind = 'unlocked'",
+    )
+    .bind(sophie_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(events, 1);
+
+    // Old failure rows and unused devices are purged; recent ones stay.
+    from(8).sign_in(&app, email, "guess").await;
+    sqlx::query(
+        "INSERT INTO sign_in_failures (email, source, failures, last_failure_at)
+         VALUES ('old@taskflow.example', 'address:127.0.0.9', 2, now() - interval '2 days')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app::backend::sign_in::purge(&app.pool, chrono::Utc::now())
+        .await
+        .unwrap();
+    let left: Vec<String> = sqlx::query_scalar("SELECT email FROM sign_in_failures")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, [email]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_ends_the_session() {
     let pool = test_database().await;
@@ -193,9 +314,22 @@ async fn the_session_id_is_renewed_at_sign_in_and_cookies_are_locked_down() {
             &[("email", "julien@taskflow.example"), ("password", PASSWORD)],
         )
         .await;
-    let after = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = |name: &str| {
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+    };
+    let after = cookie("rollback_desk_session");
     let id = |c: &str| c.split(';').next().unwrap().to_owned();
     assert_ne!(id(&before), id(&after), "a new session id after sign-in");
+    // The known-device cookie: HttpOnly, SameSite, kept 90 days.
+    let device = cookie("rbd_device");
+    for part in ["HttpOnly", "SameSite=Lax", "Max-Age=7776000", "Path=/"] {
+        assert!(device.contains(part), "{device}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

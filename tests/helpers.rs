@@ -332,7 +332,14 @@ pub struct Browser {
 
 impl Browser {
     pub fn new() -> Browser {
+        Browser::from_address(std::net::IpAddr::from([127, 0, 0, 1]))
+    }
+
+    /// A browser whose connections come from `address` (any of 127.0.0.0/8 reaches the app):
+    /// another client address, as the server sees it.
+    pub fn from_address(address: std::net::IpAddr) -> Browser {
         let client = Client::builder()
+            .local_address(address)
             .cookie_provider(Arc::new(Jar::default()))
             .redirect(Policy::none())
             // A request that never gets an answer fails its test instead of hanging the suite.

@@ -66,8 +66,15 @@ messages! {
     SignInButton => "Se connecter", "Sign in";
     SignedOut => "Vous êtes déconnecté.", "You are signed out.";
     BadCredentials => "Adresse e-mail ou mot de passe incorrect.", "Wrong email address or password.";
-    SignInWait => "Trop de tentatives échouées pour ce compte : patientez {n} secondes avant de réessayer.", "Too many failed sign-ins for this account: wait {n} seconds before trying again.";
-    SignInLocked => "Trop de tentatives échouées : ce compte est bloqué pendant encore {n} minutes. Contactez un administrateur si besoin.", "Too many failed sign-ins: this account is locked for {n} more minutes. Ask an administrator if needed.";
+    SignInWait => "Trop de tentatives échouées pour ce compte depuis cet appareil : patientez {n} secondes avant de réessayer.", "Too many failed sign-ins for this account from this device: wait {n} seconds before trying again.";
+    SignInLocked => "Trop de tentatives échouées depuis cette adresse : ce compte est bloqué pendant encore {n} minutes ici. Connectez-vous depuis un appareil où vous vous êtes déjà connecté, ou demandez à un administrateur de le débloquer (Admin › Comptes).", "Too many failed sign-ins from this address: this account is locked here for {n} more minutes. Sign in from a device you have signed in from before, or ask an administrator to unlock it (Admin › Accounts).";
+    SignInAccountClosedToNewDevices => "Ce compte reçoit de nombreuses tentatives échouées depuis plusieurs adresses : il n'accepte pour l'instant que les appareils où vous vous êtes déjà connecté. Utilisez l'un d'eux, ou demandez à un administrateur de le débloquer (Admin › Comptes).", "This account is receiving many failed sign-ins from several addresses: for now it accepts only devices you have signed in from before. Use one, or ask an administrator to unlock it (Admin › Accounts).";
+    AccountUnlock => "Débloquer", "Unlock";
+    AccountLockedBadge => "bloqué", "locked";
+    AccountUnlocked => "Connexion débloquée pour {n}.", "Sign-in unlocked for {n}.";
+    AccountNothingToUnlock => "Ce compte n'était pas bloqué.", "This account was not locked.";
+    RecentUnlocks => "Déblocages récents", "Recent unlocks";
+    UnlockedBy => "débloqué par", "unlocked by";
     EmailRequired => "Saisissez une adresse e-mail valide (nom@domaine.fr).", "Enter a valid email address (name@domain.com).";
     PasswordRequired => "Saisissez votre mot de passe.", "Enter your password.";
     SessionEnded => "Votre session a pris fin : reconnectez-vous.", "Your session has ended: please sign in again.";

@@ -112,7 +112,7 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Expired sessions are deleted hourly, overdue incidents marked every 30 s, the targets'
+    /// Expired sessions and stale sign-in failures are deleted hourly, overdue incidents marked every 30 s, the targets'
     /// inventories read every 10 minutes.
     #[allow(clippy::type_complexity)]
     fn spawn_background_tasks(
@@ -128,6 +128,20 @@ impl Application {
             let every = tokio::time::Duration::from_secs(3600);
             if let Err(err) = store.continuously_delete_expired(every).await {
                 tracing::warn!(error = %err, "session clean-up stopped");
+            }
+        });
+        // Failed sign-ins that no longer count, and devices unused for 90 days, hourly.
+        let sign_in_purge = tokio::spawn({
+            let pool = self.pool.clone();
+            async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    tick.tick().await;
+                    match app::backend::sign_in::purge(&pool, chrono::Utc::now()).await {
+                        Ok(purged) => tracing::debug!(purged, "sign-in rows purged"),
+                        Err(err) => tracing::warn!(error = %err, "sign-in purge failed"),
+                    }
+                }
             }
         });
         let overdue = tokio::spawn(crate::overdue::watch(
@@ -154,7 +168,7 @@ impl Application {
                 .with_asset_origins(self.asset_origins.clone())
                 .run(std::time::Duration::from_secs(1)),
         );
-        let tasks = vec![cleanup, overdue, inventory];
+        let tasks = vec![cleanup, sign_in_purge, overdue, inventory];
         // The mailer delivers the outbox; at shutdown it finishes its batch (see run_until).
         let mailer = self.mailer.take().map(|mailer| {
             tokio::spawn(mailer.run(
@@ -175,10 +189,15 @@ impl Application {
         } else {
             (Vec::new(), None, None)
         };
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartupError::Serve);
+        let result = axum::serve(
+            self.listener,
+            // The client address throttles failed sign-ins per address.
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartupError::Serve);
         for task in tasks {
             task.abort();
         }
@@ -245,6 +264,7 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
             .smtp_url
             .is_none()
             .then(|| settings.data_dir.join("mail")),
+        secure_cookies: settings.secure_cookies(),
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("rollback-desk")

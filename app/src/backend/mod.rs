@@ -17,6 +17,7 @@ pub mod plans;
 pub mod post_mortems;
 pub mod security;
 pub mod session;
+pub mod sign_in;
 pub mod ssh;
 pub mod state;
 pub mod step_processes;

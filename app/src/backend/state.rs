@@ -8,6 +8,8 @@ pub struct AppState {
     pub approval_policy: crate::domain::plan::ApprovalPolicy,
     /// Where emails are written when no SMTP server is configured.
     pub mail_dir: Option<std::path::PathBuf>,
+    /// The app is reached over https: cookies it sets itself are `Secure`.
+    pub secure_cookies: bool,
 }
 
 /// How repeated failed sign-ins for one account are slowed, then refused for a while.

@@ -22,27 +22,61 @@ pub struct AccountRow {
     pub name: String,
     pub roles: Roles,
     pub active: bool,
+    /// Sign-in is locked or slowed for some address, or closed to new devices.
+    pub locked: bool,
+}
+
+/// One unlock, as listed under the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockLine {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub account: String,
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountsPageData {
+    pub rows: Vec<AccountRow>,
+    pub unlocks: Vec<UnlockLine>,
 }
 
 #[server(endpoint = "list_accounts")]
-pub async fn list_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
-    use crate::backend::{accounts, RequestCtx};
+pub async fn list_accounts() -> Result<AccountsPageData, ServerFnError> {
+    use crate::backend::{accounts, sign_in, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.require_role(Role::Admin)
         .map_err(crate::backend::page_error)?;
-    let list = accounts::list(&ctx.state.pool)
+    let pool = &ctx.state.pool;
+    let list = accounts::list(pool)
         .await
         .map_err(crate::backend::page_error)?;
-    Ok(list
-        .into_iter()
-        .map(|a| AccountRow {
-            id: a.id,
-            email: a.email,
-            name: a.name,
-            roles: a.roles,
-            active: a.active,
-        })
-        .collect())
+    let locked = sign_in::locked_accounts(pool, &ctx.state.sign_in_policy, chrono::Utc::now())
+        .await
+        .map_err(crate::backend::page_error)?;
+    let unlocks = sign_in::recent_unlocks(pool, 10)
+        .await
+        .map_err(crate::backend::page_error)?;
+    Ok(AccountsPageData {
+        rows: list
+            .into_iter()
+            .map(|a| AccountRow {
+                locked: locked.contains(&a.email),
+                id: a.id,
+                email: a.email,
+                name: a.name,
+                roles: a.roles,
+                active: a.active,
+            })
+            .collect(),
+        unlocks: unlocks
+            .into_iter()
+            .map(|u| UnlockLine {
+                at: u.at,
+                account: u.account,
+                actor: u.actor,
+            })
+            .collect(),
+    })
 }
 
 #[component]
@@ -101,9 +135,37 @@ pub fn AccountsPage() -> impl IntoView {
         </section>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                crate::pages::common::loaded(accounts.await, |rows| view! { <AccountsTable rows=rows/> })
+                crate::pages::common::loaded(accounts.await, |data| view! {
+                    <AccountsTable rows=data.rows/>
+                    <Unlocks lines=data.unlocks/>
+                })
             })}
         </Suspense>
+    }
+    .into_any()
+}
+
+/// The latest unlocks: who lifted a sign-in lock, for whom, when.
+#[component]
+fn Unlocks(lines: Vec<UnlockLine>) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    if lines.is_empty() {
+        return ().into_any();
+    }
+    let items = lines
+        .into_iter()
+        .map(|l| {
+            view! {
+                <li>{format!("{} · {} — {} {}", viewer.datetime(l.at), l.account, Msg::UnlockedBy.text(lang), l.actor.unwrap_or_default())}</li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" id="recent-unlocks">
+            <h2>{Msg::RecentUnlocks.text(lang)}</h2>
+            <ul>{items}</ul>
+        </section>
     }
     .into_any()
 }
@@ -170,6 +232,7 @@ fn AccountsTable(rows: Vec<AccountRow>) -> impl IntoView {
     let t = move |m: Msg| m.text(lang);
     let save_roles = ServerAction::<SaveRoles>::new();
     let set_active = ServerAction::<SetAccountActive>::new();
+    let unlock = ServerAction::<UnlockAccount>::new();
     let body = rows
         .into_iter()
         .map(|row| {
@@ -194,8 +257,18 @@ fn AccountsTable(rows: Vec<AccountRow>) -> impl IntoView {
                             <button type="submit">{t(Msg::SaveRoles)}</button>
                         </ActionForm>
                     </td>
-                    <td data-label=t(Msg::Status)>{t(status)}</td>
+                    <td data-label=t(Msg::Status)>
+                        {t(status)}
+                        {row.locked.then(|| view! { " · "<strong class="locked">{t(Msg::AccountLockedBadge)}</strong> })}
+                    </td>
                     <td data-label=t(Msg::Actions)>
+                        {row.locked.then(|| view! {
+                            <ActionForm action=unlock>
+                                <CsrfField/>
+                                <input type="hidden" name="user_id" value=row.id.to_string()/>
+                                <button type="submit" id=format!("unlock-{}", row.id)>{t(Msg::AccountUnlock)}</button>
+                            </ActionForm>
+                        })}
                         <ActionForm action=set_active>
                             <CsrfField/>
                             <input type="hidden" name="user_id" value=row.id.to_string()/>
@@ -340,5 +413,30 @@ pub async fn set_account_active(user_id: String, active: bool) -> Result<(), Ser
     }
     .await;
     ctx.finish(FormPost::new("account_active", "/admin/users"), outcome)
+        .await
+}
+
+/// An administrator lifts the sign-in locks of an account (recorded as an account event).
+#[server(endpoint = "unlock_account")]
+pub async fn unlock_account(user_id: String) -> Result<(), ServerFnError> {
+    use crate::backend::{accounts, sign_in, AppError, Done, FormPost, RequestCtx};
+    use crate::i18n::Text;
+
+    let ctx = RequestCtx::load().await?;
+    let outcome = async {
+        let admin = ctx.require_role(Role::Admin)?;
+        let target =
+            Uuid::parse_str(&user_id).map_err(|_| AppError::Refused(Msg::UnknownUser.into()))?;
+        let account = accounts::find(&ctx.state.pool, target)
+            .await?
+            .ok_or(AppError::Refused(Msg::UnknownUser.into()))?;
+        if !sign_in::unlock(&ctx.state.pool, admin.id, target).await? {
+            return Err(AppError::Refused(Msg::AccountNothingToUnlock.into()));
+        }
+        tracing::info!(admin = %admin.id, user = %target, "sign-in unlocked");
+        Ok(Done::to("/admin/users").with_notice(Text::with(Msg::AccountUnlocked, &account.name)))
+    }
+    .await;
+    ctx.finish(FormPost::new("account_unlock", "/admin/users"), outcome)
         .await
 }

@@ -73,7 +73,7 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::backend::error::FieldErrors;
-    use crate::backend::{accounts, session, Done, FormPost, RequestCtx};
+    use crate::backend::{session, sign_in, Done, FormPost, RequestCtx};
     use crate::domain::EmailAddress;
     use crate::pages::common::local_path;
 
@@ -89,14 +89,20 @@ pub async fn sign_in(
         );
         errors.into_result()?;
         let address = address.ok_or(crate::backend::AppError::Internal("unreachable".into()))?;
-        let account = accounts::authenticate(
+        let origin = sign_in::origin_of_request();
+        let sign_in::SignedIn {
+            account,
+            device_token,
+        } = sign_in::authenticate(
             &ctx.state.pool,
             &ctx.state.sign_in_policy,
             &address,
             &password,
+            &origin,
         )
         .await?;
         session::start_signed_in(&ctx.session, account.id, account.language).await?;
+        sign_in::remember_device(&device_token, ctx.state.secure_cookies);
         tracing::info!(user = %account.id, "signed in");
         Ok(Done::to(next.clone()))
     }
