@@ -1050,3 +1050,77 @@ async fn the_apps_database_stopped_during_a_send_of_500_sends_none_twice() {
 fn smtp_new(smtp: &SmtpServer) -> PathBuf {
     smtp.maildir.join("new")
 }
+
+/// Issue 15 §5: the send form posted twice (a double click, at the same moment, then once
+/// more) queues the email once; the repeat says so and shows what the first queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_post_of_the_send_form_sends_once() {
+    let s = rolled_back().await;
+    let claire = s.browser(CLAIRE).await;
+    let page = format!("/incidents/{}/emails?template=users&lang=fr", s.incident);
+    let (_, html) = claire.page(&s.app, &page).await;
+    let csrf = csrf_token(&html).unwrap();
+    let once = hidden_value(&html, "once").expect("the send form carries a one-time token");
+    let incident = s.incident.to_string();
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("once", once.as_str()),
+        ("incident_id", incident.as_str()),
+        ("template", "users"),
+        ("lang", "fr"),
+        ("subject", "Incident technique résolu - TaskFlow"),
+        ("body", "Chers utilisateurs,\n\nLe service est rétabli."),
+        ("users", "client1@example.com\nclient2@example.com"),
+        ("intent", "send"),
+    ];
+    let post = || {
+        claire
+            .client
+            .post(s.app.url("/api/send_email"))
+            .header("Accept", "text/html")
+            .header("Origin", format!("http://{}", s.app.addr))
+            .header("Referer", s.app.url(&page))
+            .form(&fields)
+            .send()
+    };
+    let (a, b) = tokio::join!(post(), post());
+    assert!(a.unwrap().status().is_redirection());
+    assert!(b.unwrap().status().is_redirection());
+    let counts = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT (SELECT count(*) FROM email_sends WHERE template = 'users'),
+                    (SELECT count(*) FROM outbox o JOIN email_sends e ON e.id = o.send_id
+                     WHERE e.template = 'users')",
+        )
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        counts().await,
+        (1, 2),
+        "one send, one message per recipient"
+    );
+
+    let again = post().await.unwrap();
+    let to = location(&again);
+    assert!(
+        to.starts_with(&format!("/incidents/{}/emails", s.incident)),
+        "{to}"
+    );
+    let (_, html) = claire.page(&s.app, &to).await;
+    assert!(
+        html.contains("Ce formulaire avait déjà été envoyé"),
+        "{html}"
+    );
+    assert!(
+        html.contains("rien n&#x27;a été refait") || html.contains("rien n'a été refait"),
+        "{html}"
+    );
+    assert!(html.contains("E-mail mis en file pour 2"), "{html}");
+    assert_eq!(counts().await, (1, 2));
+
+    // A fresh page has a fresh token: sending again on purpose works.
+    let (_, html) = claire.page(&s.app, &page).await;
+    assert_ne!(hidden_value(&html, "once").unwrap(), once);
+}

@@ -438,6 +438,14 @@ pub fn location(res: &Response) -> String {
         .to_owned()
 }
 
+/// The value of the first hidden field `name` of a page.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
 pub fn csrf_token(html: &str) -> Option<String> {
     let marker = r#"name="_csrf" value=""#;
     let start = html.find(marker)? + marker.len();

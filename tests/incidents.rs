@@ -1032,3 +1032,65 @@ async fn the_demo_target_reproduces_the_scenario() {
     assert!(sql.contains("CREATE TABLE users"));
     assert_eq!(sql.matches("INSERT INTO users").count(), 4);
 }
+
+/// Issue 15 §5: the new-incident form posted twice opens one incident; the repeat lands on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_post_opens_one_incident() {
+    let app = spawn_app(test_database().await).await;
+    let env = app
+        .create_environment("TaskFlow production")
+        .await
+        .to_string();
+    let browser = app
+        .signed_in_browser("thomas@taskflow.example", "Thomas", &["developer"])
+        .await;
+    let (_, html) = browser.page(&app, "/incidents/new").await;
+    let csrf = csrf_token(&html).unwrap();
+    let once = hidden_value(&html, "once").expect("the form carries a one-time token");
+    let now = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("once", once.as_str()),
+        ("title", "Facturation en erreur"),
+        ("description", ""),
+        ("detected_at", now.as_str()),
+        ("severity", "urgent"),
+        ("environment_id", env.as_str()),
+        ("suspect_release", ""),
+        ("criteria_other", ""),
+    ];
+    let post = || {
+        browser
+            .client
+            .post(app.url("/api/open_incident"))
+            .header("Accept", "text/html")
+            .header("Origin", format!("http://{}", app.addr))
+            .form(&fields)
+            .send()
+    };
+    let (a, b) = tokio::join!(post(), post());
+    let (a, b) = (location(&a.unwrap()), location(&b.unwrap()));
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM incidents")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1, "one incident");
+    let page = format!("/incidents/{}", ids[0]);
+    assert_eq!((a.as_str(), b.as_str()), (page.as_str(), page.as_str()));
+    let again = post().await.unwrap();
+    assert_eq!(location(&again), page);
+    let (_, html) = browser.page(&app, &page).await;
+    assert!(
+        html.contains("Ce formulaire avait déjà été envoyé"),
+        "{html}"
+    );
+    assert!(html.contains("Facturation en erreur"), "{html}");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}

@@ -69,6 +69,8 @@ messages! {
     SignInWait => "Trop de tentatives échouées pour ce compte depuis cet appareil : patientez {n} secondes avant de réessayer.", "Too many failed sign-ins for this account from this device: wait {n} seconds before trying again.";
     SignInLocked => "Trop de tentatives échouées depuis cette adresse : ce compte est bloqué pendant encore {n} minutes ici. Connectez-vous depuis un appareil où vous vous êtes déjà connecté, ou demandez à un administrateur de le débloquer (Admin › Comptes).", "Too many failed sign-ins from this address: this account is locked here for {n} more minutes. Sign in from a device you have signed in from before, or ask an administrator to unlock it (Admin › Accounts).";
     SignInAccountClosedToNewDevices => "Ce compte reçoit de nombreuses tentatives échouées depuis plusieurs adresses : il n'accepte pour l'instant que les appareils où vous vous êtes déjà connecté. Utilisez l'un d'eux, ou demandez à un administrateur de le débloquer (Admin › Comptes).", "This account is receiving many failed sign-ins from several addresses: for now it accepts only devices you have signed in from before. Use one, or ask an administrator to unlock it (Admin › Accounts).";
+    AlreadySubmitted => "Ce formulaire a déjà été envoyé : rien n'a été refait.", "This form was already submitted: nothing was done again.";
+    AlreadySubmittedAt => "Ce formulaire avait déjà été envoyé ({n}) : rien n'a été refait. Voici ce que le premier envoi a fait.", "This form was already submitted ({n}): nothing was done again. Here is what the first submission did.";
     AccountUnlock => "Débloquer", "Unlock";
     AccountLockedBadge => "bloqué", "locked";
     AccountUnlocked => "Connexion débloquée pour {n}.", "Sign-in unlocked for {n}.";

@@ -130,16 +130,22 @@ impl Application {
                 tracing::warn!(error = %err, "session clean-up stopped");
             }
         });
-        // Failed sign-ins that no longer count, and devices unused for 90 days, hourly.
+        // Failed sign-ins that no longer count, devices unused for 90 days and form tokens older
+        // than a day, hourly.
         let sign_in_purge = tokio::spawn({
             let pool = self.pool.clone();
             async move {
                 let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
                 loop {
                     tick.tick().await;
-                    match app::backend::sign_in::purge(&pool, chrono::Utc::now()).await {
+                    let now = chrono::Utc::now();
+                    match app::backend::sign_in::purge(&pool, now).await {
                         Ok(purged) => tracing::debug!(purged, "sign-in rows purged"),
                         Err(err) => tracing::warn!(error = %err, "sign-in purge failed"),
+                    }
+                    match app::backend::submissions::purge(&pool, now).await {
+                        Ok(purged) => tracing::debug!(purged, "form tokens purged"),
+                        Err(err) => tracing::warn!(error = %err, "form token purge failed"),
                     }
                 }
             }

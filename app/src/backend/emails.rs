@@ -6,7 +6,7 @@ use crate::backend::transitions;
 use crate::backend::AppError;
 use crate::domain::email::{EmailTemplate, RecipientList};
 use crate::domain::{Role, RollbackType};
-use crate::i18n::{duration_text, Lang, Msg};
+use crate::i18n::{duration_text, Lang, Msg, Text};
 use crate::records::EmailSendRecord;
 use crate::viewer::SignedInUser;
 use chrono::{DateTime, Utc};
@@ -423,6 +423,18 @@ pub async fn send(
     incident: i64,
     new: &NewSend<'_>,
 ) -> Result<Queued, AppError> {
+    send_once(pool, actor, incident, new, None).await
+}
+
+/// [`send`], from a form carrying the one-time token `once`: a repeat of the same form (a
+/// double click) queues nothing and shows what the first queued.
+pub async fn send_once(
+    pool: &PgPool,
+    actor: &SignedInUser,
+    incident: i64,
+    new: &NewSend<'_>,
+    once: Option<&str>,
+) -> Result<Queued, AppError> {
     if !actor.roles.may_decide_rollback() {
         return Err(AppError::Refused(Msg::OnlyDecidersMaySend.into()));
     }
@@ -441,6 +453,7 @@ pub async fn send(
     let list = RecipientList::parse(new.users);
     errors.into_result()?;
     let mut tx = pool.begin().await?;
+    super::submissions::claim(&mut tx, once, actor.id, "send_email").await?;
     transitions::lock(&mut tx, incident).await?;
     let roles: Vec<&str> = new.roles.iter().map(|r| r.as_str()).collect();
     // The team by role: the accounts holding a chosen role and the §10.1 contacts with it.
@@ -505,6 +518,17 @@ pub async fn send(
         )
         .await?;
     }
+    super::submissions::settle(
+        &mut tx,
+        once,
+        &format!(
+            "/incidents/{incident}/emails?template={}&lang={}",
+            new.template.as_str(),
+            new.lang.code()
+        ),
+        &Text::with(Msg::EmailQueued, recipients.len()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Queued {
         id,

@@ -22,6 +22,10 @@ pub enum AppError {
     Session(#[from] tower_sessions::session::Error),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The form was already posted once (a one-time token seen again): nothing was done
+    /// again; what the first post did is shown.
+    #[error("form already submitted")]
+    AlreadySubmitted(Box<crate::backend::submissions::FirstPost>),
 }
 
 impl AppError {
@@ -59,6 +63,7 @@ impl AppError {
             AppError::Refused(_) => S::BAD_REQUEST,
             AppError::Unauthenticated => S::UNAUTHORIZED,
             AppError::Forbidden => S::FORBIDDEN,
+            AppError::AlreadySubmitted(_) => S::CONFLICT,
             AppError::Database(_) | AppError::Session(_) | AppError::Internal(_) => {
                 S::INTERNAL_SERVER_ERROR
             }
@@ -74,6 +79,7 @@ impl AppError {
             AppError::Invalid(fields) => (Msg::BadRequest.into(), fields, None),
             AppError::Refused(text) => (text, BTreeMap::new(), None),
             AppError::Unauthenticated => (Msg::SignInRequired.into(), BTreeMap::new(), None),
+            AppError::AlreadySubmitted(_) => (Msg::AlreadySubmitted.into(), BTreeMap::new(), None),
             AppError::Forbidden => {
                 let (path, user) = request_context();
                 tracing::warn!(%path, user, "forbidden action refused");

@@ -133,6 +133,17 @@ impl RequestCtx {
                 }),
             ),
             Err(AppError::Unauthenticated) if self.from_browser() => ("/login".to_owned(), None),
+            Err(AppError::AlreadySubmitted(first)) if self.from_browser() => (
+                first.outcome_path.clone().unwrap_or(post.back),
+                Some(Flash {
+                    alert: Some(Text::with(
+                        Msg::AlreadySubmittedAt,
+                        self.viewer.datetime(first.submitted_at),
+                    )),
+                    notice: first.outcome_notice.map(|n| n.0),
+                    ..Flash::default()
+                }),
+            ),
             Err(err) if !self.from_browser() => {
                 // A script or curl: the status says what happened, the body says why.
                 let public = err.into_public(Msg::InternalErrorRef);

@@ -109,10 +109,22 @@ pub async fn environment_of(
 }
 
 pub async fn open(pool: &PgPool, actor: &SignedInUser, new: &NewIncident) -> Result<i64, AppError> {
+    open_once(pool, actor, new, None).await
+}
+
+/// [`open`], from a form carrying the one-time token `once`: a repeat of the same form opens
+/// nothing and shows the incident the first opened.
+pub async fn open_once(
+    pool: &PgPool,
+    actor: &SignedInUser,
+    new: &NewIncident,
+    once: Option<&str>,
+) -> Result<i64, AppError> {
     if !lifecycle::may_act(&actor.roles) {
         return Err(Refusal::ReadOnly.into());
     }
     let mut tx = pool.begin().await?;
+    super::submissions::claim(&mut tx, once, actor.id, "open_incident").await?;
     let environment: Option<String> =
         sqlx::query_scalar("SELECT name FROM environments WHERE id = $1")
             .bind(new.environment_id)
@@ -144,6 +156,13 @@ pub async fn open(pool: &PgPool, actor: &SignedInUser, new: &NewIncident) -> Res
     details.insert("environment".into(), json!(environment));
     details.insert("detected_at".into(), json!(new.detected_at));
     timeline::append(&mut tx, id, Some(actor.id), Event::Created(details)).await?;
+    super::submissions::settle(
+        &mut tx,
+        once,
+        &format!("/incidents/{id}"),
+        &Text::with(Msg::IncidentOpened, id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -21,6 +21,7 @@ pub mod sign_in;
 pub mod ssh;
 pub mod state;
 pub mod step_processes;
+pub mod submissions;
 pub mod timeline;
 pub mod transitions;
 pub mod verification;

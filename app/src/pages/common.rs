@@ -13,6 +13,17 @@ pub fn CsrfField() -> impl IntoView {
     view! { <input type="hidden" name="_csrf" value=viewer.csrf_token/> }
 }
 
+/// The hidden one-time token of a form whose repeat would do the work twice (a fresh one at
+/// each rendering; `backend::submissions`).
+#[component]
+pub fn OnceField() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let token = crate::backend::submissions::new_token();
+    #[cfg(not(feature = "ssr"))]
+    let token = String::new();
+    view! { <input type="hidden" name="once" value=token/> }
+}
+
 /// Sets the HTTP status of the page being rendered (403, 404 …).
 pub fn set_status(status: http::StatusCode) {
     #[cfg(feature = "ssr")]

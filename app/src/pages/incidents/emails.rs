@@ -284,6 +284,7 @@ fn Emails(page: EmailPageData) -> impl IntoView {
                 <h2>{t(Msg::EditAndSend)}</h2>
                 <ActionForm action=action>
                     <CsrfField/>
+                    <crate::pages::common::OnceField/>
                     <input type="hidden" name="incident_id" value=id/>
                     <input type="hidden" name="template" value=page.template.as_str()/>
                     <input type="hidden" name="lang" value=page.lang.code()/>
@@ -348,6 +349,7 @@ pub async fn send_email(
     #[server(default)] users: String,
     #[server(default)] list: Option<i64>,
     #[server(default)] intent: String,
+    #[server(default)] once: String,
 ) -> Result<(), ServerFnError> {
     use crate::backend::emails::{self, NewSend};
     use crate::backend::{AppError, Done, FormPost, RequestCtx};
@@ -372,7 +374,7 @@ pub async fn send_email(
         let template = EmailTemplate::parse(&template)
             .ok_or(AppError::Refused(Msg::InternalError.into()))?;
         let lang = Lang::parse(&lang).ok_or(AppError::Refused(Msg::InternalError.into()))?;
-        let queued = emails::send(
+        let queued = emails::send_once(
             &ctx.state.pool,
             user,
             incident_id,
@@ -385,6 +387,7 @@ pub async fn send_email(
                 users: &users,
                 list,
             },
+            Some(once.as_str()).filter(|o| !o.is_empty()),
         )
         .await?;
         tracing::info!(incident = incident_id, user = %user.id, send = queued.id, recipients = queued.recipients, "email queued");

@@ -61,6 +61,7 @@ pub fn NewIncidentPage() -> impl IntoView {
         <section class="card">
             <ActionForm action=action>
                 <CsrfField/>
+                <crate::pages::common::OnceField/>
                 <div class="field">
                     <label for="title">{t(Msg::Title)}</label>
                     <input id="title" name="title" type="text" required maxlength="200" value=title
@@ -285,6 +286,7 @@ pub async fn open_incident(
     suspect_release: String,
     criteria: Option<HashMap<String, String>>,
     criteria_other: String,
+    #[server(default)] once: String,
 ) -> Result<(), ServerFnError> {
     use crate::backend::error::FieldErrors;
     use crate::backend::incidents::{self, NewIncident};
@@ -327,7 +329,7 @@ pub async fn open_incident(
         else {
             return Err(AppError::Internal("checked fields missing".into()));
         };
-        let id = incidents::open(
+        let id = incidents::open_once(
             &ctx.state.pool,
             user,
             &NewIncident {
@@ -335,6 +337,7 @@ pub async fn open_incident(
                 detected_at,
                 environment_id,
             },
+            Some(once.as_str()).filter(|o| !o.is_empty()),
         )
         .await?;
         tracing::info!(incident = id, user = %user.id, "incident opened");
