@@ -237,6 +237,80 @@ async fn an_attacker_cannot_lock_a_decider_out() {
     assert_eq!(left, [email]);
 }
 
+/// Issue 15 §6: anonymous visitors store nothing: 300 visits of the sign-in page, a failed
+/// sign-in (its message and the email kept) and a language switch leave no session row; a
+/// forged visitor cookie is refused; signing in stores one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_visitors_store_no_session() {
+    let app = spawn_app(test_database().await).await;
+    app.create_user("paul@taskflow.example", "Paul", &["viewer"])
+        .await;
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM tower_sessions.session")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    for _ in 0..300 {
+        let (status, _) = Browser::new().page(&app, "/login").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let browser = Browser::new();
+    let (to, html) = browser
+        .sign_in(&app, "paul@taskflow.example", "wrong password")
+        .await;
+    assert_eq!(to, "/login");
+    assert!(html.contains("mot de passe incorrect"), "{html}");
+    assert!(
+        html.contains("paul@taskflow.example"),
+        "the email is kept: {html}"
+    );
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            "/login",
+            "/api/set_language",
+            &[("lang", "en"), ("back", "/login")],
+        )
+        .await;
+    assert!(html.contains("lang=\"en\""), "{html}");
+    assert_eq!(sessions().await, 0, "no session row before sign-in");
+
+    // A visitor cookie this server did not sign gives no valid token.
+    let forger = Browser::new();
+    let res = forger
+        .client
+        .post(app.url("/api/sign_in"))
+        .header("Accept", "text/html")
+        .header("Cookie", "rbd_visit=eyJjc3JmIjoiYWJjIn0.AAAA")
+        .form(&[
+            ("_csrf", "abc"),
+            ("email", "paul@taskflow.example"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let (to, html) = browser
+        .sign_in(&app, "paul@taskflow.example", PASSWORD)
+        .await;
+    assert_eq!(to, "/");
+    assert!(html.contains("Paul"), "{html}");
+    assert_eq!(sessions().await, 1);
+    // Signing out ends it; the farewell message needs no new row either.
+    let (to, html) = browser
+        .submit_and_follow(&app, "/", "/api/sign_out", &[])
+        .await;
+    assert_eq!(to, "/login");
+    assert!(
+        html.contains("You are signed out.") || html.contains("Vous êtes déconnecté."),
+        "{html}"
+    );
+    assert_eq!(sessions().await, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_ends_the_session() {
     let pool = test_database().await;
@@ -295,14 +369,31 @@ async fn pages_need_a_signed_in_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_session_id_is_renewed_at_sign_in_and_cookies_are_locked_down() {
+async fn the_session_starts_at_sign_in_and_cookies_are_locked_down() {
     let pool = test_database().await;
     let app = spawn_app(pool).await;
     app.create_user("julien@taskflow.example", "Julien", &["senior_dev_oncall"])
         .await;
     let browser = Browser::new();
     let res = browser.get(&app, "/login").await;
-    let before = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    // Before signing in, no session: the form token travels in a signed cookie.
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .all(|c| !c.starts_with("rollback_desk_session=")),
+        "{cookies:?}"
+    );
+    let before = cookies
+        .iter()
+        .find(|c| c.starts_with("rbd_visit="))
+        .cloned()
+        .expect("the visitor's cookie");
     assert!(before.contains("HttpOnly"), "{before}");
     assert!(before.contains("SameSite=Lax"), "{before}");
     assert!(!before.contains("Secure"), "plain http here: {before}");
@@ -323,8 +414,14 @@ async fn the_session_id_is_renewed_at_sign_in_and_cookies_are_locked_down() {
             .unwrap_or_else(|| panic!("no {name} cookie"))
     };
     let after = cookie("rollback_desk_session");
-    let id = |c: &str| c.split(';').next().unwrap().to_owned();
-    assert_ne!(id(&before), id(&after), "a new session id after sign-in");
+    assert!(
+        after.contains("HttpOnly") && after.contains("SameSite=Lax"),
+        "{after}"
+    );
+    assert!(
+        cookie("rbd_visit").contains("Max-Age=0"),
+        "the visitor's cookie is dropped once signed in"
+    );
     // The known-device cookie: HttpOnly, SameSite, kept 90 days.
     let device = cookie("rbd_device");
     for part in ["HttpOnly", "SameSite=Lax", "Max-Age=7776000", "Path=/"] {

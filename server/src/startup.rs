@@ -32,6 +32,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("mail settings: {0}")]
     Mailer(crate::mailer::MailerError),
+    #[error("the app's secrets could not be read or made: {0}")]
+    Secrets(String),
 }
 
 /// Runs the app's migrations and the session store's.
@@ -88,7 +90,10 @@ impl Application {
                 })?;
         let pool_for_mailer = pool.clone();
         let session_store = PostgresStore::new(pool.clone());
-        let router = router(settings, pool.clone(), session_store.clone());
+        let visit_key = app::backend::session::VisitKey::load(&pool)
+            .await
+            .map_err(|e| StartupError::Secrets(e.to_string()))?;
+        let router = router(settings, pool.clone(), session_store.clone(), visit_key);
         Ok(Application {
             listener,
             router,
@@ -261,7 +266,12 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -> Router {
+pub fn router(
+    settings: &Settings,
+    pool: PgPool,
+    session_store: PostgresStore,
+    visit_key: app::backend::session::VisitKey,
+) -> Router {
     let state = AppState {
         pool: pool.clone(),
         sign_in_policy: settings.sign_in_policy(),
@@ -320,6 +330,8 @@ pub fn router(settings: &Settings, pool: PgPool, session_store: PostgresStore) -
     let gate_state = gate::GateState {
         app: state,
         public_origin: settings.public_url.as_deref().map(origin_of),
+        visit_key,
+        secure_cookies: settings.secure_cookies(),
     };
     let pages = pages
         .merge(uploads)

@@ -14,6 +14,8 @@ pub struct RequestCtx {
     pub state: AppState,
     pub session: Session,
     pub viewer: Viewer,
+    /// The anonymous visitor's cookie (the gate sends it back when it changed).
+    pub visit: session::VisitCookie,
 }
 
 /// Where a successful action sends the user, and what it tells them.
@@ -73,13 +75,20 @@ impl RequestCtx {
         let session = leptos_axum::extract::<Session>()
             .await
             .map_err(|e| ServerFnError::new(format!("no session: {e}")))?;
-        let viewer = use_context::<http::request::Parts>()
+        let parts = use_context::<http::request::Parts>();
+        let viewer = parts
+            .as_ref()
             .and_then(|p| p.extensions.get::<Viewer>().cloned())
+            .unwrap_or_default();
+        let visit = parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<session::VisitCookie>().cloned())
             .unwrap_or_default();
         Ok(RequestCtx {
             state,
             session,
             viewer,
+            visit,
         })
     }
 
@@ -168,7 +177,7 @@ impl RequestCtx {
             }
         };
         if let Some(flash) = flash {
-            session::set_flash(&self.session, flash)
+            session::set_flash(&self.session, &self.visit, flash)
                 .await
                 .map_err(crate::backend::page_error)?;
         }

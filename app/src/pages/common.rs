@@ -245,7 +245,7 @@ pub async fn set_language(lang: String, back: String) -> Result<(), ServerFnErro
     let back = local_path(&back);
     let outcome = async {
         let lang = Lang::parse(&lang).ok_or(AppError::Refused(Msg::InternalError.into()))?;
-        session::set_lang(&ctx.session, lang).await?;
+        session::set_lang(&ctx.session, &ctx.visit, lang).await?;
         if let Some(user) = &ctx.viewer.user {
             accounts::set_language(&ctx.state.pool, user.id, lang).await?;
         }
@@ -264,7 +264,7 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
     let outcome = async {
         session::end(&ctx.session).await?;
         // The signed-out visitor keeps their language on the sign-in page.
-        session::set_lang(&ctx.session, lang).await?;
+        session::set_lang(&ctx.session, &ctx.visit, lang).await?;
         Ok(Done::to("/login").with_notice(Msg::SignedOut.into()))
     }
     .await;

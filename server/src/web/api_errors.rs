@@ -24,6 +24,11 @@ pub async fn answer(session: Session, req: Request, next: Next) -> Response {
     let from_browser = accepts_html(req.headers());
     let back = back_to(req.headers());
     let path = req.uri().path().to_owned();
+    let visit = req
+        .extensions()
+        .get::<session::VisitCookie>()
+        .cloned()
+        .unwrap_or_default();
     let res = next.run(req).await;
     if !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
         return res;
@@ -55,7 +60,7 @@ pub async fn answer(session: Session, req: Request, next: Next) -> Response {
             errors: public.fields,
             ..Flash::default()
         };
-        if let Err(err) = session::set_flash(&session, flash).await {
+        if let Err(err) = session::set_flash(&session, &visit, flash).await {
             tracing::error!(error = %err, "flash not saved");
         }
         return Redirect::to(&back).into_response();

@@ -23,6 +23,10 @@ pub struct GateState {
     /// `scheme://host[:port]` users reach the app at, when configured (for the Origin check
     /// behind a proxy that rewrites Host).
     pub public_origin: Option<String>,
+    /// Signs anonymous visitors' cookies.
+    pub visit_key: session::VisitKey,
+    /// Cookies the gate sets are `Secure` (https).
+    pub secure_cookies: bool,
 }
 
 /// Paths open without signing in.
@@ -66,13 +70,24 @@ async fn pass(
             }
         }
     }
-    let lang = match session::lang(session).await? {
-        Some(lang) => lang,
-        None => user.as_ref().map(|u| u.language).unwrap_or_default(),
+    // Anonymous visitors carry their state in a signed cookie: nothing is stored for them.
+    let sent_visit = visit_cookie(req.headers());
+    let opened = sent_visit.as_deref().and_then(|c| gate.visit_key.open(c));
+    let visit = if user.is_some() {
+        session::VisitCookie::quiet(opened)
+    } else {
+        session::VisitCookie::new(opened)
     };
-
+    let lang = match user.as_ref() {
+        Some(u) => session::lang(session).await?.unwrap_or(u.language),
+        None => visit.get().lang.unwrap_or_default(),
+    };
+    req.extensions_mut().insert(visit.clone());
     if is_post {
-        let token = session::existing_csrf_token(session).await?;
+        let token = match user {
+            Some(_) => session::existing_csrf_token(session).await?,
+            None => Some(visit.get().csrf),
+        };
         let (checked, genuine) = check_forgery(gate, token.as_deref(), req).await;
         if !genuine {
             tracing::warn!(%path, "form post refused: cross-site or without a valid token");
@@ -81,7 +96,8 @@ async fn pass(
         req = checked;
         if req.extensions().get::<TooLarge>().is_some() {
             let headers = req.headers().clone();
-            return refused_input(session, &headers, Msg::FormTooLarge.into()).await;
+            let refused = refused_input(session, &visit, &headers, Msg::FormTooLarge.into()).await;
+            return finish_visit(gate, session, &visit, sent_visit.is_some(), refused?).await;
         }
         if let Some(field) = req
             .extensions()
@@ -91,7 +107,8 @@ async fn pass(
             // NUL and control characters are never typed: refused for every form at once.
             let headers = req.headers().clone();
             let text = app::i18n::Text::with(Msg::ControlCharacters, field);
-            return refused_input(session, &headers, text).await;
+            let refused = refused_input(session, &visit, &headers, text).await;
+            return finish_visit(gate, session, &visit, sent_visit.is_some(), refused?).await;
         }
     }
 
@@ -99,6 +116,7 @@ async fn pass(
         if ended {
             session::set_flash(
                 session,
+                &visit,
                 Flash {
                     alert: Some(Msg::SessionEnded.into()),
                     ..Flash::default()
@@ -117,7 +135,8 @@ async fn pass(
             let wanted: String = form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
             format!("/login?next={wanted}")
         };
-        return Ok(Redirect::to(&target).into_response());
+        let response = Redirect::to(&target).into_response();
+        return finish_visit(gate, session, &visit, sent_visit.is_some(), response).await;
     }
     if user.is_some() && path == "/login" && !is_post {
         return Ok(Redirect::to("/").into_response());
@@ -125,8 +144,14 @@ async fn pass(
 
     let flash = if is_post || path.starts_with("/api/") {
         None
-    } else {
+    } else if user.is_some() {
         session::take_flash(session).await?
+    } else {
+        let flash = visit.get().flash;
+        if flash.is_some() {
+            visit.update(|v| v.flash = None);
+        }
+        flash
     };
     let time_zone = user
         .as_ref()
@@ -134,9 +159,12 @@ async fn pass(
         .unwrap_or_else(|| app::viewer::DEFAULT_TIME_ZONE.to_owned());
     let viewer = Viewer {
         time_zone,
+        csrf_token: match user {
+            Some(_) => session::csrf_token(session).await?,
+            None => visit.get().csrf,
+        },
         user: user.map(|u| u.signed_in()),
         lang,
-        csrf_token: session::csrf_token(session).await?,
         flash,
     };
     req.extensions_mut().insert(viewer);
@@ -146,6 +174,55 @@ async fn pass(
         .headers_mut()
         .entry(header::CACHE_CONTROL)
         .or_insert(header::HeaderValue::from_static("no-store"));
+    finish_visit(gate, session, &visit, sent_visit.is_some(), response).await
+}
+
+/// The visitor's cookie as sent.
+fn visit_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == session::VISIT_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Sends the visitor's cookie back when it changed, and drops it once signed in.
+async fn finish_visit(
+    gate: &GateState,
+    session: &Session,
+    visit: &session::VisitCookie,
+    was_sent: bool,
+    mut response: Response,
+) -> Result<Response, AppError> {
+    let secure = if gate.secure_cookies { "; Secure" } else { "" };
+    let cookie = match visit.changed() {
+        Some(mut changed) => {
+            let mut sealed = gate.visit_key.seal(&changed);
+            // A cookie holds 4 KB: what was typed goes first, then the field messages.
+            if sealed.len() > 3500 {
+                if let Some(flash) = changed.flash.as_mut() {
+                    flash.values.clear();
+                    flash.errors.clear();
+                }
+                sealed = gate.visit_key.seal(&changed);
+            }
+            Some(format!(
+                "{}={sealed}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                session::VISIT_COOKIE
+            ))
+        }
+        None if was_sent && session::user_id(session).await?.is_some() => Some(format!(
+            "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}",
+            session::VISIT_COOKIE
+        )),
+        None => None,
+    };
+    if let Some(value) = cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
     Ok(response)
 }
 
@@ -258,6 +335,7 @@ struct ControlCharacters(String);
 /// A post refused for what it holds: a browser goes back to its page with the message, a script gets 400.
 async fn refused_input(
     session: &Session,
+    visit: &session::VisitCookie,
     headers: &HeaderMap,
     text: app::i18n::Text,
 ) -> Result<Response, AppError> {
@@ -278,6 +356,7 @@ async fn refused_input(
     }
     session::set_flash(
         session,
+        visit,
         Flash {
             alert: Some(text),
             ..Flash::default()

@@ -102,6 +102,8 @@ async fn refuse(session: &Session, back: &str, msg: Msg) -> Response {
         alert: Some(msg.into()),
         ..Flash::default()
     };
-    let _ = app::backend::session::set_flash(session, flash).await;
+    // Only signed-in deciders reach here: the flash goes in their session.
+    let visit = app::backend::session::VisitCookie::default();
+    let _ = app::backend::session::set_flash(session, &visit, flash).await;
     Redirect::to(back).into_response()
 }
