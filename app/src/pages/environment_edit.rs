@@ -275,9 +275,14 @@ pub async fn save_environment(id: String, form: EnvironmentForm) -> Result<(), S
                     .collect(),
             )
         })?;
-        environments::save(&ctx.state.pool, env_id, &config).await?;
-        tracing::info!(admin = %admin.id, environment = %env_id, "environment configured");
-        Ok(Done::to(back.clone()).with_notice(Text::with(Msg::EnvironmentSaved, &config.name)))
+        let change = environments::save(&ctx.state.pool, admin.id, env_id, &config).await?;
+        tracing::info!(admin = %admin.id, environment = %env_id, ?change, "environment configured");
+        let notice = if change.is_empty() {
+            Msg::EnvironmentSaved
+        } else {
+            Msg::RunConfigSavedPending
+        };
+        Ok(Done::to(back.clone()).with_notice(Text::with(notice, &config.name)))
     }
     .await;
     let mut post = FormPost::new(form_key(&id), back.clone());

@@ -32,9 +32,30 @@ pub async fn load_environment_overview(
         } => format!("ssh: {user}@{host}:{port}"),
     };
     let commands = config.useful_commands();
+    let run_commands = config
+        .commands
+        .iter()
+        .map(|(name, line)| (name.as_str().to_owned(), line.display(), line.allowed()))
+        .collect();
+    let pending = environments::pending_run_config(&ctx.state.pool, id)
+        .await
+        .map_err(crate::backend::page_error)?;
+    let may_confirm = match (&pending, ctx.viewer.user.as_ref()) {
+        (Some(p), Some(user)) => environments::may_confirm(user, p),
+        _ => false,
+    };
     Ok(Some(EnvironmentOverview {
         id,
         commands,
+        run_commands,
+        may_confirm,
+        pending: pending.map(|p| crate::records::PendingRunConfigView {
+            changed_by: p.changed_by_name.unwrap_or_default(),
+            since: p.since,
+            target: p.change.target,
+            commands: p.change.commands,
+            outside: p.change.outside,
+        }),
         name: config.name,
         target,
         inventory: inventory::load(&ctx.state.pool, id)
@@ -99,6 +120,49 @@ fn Overview(overview: EnvironmentOverview) -> impl IntoView {
             }
         })
         .collect_view();
+    let confirm = ServerAction::<ConfirmRunConfig>::new();
+    let pending = overview.pending.clone().map(|p| {
+        let control = if overview.may_confirm {
+            view! {
+                <ActionForm action=confirm>
+                    <CsrfField/>
+                    <input type="hidden" name="id" value=overview.id.to_string()/>
+                    <button type="submit" class="primary" id="confirm-run-config">{t(Msg::RunConfigConfirm)}</button>
+                </ActionForm>
+            }
+            .into_any()
+        } else {
+            view! { <p class="muted">{t(Msg::RunConfigWaitingForOther)}</p> }.into_any()
+        };
+        view! {
+            <section class="card alert" id="run-config-pending" role="alert">
+                <h2>{t(Msg::RunConfigPendingTitle)}</h2>
+                <p>{Msg::RunConfigPendingBy.fill(lang, format!("{} ({})", p.changed_by, viewer.datetime(p.since)))}</p>
+                {p.target.then(|| view! { <p>{t(Msg::RunConfigTargetChanged)}</p> })}
+                {(!p.commands.is_empty()).then(|| view! { <p>{format!("{} {}", t(Msg::RunConfigCommandsChanged), p.commands.join(", "))}</p> })}
+                {(!p.outside.is_empty()).then(|| view! { <p><strong>{format!("{} {}", t(Msg::RunConfigOutside), p.outside.join(", "))}</strong></p> })}
+                {control}
+            </section>
+        }
+    });
+    let run_commands = overview
+        .run_commands
+        .iter()
+        .map(|(name, line, allowed)| {
+            let allowed = *allowed;
+            view! {
+                <dt>{name.clone()}</dt>
+                <dd>
+                    <pre><code id=format!("run-{name}")>{line.clone()}</code></pre>
+                    {(!allowed).then(|| view! { <strong class="outside">{t(Msg::OutsideAllowList)}</strong> })}
+                </dd>
+            }
+        })
+        .collect_view();
+    let allowed_list = Msg::AllowedPrograms.fill(
+        lang,
+        crate::domain::environment::ALLOWED_PROGRAMS.join(", "),
+    );
     let inventory = match overview.inventory {
         Some(i) => view! { <InventoryView inventory=i/> }.into_any(),
         None => view! { <p class="muted">{t(Msg::NoInventoryYet)}</p> }.into_any(),
@@ -109,9 +173,15 @@ fn Overview(overview: EnvironmentOverview) -> impl IntoView {
             <code>{overview.target.clone()}</code>
         </div>
         <crate::pages::alarms::AlarmBanners environment=overview.id.to_string()/>
+        {pending}
         <section class="card" id="useful-commands">
             <h2>{t(Msg::UsefulCommands)}</h2>
             <dl class="commands">{commands}</dl>
+        </section>
+        <section class="card" id="run-commands">
+            <h2>{t(Msg::RunCommandsTitle)}</h2>
+            <p class="muted" id="allowed-programs">{allowed_list}</p>
+            <dl class="commands">{run_commands}</dl>
         </section>
         <section class="card" id="inventory">
             <div class="title-row">
@@ -212,5 +282,30 @@ pub async fn refresh_inventory(id: String) -> Result<(), ServerFnError> {
     }
     .await;
     ctx.finish(FormPost::new("inventory", back.clone()), outcome)
+        .await
+}
+
+/// A second person confirms a change of the environment's target or commands.
+#[server(endpoint = "confirm_run_config")]
+pub async fn confirm_run_config(id: String) -> Result<(), ServerFnError> {
+    use crate::backend::{environments, AppError, Done, FormPost, RequestCtx};
+    use crate::i18n::Text;
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/environments/{id}");
+    let outcome = async {
+        let user = ctx.user()?;
+        let env: uuid::Uuid = id
+            .parse()
+            .map_err(|_| AppError::Refused(Msg::UnknownEnvironment.into()))?;
+        environments::confirm_run_config(&ctx.state.pool, user, env).await?;
+        let name = environments::config(&ctx.state.pool, env)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default();
+        tracing::info!(user = %user.id, environment = %env, "run configuration confirmed");
+        Ok(Done::to(back.clone()).with_notice(Text::with(Msg::RunConfigConfirmed, name)))
+    }
+    .await;
+    ctx.finish(FormPost::new("confirm_run_config", back.clone()), outcome)
         .await
 }
