@@ -309,19 +309,6 @@ pub async fn purge(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, AppError> {
     Ok(failures + devices)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waits_double_from_the_slow_threshold() {
-        let policy = SignInPolicy::default();
-        assert_eq!(wait_after(&policy, 2), None);
-        assert_eq!(wait_after(&policy, 3), Some(Duration::seconds(2)));
-        assert_eq!(wait_after(&policy, 5), Some(Duration::seconds(8)));
-    }
-}
-
 /// The attempt's origin from the request being served: the client address (the server runs
 /// with connect info) and the known-device cookie.
 pub fn origin_of_request() -> SignInOrigin {
@@ -358,5 +345,18 @@ pub fn remember_device(token: &str, secure: bool) {
         http::HeaderValue::from_str(&cookie),
     ) {
         options.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_from_the_slow_threshold() {
+        let policy = SignInPolicy::default();
+        assert_eq!(wait_after(&policy, 2), None);
+        assert_eq!(wait_after(&policy, 3), Some(Duration::seconds(2)));
+        assert_eq!(wait_after(&policy, 5), Some(Duration::seconds(8)));
     }
 }
