@@ -124,7 +124,11 @@ impl Scenario {
             self.incident,
             verdict,
             seen,
-            "",
+            if verdict == Verdict::Rejected {
+                "Pas la bonne sauvegarde."
+            } else {
+                ""
+            },
             at,
         )
         .await
@@ -717,4 +721,119 @@ async fn a_change_of_commands_waits_for_a_second_person() {
     )
     .await
     .expect("confirmed: the plan executes");
+}
+
+/// Issue 16 §2: executing a database restore asks first, with JavaScript off and on the
+/// server: the §5.1 warning ticked and the environment's name typed, the form after the steps
+/// and the warning; a post without them (a forged one too) runs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restore_runs_only_once_confirmed() {
+    let s = scenario("application_database").await;
+    let claire = s.user(CLAIRE).await;
+    let marc = s.user(MARC).await;
+    let sophie = s.user(SOPHIE).await;
+    let fingerprint = s.prepare(&claire, PREVIOUS).await;
+    let now = chrono::Utc::now();
+    s.review(&marc, Verdict::Approved, &fingerprint, now)
+        .await
+        .unwrap();
+    s.review(&sophie, Verdict::Approved, &fingerprint, now)
+        .await
+        .unwrap();
+    let browser = s.browser(CLAIRE).await;
+    let page = s.plan_page();
+    let (_, html) = browser.page(&s.app, &page).await;
+    let warning = html.find("id=\"data-loss\"").expect("the §5.1 warning");
+    let form = html.find("id=\"execute\"").expect("the Execute form");
+    let last_step = html.rfind("<pre><code>").unwrap();
+    assert!(
+        warning < form && last_step < form,
+        "the form comes after the steps and the warning"
+    );
+    assert!(html.contains("id=\"execute-read-warning\""), "{html}");
+    assert!(
+        html.contains("Tapez le nom de l&#x27;environnement pour confirmer : TaskFlow production")
+            || html
+                .contains("Tapez le nom de l'environnement pour confirmer : TaskFlow production"),
+        "{html}"
+    );
+
+    let incident = s.incident.to_string();
+    let post = |extra: Vec<(&'static str, &'static str)>| {
+        let mut fields = vec![
+            ("incident_id", incident.clone()),
+            ("fingerprint", fingerprint.clone()),
+        ];
+        fields.extend(extra.into_iter().map(|(k, v)| (k, v.to_owned())));
+        fields
+    };
+    for (extra, message) in [
+        (vec![], "Cochez la case"),
+        (vec![("read_warning", "yes")], "Tapez le nom exact"),
+        (
+            vec![
+                ("read_warning", "yes"),
+                ("environment_name", "TaskFlow staging"),
+            ],
+            "Tapez le nom exact",
+        ),
+        (
+            vec![("environment_name", "TaskFlow production")],
+            "Cochez la case",
+        ),
+    ] {
+        let fields = post(extra);
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (to, html) = browser
+            .submit_and_follow(&s.app, &page, "/api/execute_plan", &refs)
+            .await;
+        assert!(to.starts_with(&page), "{to}");
+        assert!(html.contains(message), "{message}: {html}");
+        assert_eq!(s.state().await, "awaiting_approval", "nothing runs");
+    }
+    let executions: i64 = sqlx::query_scalar("SELECT count(*) FROM executions")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(executions, 0);
+    // A rejection without a reason is refused next to the comment field.
+    let julien = s.browser(JULIEN).await;
+    let (_, html) = julien
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/review_plan",
+            &[
+                ("incident_id", &incident),
+                ("fingerprint", &fingerprint),
+                ("verdict", "rejected"),
+                ("comment", "  "),
+            ],
+        )
+        .await;
+    assert!(html.contains("Un rejet a besoin d"), "{html}");
+    let rejections: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM plan_reviews WHERE verdict = 'rejected'")
+            .fetch_one(&s.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(rejections, 0);
+    // The typed name is kept after a refusal.
+    let fields = post(vec![("environment_name", "taskflow production ")]);
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_, html) = browser
+        .submit_and_follow(&s.app, &page, "/api/execute_plan", &refs)
+        .await;
+    assert!(html.contains("value=\"taskflow production \""), "{html}");
+
+    let fields = post(vec![
+        ("read_warning", "yes"),
+        ("environment_name", "taskflow production"),
+    ]);
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (to, _) = browser
+        .submit_and_follow(&s.app, &page, "/api/execute_plan", &refs)
+        .await;
+    assert_eq!(to, format!("/incidents/{}/execution", s.incident));
+    assert_eq!(s.state().await, "executing");
 }

@@ -87,6 +87,14 @@ messages! {
     RunCommandsTitle => "Commandes exécutées", "Commands run";
     AllowedPrograms => "Programmes admis : {n}. Toute autre commande est signalée et, comme tout changement, attend la confirmation d'une deuxième personne.", "Allowed programs: {n}. Any other command is flagged and, like any change, waits for a second person's confirmation.";
     OutsideAllowList => "hors liste", "not allowed";
+    ConfirmReadWarning => "Cochez la case pour confirmer que vous avez lu l'avertissement.", "Tick the box to confirm you have read the warning.";
+    ConfirmEnvironmentName => "Tapez le nom exact de l'environnement pour confirmer.", "Type the environment's exact name to confirm.";
+    ExecuteIrreversibleTitle => "Exécuter : ceci ne peut pas être annulé", "Execute: this cannot be undone";
+    ExecuteReadWarning => "J'ai lu l'avertissement ci-dessus : les données écrites depuis la sauvegarde seront perdues.", "I have read the warning above: data written since the backup will be lost.";
+    ExecuteReadSystemWarning => "J'ai lu le plan ci-dessus : le serveur sera restauré et ne pourra pas revenir en arrière par cette action.", "I have read the plan above: the server will be restored and this action cannot take it back.";
+    ExecuteTypeEnvironment => "Tapez le nom de l'environnement pour confirmer : {n}", "Type the environment's name to confirm: {n}";
+    ExecuteStepsOn => "Les {n} étapes ci-dessus s'exécuteront maintenant, dans cet ordre.", "The {n} steps above will run now, in this order.";
+    RejectionNeedsReason => "Un rejet a besoin d'un motif : dites ce qui doit changer.", "A rejection needs a reason: say what must change.";
     AccountUnlock => "Débloquer", "Unlock";
     AccountLockedBadge => "bloqué", "locked";
     AccountUnlocked => "Connexion débloquée pour {n}.", "Sign-in unlocked for {n}.";

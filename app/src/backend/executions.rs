@@ -14,7 +14,7 @@ use crate::domain::execution::{
 use crate::domain::lifecycle;
 use crate::domain::plan::{ApprovalPolicy, PlanStatus};
 use crate::domain::runbook::{Operation, Step};
-use crate::domain::{Action, IncidentState};
+use crate::domain::{Action, IncidentState, RollbackType};
 use crate::i18n::{Msg, Text};
 use crate::records::{ExecutionRecord, StepAttempt};
 use crate::viewer::SignedInUser;
@@ -50,6 +50,42 @@ pub async fn start(
     seen: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
+    start_checked(pool, policy, actor, incident, seen, now, None).await
+}
+
+/// What the person executing confirmed on the plan page.
+#[derive(Debug, Clone, Default)]
+pub struct ExecuteConfirmation {
+    /// The §5.1 warning's "I have read it" box.
+    pub read_warning: bool,
+    /// The environment's name, typed.
+    pub environment_name: String,
+}
+
+/// [`start`] from the plan page: a database restore or a system rollback (what can't be
+/// undone) runs only with the §5.1 warning ticked and the environment's name typed, checked
+/// here on the server whatever the browser sent.
+pub async fn start_confirmed(
+    pool: &PgPool,
+    policy: ApprovalPolicy,
+    actor: &SignedInUser,
+    incident: i64,
+    seen: Option<&str>,
+    now: DateTime<Utc>,
+    confirmation: &ExecuteConfirmation,
+) -> Result<i64, AppError> {
+    start_checked(pool, policy, actor, incident, seen, now, Some(confirmation)).await
+}
+
+async fn start_checked(
+    pool: &PgPool,
+    policy: ApprovalPolicy,
+    actor: &SignedInUser,
+    incident: i64,
+    seen: Option<&str>,
+    now: DateTime<Utc>,
+    confirmation: Option<&ExecuteConfirmation>,
+) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
     let (state, mut facts) = transitions::lock(&mut tx, incident).await?;
     let plan: Option<(
@@ -76,6 +112,33 @@ pub async fn start(
     };
     if seen.is_some_and(|seen| seen != fingerprint) {
         return Err(AppError::Refused(Msg::PlanChangedSinceRead.into()));
+    }
+    if let Some(confirmation) = confirmation {
+        let (kind, name): (String, String) = sqlx::query_as(
+            "SELECT p.rollback_type, e.name FROM plans p JOIN environments e ON e.id = p.environment_id
+             WHERE p.id = $1",
+        )
+        .bind(plan)
+        .fetch_one(&mut *tx)
+        .await?;
+        let irreversible = RollbackType::parse(&kind)
+            .ok_or_else(|| AppError::Internal(format!("unknown rollback type {kind}")))?
+            .restores_data_or_system();
+        if irreversible {
+            let mut errors = crate::backend::error::FieldErrors::default();
+            errors.check(
+                "read_warning",
+                confirmation.read_warning.then_some(()),
+                Msg::ConfirmReadWarning,
+            );
+            errors.check(
+                "environment_name",
+                (confirmation.environment_name.trim().to_lowercase() == name.trim().to_lowercase())
+                    .then_some(()),
+                Msg::ConfirmEnvironmentName,
+            );
+            errors.into_result()?;
+        }
     }
     if crate::backend::environments::pending_run_config(&mut *tx, environment)
         .await?

@@ -833,6 +833,10 @@ pub async fn review(
     comment: &str,
     now: DateTime<Utc>,
 ) -> Result<PlanStatus, AppError> {
+    // A rejection says why: the preparer must know what to change.
+    if verdict == Verdict::Rejected && comment.trim().is_empty() {
+        return Err(AppError::field("comment", Msg::RejectionNeedsReason));
+    }
     let mut tx = pool.begin().await?;
     let action = match verdict {
         Verdict::Withdrawn => Action::WithdrawPlan,

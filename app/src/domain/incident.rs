@@ -49,6 +49,16 @@ impl RollbackType {
             RollbackType::System => (30, 60),
         }
     }
+
+    /// A rollback that can't be undone by running it again: it overwrites the database
+    /// (§5.1) or restores the server. Its execution asks for the warning ticked and the
+    /// environment's name typed.
+    pub fn restores_data_or_system(self) -> bool {
+        matches!(
+            self,
+            RollbackType::ApplicationDatabase | RollbackType::System
+        )
+    }
 }
 
 named_enum!(

@@ -350,19 +350,28 @@ pub async fn control_execution(
 }
 
 #[server(endpoint = "execute_plan")]
-pub async fn execute_plan(incident_id: i64, fingerprint: String) -> Result<(), ServerFnError> {
+pub async fn execute_plan(
+    incident_id: i64,
+    fingerprint: String,
+    #[server(default)] read_warning: String,
+    #[server(default)] environment_name: String,
+) -> Result<(), ServerFnError> {
     use crate::backend::{executions, Done, FormPost, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    let back = format!("/incidents/{incident_id}/plan");
+    let back = format!("/incidents/{incident_id}/plan#execute");
     let outcome = async {
         let user = ctx.user()?;
-        let execution = executions::start(
+        let execution = executions::start_confirmed(
             &ctx.state.pool,
             ctx.state.approval_policy,
             user,
             incident_id,
             Some(&fingerprint),
             chrono::Utc::now(),
+            &executions::ExecuteConfirmation {
+                read_warning: !read_warning.is_empty(),
+                environment_name: environment_name.clone(),
+            },
         )
         .await?;
         tracing::info!(incident = incident_id, user = %user.id, execution, "execution queued");
@@ -371,7 +380,8 @@ pub async fn execute_plan(incident_id: i64, fingerprint: String) -> Result<(), S
     }
     .await;
     ctx.finish(
-        FormPost::new(format!("execute:{incident_id}"), back.clone()),
+        FormPost::new(format!("execute:{incident_id}"), back.clone())
+            .keep("environment_name", &environment_name),
         outcome,
     )
     .await

@@ -69,17 +69,18 @@ fn Plan(page: PlanPageData) -> impl IntoView {
                 }
             });
             let execute = allowed(Action::Execute).then(|| {
-                view! { <ExecuteForm incident=id fingerprint=plan.fingerprint.clone()/> }
+                view! { <ExecuteForm incident=id plan=plan.clone()/> }
             });
             let follow = (s.state.reached_execution() || plan.execution.is_some()).then(|| {
                 view! {
                     <p><a class="button" id="open-execution" href=format!("/incidents/{id}/execution")>{t(Msg::OpenExecution)}</a></p>
                 }
             });
+            // The Execute form after the steps and the §5.1 warning it confirms.
             view! {
-                {execute}
                 {follow}
                 <PlanView incident=id plan=plan.clone() state=s.state/>
+                {execute}
                 {revise}
             }
             .into_any()
@@ -415,16 +416,47 @@ fn WithdrawForm(incident: i64, fingerprint: String) -> impl IntoView {
 }
 
 #[component]
-fn ExecuteForm(incident: i64, fingerprint: String) -> impl IntoView {
+fn ExecuteForm(incident: i64, plan: crate::records::PlanRecord) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
     let action = ServerAction::<super::ExecutePlan>::new();
+    let key = format!("execute:{incident}");
+    let error = |name: &str| {
+        viewer
+            .field_error(&key, name)
+            .map(|e| view! { <p class="error" id=format!("execute-{name}-error")>{e}</p> })
+    };
+    let confirm = plan.kind.restores_data_or_system().then(|| {
+        let typed = viewer.typed(&key, "environment_name").unwrap_or_default();
+        let read = if plan.kind == RollbackType::System {
+            Msg::ExecuteReadSystemWarning
+        } else {
+            Msg::ExecuteReadWarning
+        };
+        view! {
+            <h2>{t(Msg::ExecuteIrreversibleTitle)}</h2>
+            <div class="field check">
+                <input type="checkbox" id="execute-read-warning" name="read_warning" value="yes" required=true/>
+                <label for="execute-read-warning">{t(read)}</label>
+                {error("read_warning")}
+            </div>
+            <div class="field">
+                <label for="execute-environment-name">{Msg::ExecuteTypeEnvironment.fill(lang, &plan.environment_name)}</label>
+                <input type="text" id="execute-environment-name" name="environment_name" value=typed autocomplete="off" required=true/>
+                {error("environment_name")}
+            </div>
+        }
+    });
     view! {
         <section class="card attention" id="execute">
             <ActionForm action=action>
                 <CsrfField/>
                 <input type="hidden" name="incident_id" value=incident/>
-                <input type="hidden" name="fingerprint" value=fingerprint/>
-                <button type="submit" class="primary" id="execute-plan">{viewer.t(Msg::Execute)}</button>
+                <input type="hidden" name="fingerprint" value=plan.fingerprint.clone()/>
+                <p>{Msg::ExecuteStepsOn.fill(lang, plan.steps.len())}</p>
+                {confirm}
+                <button type="submit" class="primary" id="execute-plan">{t(Msg::Execute)}</button>
             </ActionForm>
         </section>
     }
