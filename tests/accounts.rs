@@ -463,12 +463,27 @@ async fn a_deactivated_user_is_signed_out_at_once() {
     assert_eq!(user.page(&app, "/").await.0, StatusCode::OK);
 
     let thomas = thomas.to_string();
+    // Deactivating asks first: without the tick, nothing happens.
     let (_, html) = admin
         .submit_and_follow(
             &app,
             "/admin/users",
             "/api/set_account_active",
             &[("user_id", &thomas), ("active", "false")],
+        )
+        .await;
+    assert!(html.contains("Cochez la case pour confirmer"), "{html}");
+    assert_eq!(user.page(&app, "/").await.0, StatusCode::OK);
+    let (_, html) = admin
+        .submit_and_follow(
+            &app,
+            "/admin/users",
+            "/api/set_account_active",
+            &[
+                ("user_id", &thomas),
+                ("active", "false"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert!(html.contains("Compte de Thomas désactivé"), "{html}");

@@ -464,6 +464,8 @@ async fn execute_a_plan_and_handle_its_failure_with_javascript_off() {
         .await;
     browser.click("#execution-alert a").await;
     browser.wait_path(&execution_page).await;
+    // Abort asks first: the tick, then the button.
+    browser.click("#exec-abort-confirm").await;
     browser.click("#exec-abort").await;
     browser.wait_text(".exec-status", "Abandonnée").await;
     // Back to the plan, which the aborted execution made stale: it switched `current` before
@@ -607,6 +609,7 @@ async fn fill_the_post_mortem_add_two_actions_and_finalize_with_javascript_off()
         .is_ok());
     browser.screenshot("post-mortem-saved").await;
 
+    browser.click("#pm-finalize-confirm").await;
     browser.click("#pm-finalize").await;
     browser
         .wait_text("#finalized", "Finalisé par Claire Dubois")

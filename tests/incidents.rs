@@ -1094,3 +1094,56 @@ async fn a_double_post_opens_one_incident() {
         .unwrap();
     assert_eq!(count, 1);
 }
+
+/// Issue 16 §2: cancelling an incident asks first (a tick, with JavaScript off too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_an_incident_asks_first() {
+    let app = spawn_app(test_database().await).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let browser = app
+        .signed_in_browser("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await;
+    let user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar("INSERT INTO incidents (title, detected_at, severity, environment_id, created_by) VALUES ('Fausse alerte', now(), 'normal', $1, $2) RETURNING id")
+        .bind(env).bind(user).fetch_one(&app.pool).await.unwrap();
+    let page = format!("/incidents/{id}");
+    let (_, html) = browser.page(&app, &page).await;
+    assert!(html.contains("id=\"cancel-confirm\""), "{html}");
+    let state = || async {
+        sqlx::query_scalar::<_, String>("SELECT state FROM incidents WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/cancel_incident",
+            &[
+                ("incident_id", &id.to_string()),
+                ("reason", "Doublon de #3"),
+            ],
+        )
+        .await;
+    assert!(html.contains("Cochez la case pour confirmer"), "{html}");
+    assert!(html.contains("Doublon de #3"), "the reason is kept: {html}");
+    assert_eq!(state().await, "detected");
+    browser
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/cancel_incident",
+            &[
+                ("incident_id", &id.to_string()),
+                ("reason", "Doublon de #3"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(state().await, "cancelled");
+}

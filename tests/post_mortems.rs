@@ -508,7 +508,7 @@ async fn the_markdown_export_of_the_scenario() {
             &v.app,
             &page,
             "/api/finalize_post_mortem",
-            &[("incident_id", &id)],
+            &[("incident_id", &id), ("confirm", "yes")],
         )
         .await;
     assert!(html.contains("role=\"alert\""), "{html}");

@@ -445,9 +445,35 @@ async fn cancel_stops_after_the_running_step_and_a_timeout_fails_the_step() {
         "{done:?}"
     );
     assert!(!root.path().join("never").exists());
-    executions::control(&app.pool, &admin, incident, Control::Abort, "")
-        .await
-        .unwrap();
+    // Abort asks first: a post without the tick (JavaScript off, or forged) changes nothing.
+    let person = app
+        .signed_in_browser("sophie@taskflow.example", "Sophie", &["sysadmin"])
+        .await;
+    let page = format!("/incidents/{incident}/execution");
+    let (_, html) = person
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/control_execution",
+            &[("incident_id", &incident.to_string()), ("action", "abort")],
+        )
+        .await;
+    assert!(html.contains("Cochez la case pour confirmer"), "{html}");
+    assert!(html.contains("id=\"exec-abort-confirm\""), "{html}");
+    assert_eq!(status(&app, execution).await, "failed");
+    let (_, html) = person
+        .submit_and_follow(
+            &app,
+            &page,
+            "/api/control_execution",
+            &[
+                ("incident_id", &incident.to_string()),
+                ("action", "abort"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(!html.contains("Cochez la case pour confirmer"), "{html}");
     assert_eq!(status(&app, execution).await, "aborted");
 
     // A command past its time is stopped and fails the step.

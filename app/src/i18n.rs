@@ -95,6 +95,11 @@ messages! {
     ExecuteTypeEnvironment => "Tapez le nom de l'environnement pour confirmer : {n}", "Type the environment's name to confirm: {n}";
     ExecuteStepsOn => "Les {n} étapes ci-dessus s'exécuteront maintenant, dans cet ordre.", "The {n} steps above will run now, in this order.";
     RejectionNeedsReason => "Un rejet a besoin d'un motif : dites ce qui doit changer.", "A rejection needs a reason: say what must change.";
+    ConfirmTickRequired => "Cochez la case pour confirmer : cette action ne peut pas être annulée.", "Tick the box to confirm: this action cannot be undone.";
+    ConfirmAbort => "Je confirme l'abandon : les étapes déjà faites ne seront pas défaites.", "I confirm the abort: the steps already done will not be undone.";
+    ConfirmFinalize => "Je confirme : finaliser fige le post-mortem ; ce qui n'est pas enregistré sur cette page est perdu.", "I confirm: finalizing freezes the post-mortem; whatever is not saved on this page is lost.";
+    ConfirmCancel => "Je confirme l'annulation de l'incident.", "I confirm cancelling the incident.";
+    ConfirmDeactivate => "Je confirme : ses sessions prennent fin tout de suite.", "I confirm: their sessions end at once.";
     AccountUnlock => "Débloquer", "Unlock";
     AccountLockedBadge => "bloqué", "locked";
     AccountUnlocked => "Connexion débloquée pour {n}.", "Sign-in unlocked for {n}.";

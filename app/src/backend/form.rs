@@ -68,6 +68,15 @@ impl FormPost {
     }
 }
 
+/// The confirming tick of an action that can't be undone ([`crate::pages::common::ConfirmTick`]).
+pub fn require_confirmation(confirm: &str) -> Result<(), AppError> {
+    if confirm.is_empty() {
+        Err(AppError::field("confirm", Msg::ConfirmTickRequired))
+    } else {
+        Ok(())
+    }
+}
+
 impl RequestCtx {
     pub async fn load() -> Result<RequestCtx, ServerFnError> {
         let state = use_context::<AppState>()

@@ -273,6 +273,9 @@ fn AccountsTable(rows: Vec<AccountRow>) -> impl IntoView {
                             <CsrfField/>
                             <input type="hidden" name="user_id" value=row.id.to_string()/>
                             <input type="hidden" name="active" value=(!row.active).to_string()/>
+                            {row.active.then(|| view! {
+                                <crate::pages::common::ConfirmTick form=format!("account_active:{}", row.id) id=format!("deactivate-confirm-{}", row.id) label=Msg::ConfirmDeactivate/>
+                            })}
                             <button type="submit" class:danger=row.active>
                                 {t(toggle)}
                             </button>
@@ -393,7 +396,11 @@ pub async fn save_roles(
 }
 
 #[server(endpoint = "set_account_active")]
-pub async fn set_account_active(user_id: String, active: bool) -> Result<(), ServerFnError> {
+pub async fn set_account_active(
+    user_id: String,
+    active: bool,
+    #[server(default)] confirm: String,
+) -> Result<(), ServerFnError> {
     use crate::backend::{accounts, AppError, Done, FormPost, RequestCtx};
     use crate::i18n::Text;
 
@@ -402,6 +409,9 @@ pub async fn set_account_active(user_id: String, active: bool) -> Result<(), Ser
         let admin = ctx.require_role(Role::Admin)?;
         let target =
             Uuid::parse_str(&user_id).map_err(|_| AppError::Refused(Msg::UnknownUser.into()))?;
+        if !active && admin.id != target {
+            crate::backend::form::require_confirmation(&confirm)?;
+        }
         let account = accounts::set_active(&ctx.state.pool, admin, target, active).await?;
         tracing::info!(admin = %admin.id, user = %account.id, active, "account status changed");
         let msg = if active {
@@ -412,8 +422,11 @@ pub async fn set_account_active(user_id: String, active: bool) -> Result<(), Ser
         Ok(Done::to("/admin/users").with_notice(Text::with(msg, &account.name)))
     }
     .await;
-    ctx.finish(FormPost::new("account_active", "/admin/users"), outcome)
-        .await
+    ctx.finish(
+        FormPost::new(format!("account_active:{user_id}"), "/admin/users"),
+        outcome,
+    )
+    .await
 }
 
 /// An administrator lifts the sign-in locks of an account (recorded as an account event).

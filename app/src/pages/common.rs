@@ -24,6 +24,24 @@ pub fn OnceField() -> impl IntoView {
     view! { <input type="hidden" name="once" value=token/> }
 }
 
+/// The tick that confirms an action which can't be undone, for forms that work with
+/// JavaScript off: the server refuses the post without it
+/// (`backend::form::require_confirmation`), the message shown next to it.
+#[component]
+pub fn ConfirmTick(form: String, id: String, label: Msg) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let error = viewer
+        .field_error(&form, "confirm")
+        .map(|e| view! { <p class="error" id=format!("{id}-error")>{e}</p> });
+    view! {
+        <div class="field check confirm">
+            <input type="checkbox" id=id.clone() name="confirm" value="yes" required=true/>
+            <label for=id>{viewer.t(label)}</label>
+            {error}
+        </div>
+    }
+}
+
 /// Sets the HTTP status of the page being rendered (403, 404 …).
 pub fn set_status(status: http::StatusCode) {
     #[cfg(feature = "ssr")]

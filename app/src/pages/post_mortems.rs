@@ -568,6 +568,7 @@ fn FinalizeForm(incident: i64) -> impl IntoView {
         <ActionForm action=server attr:class="finalize">
             <CsrfField/>
             <input type="hidden" name="incident_id" value=incident/>
+            <crate::pages::common::ConfirmTick form=format!("post-mortem-finalize:{incident}") id="pm-finalize-confirm".to_owned() label=Msg::ConfirmFinalize/>
             <button type="submit" class="danger" id="pm-finalize">{viewer.t(Msg::PmFinalize)}</button>
         </ActionForm>
     }
@@ -742,12 +743,16 @@ pub async fn save_post_mortem(
 }
 
 #[server(endpoint = "finalize_post_mortem")]
-pub async fn finalize_post_mortem(incident_id: i64) -> Result<(), ServerFnError> {
+pub async fn finalize_post_mortem(
+    incident_id: i64,
+    #[server(default)] confirm: String,
+) -> Result<(), ServerFnError> {
     use crate::backend::{post_mortems, Done, FormPost, RequestCtx};
     let ctx = RequestCtx::load().await?;
     let back = format!("/incidents/{incident_id}/post-mortem");
     let outcome = async {
         let user = ctx.user()?;
+        crate::backend::form::require_confirmation(&confirm)?;
         post_mortems::finalize(&ctx.state.pool, user, incident_id, chrono::Utc::now()).await?;
         tracing::info!(incident = incident_id, user = %user.id, "post-mortem finalized");
         Ok(Done::to(back.clone()).with_notice(Msg::PmFinalized.into()))

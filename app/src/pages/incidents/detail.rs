@@ -402,8 +402,13 @@ fn CancelForm(incident: i64) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let action = ServerAction::<CancelIncident>::new();
     let key = form_key(incident, "cancel");
+    // Open again after a refusal, so that its message is seen.
+    let open = viewer
+        .flash
+        .as_ref()
+        .is_some_and(|f| f.form.as_deref() == Some(key.as_str()));
     view! {
-        <details class="cancel">
+        <details class="cancel" open=open>
             <summary>{viewer.t(Msg::CancelIncident)}</summary>
             <ActionForm action=action>
                 <CsrfField/>
@@ -411,7 +416,8 @@ fn CancelForm(incident: i64) -> impl IntoView {
                 <label for="cancel-reason">{viewer.t(Msg::CancelReason)}</label>
                 <TextArea id="cancel-reason".to_owned() name="reason" rows=2 required=true maxlength=5000 value=viewer.typed(&key, "reason").unwrap_or_default()/>
                 {viewer.field_error(&key, "reason").map(|e| view! { <p class="error">{e}</p> })}
-                <button type="submit" class="danger">{viewer.t(Msg::CancelIncident)}</button>
+                <crate::pages::common::ConfirmTick form=key.clone() id="cancel-confirm".to_owned() label=Msg::ConfirmCancel/>
+                <button type="submit" class="danger" id="cancel-incident">{viewer.t(Msg::CancelIncident)}</button>
             </ActionForm>
         </details>
     }
@@ -692,9 +698,14 @@ pub async fn edit_incident(
 }
 
 #[server(endpoint = "cancel_incident")]
-pub async fn cancel_incident(incident_id: i64, reason: String) -> Result<(), ServerFnError> {
+pub async fn cancel_incident(
+    incident_id: i64,
+    reason: String,
+    #[server(default)] confirm: String,
+) -> Result<(), ServerFnError> {
     use crate::backend::incidents::Perform;
-    let perform = bounded("reason", &reason, 5000, Some(Msg::ReasonRequired))
+    let perform = crate::backend::form::require_confirmation(&confirm)
+        .and_then(|()| bounded("reason", &reason, 5000, Some(Msg::ReasonRequired)))
         .map(|reason| Perform::Cancel { reason });
     act(
         incident_id,

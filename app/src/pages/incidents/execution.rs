@@ -249,6 +249,9 @@ fn ControlForm(incident: i64, action: &'static str, label: Msg) -> impl IntoView
             <CsrfField/>
             <input type="hidden" name="incident_id" value=incident/>
             <input type="hidden" name="action" value=action/>
+            {(action == "abort").then(|| view! {
+                <crate::pages::common::ConfirmTick form=format!("execution:{incident}") id="exec-abort-confirm".to_owned() label=Msg::ConfirmAbort/>
+            })}
             <button type="submit" id=format!("exec-{action}") class=if action == "abort" { "danger" } else { "" }>{viewer.t(label)}</button>
         </ActionForm>
     }
@@ -318,6 +321,7 @@ pub async fn control_execution(
     action: String,
     #[server(default)] step: Option<usize>,
     #[server(default)] note: String,
+    #[server(default)] confirm: String,
 ) -> Result<(), ServerFnError> {
     use crate::backend::{executions, AppError, Done, FormPost, RequestCtx};
     let ctx = RequestCtx::load().await?;
@@ -329,7 +333,10 @@ pub async fn control_execution(
             ("kill", _) => Control::Kill,
             ("retry", _) => Control::Retry,
             ("resume", Some(step)) => Control::ResumeFrom(step),
-            ("abort", _) => Control::Abort,
+            ("abort", _) => {
+                crate::backend::form::require_confirmation(&confirm)?;
+                Control::Abort
+            }
             ("manual_done", _) => Control::ManualDone,
             ("manual_failed", _) => Control::ManualFailed,
             _ => return Err(AppError::Refused(Msg::InternalError.into())),
