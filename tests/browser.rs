@@ -390,6 +390,36 @@ async fn two_people_approve_a_database_restore_with_javascript_off() {
     browser.client.goto(&s.app.url(&plan_page)).await.unwrap();
     browser.wait_text("h1", "Plan de rollback").await;
     assert!(browser.client.find(Locator::Css("#approve")).await.is_err());
+    // She executes: the form after the steps asks for the tick and the environment's name;
+    // the button alone does not submit (required fields, JavaScript off).
+    for (width, height) in [(1366, 900), (390, 844)] {
+        browser.client.set_window_size(width, height).await.unwrap();
+        // The anchor scrolls to the form, JavaScript off.
+        browser
+            .client
+            .goto(&s.app.url(&format!("{plan_page}#execute")))
+            .await
+            .unwrap();
+        browser.wait_text("#execute", "TaskFlow production").await;
+        browser
+            .screenshot(&format!("plan-execute-confirm-{width}"))
+            .await;
+    }
+    browser.click("#execute-plan").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        browser.path().await,
+        plan_page,
+        "not submitted without the tick"
+    );
+    browser.click("#execute-read-warning").await;
+    browser
+        .fill("#execute-environment-name", "TaskFlow production")
+        .await;
+    browser.click("#execute-plan").await;
+    browser
+        .wait_path(&format!("/incidents/{}/execution", s.incident))
+        .await;
     browser.quit().await;
 
     // Her forged post is refused all the same.

@@ -435,7 +435,6 @@ fn ExecuteForm(incident: i64, plan: crate::records::PlanRecord) -> impl IntoView
             Msg::ExecuteReadWarning
         };
         view! {
-            <h2>{t(Msg::ExecuteIrreversibleTitle)}</h2>
             <div class="field check">
                 <input type="checkbox" id="execute-read-warning" name="read_warning" value="yes" required=true/>
                 <label for="execute-read-warning">{t(read)}</label>
@@ -454,6 +453,7 @@ fn ExecuteForm(incident: i64, plan: crate::records::PlanRecord) -> impl IntoView
                 <CsrfField/>
                 <input type="hidden" name="incident_id" value=incident/>
                 <input type="hidden" name="fingerprint" value=plan.fingerprint.clone()/>
+                {plan.kind.restores_data_or_system().then(|| view! { <h2>{t(Msg::ExecuteIrreversibleTitle)}</h2> })}
                 <p>{Msg::ExecuteStepsOn.fill(lang, plan.steps.len())}</p>
                 {confirm}
                 <button type="submit" class="primary" id="execute-plan">{t(Msg::Execute)}</button>
