@@ -182,6 +182,7 @@ async fn an_attacker_cannot_lock_a_decider_out() {
     let admin = app
         .signed_in_browser("alex@taskflow.example", "Alex Admin", &["admin"])
         .await;
+    assert_eq!(location(&admin.get(&app, "/admin").await), "/admin/users");
     let (_, html) = admin.page(&app, "/admin/users").await;
     assert!(
         html.contains(&format!("id=\"unlock-{sophie_id}\"")),

@@ -497,6 +497,15 @@ async fn automatic_emails_reach_the_people_who_act() {
         )
     );
     assert!(body.contains("relancer l'étape"));
+    // The email links to the page where it is done, absolute, and the link opens it.
+    let link = format!("http://{}/incidents/{}/execution", s.app.addr, s.incident);
+    assert!(body.contains(&link), "{body}");
+    let claire = s.browser(CLAIRE).await;
+    let (status, html) = claire
+        .page(&s.app, &format!("/incidents/{}/execution", s.incident))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(html.contains("exec-status"), "{html}");
 
     // The decision deadline of the open incident passes: escalated once.
     let later = chrono::Utc::now() + chrono::Duration::minutes(40);
@@ -507,6 +516,15 @@ async fn automatic_emails_reach_the_people_who_act() {
         .await
         .unwrap();
     assert_eq!(queued_for(&s.app, "deadline_passed").await, deciders);
+    let body: String =
+        sqlx::query_scalar("SELECT body_text FROM email_sends WHERE template = 'deadline_passed'")
+            .fetch_one(&s.app.pool)
+            .await
+            .unwrap();
+    assert!(
+        body.contains(&format!("http://{}/incidents/", s.app.addr)),
+        "{body}"
+    );
 
     // A database plan asks the others for approval, never its requester; in their language.
     sqlx::query("UPDATE users SET language = 'en' WHERE email = $1")
@@ -534,6 +552,21 @@ async fn automatic_emails_reach_the_people_who_act() {
     .unwrap();
     assert!(
         english.starts_with("[APPROVAL] Rollback plan of incident #"),
+        "{english}"
+    );
+    let english: String = sqlx::query_scalar(
+        "SELECT s.body_text FROM email_sends s JOIN outbox o ON o.send_id = s.id
+         WHERE s.template = 'approval_requested' AND o.recipient = $1",
+    )
+    .bind(MARC)
+    .fetch_one(&s2.app.pool)
+    .await
+    .unwrap();
+    assert!(
+        english.contains(&format!(
+            "http://{}/incidents/{}/plan",
+            s2.app.addr, s2.incident
+        )),
         "{english}"
     );
 }

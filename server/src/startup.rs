@@ -90,6 +90,7 @@ impl Application {
                 })?;
         let pool_for_mailer = pool.clone();
         let session_store = PostgresStore::new(pool.clone());
+        record_public_base(settings, &listener, &pool).await?;
         let visit_key = app::backend::session::VisitKey::load(&pool)
             .await
             .map_err(|e| StartupError::Secrets(e.to_string()))?;
@@ -326,6 +327,11 @@ pub fn router(
             "/history/rollbacks.csv",
             get(crate::web::export::rollbacks_csv),
         )
+        // `/admin` lands on the first admin page.
+        .route(
+            "/admin",
+            get(|| async { axum::response::Redirect::to("/admin/users") }),
+        )
         .with_state(state.clone());
     let gate_state = gate::GateState {
         app: state,
@@ -368,6 +374,34 @@ pub fn router(
             crate::web::headers::Hsts(settings.secure_cookies()),
             crate::web::headers::security_headers,
         ))
+}
+
+/// Records the address users reach the app at, for the links of automatic emails: `public_url`,
+/// else the address it listens on (`localhost` for an unspecified one).
+async fn record_public_base(
+    settings: &Settings,
+    listener: &TcpListener,
+    pool: &PgPool,
+) -> Result<(), StartupError> {
+    let base = match settings.public_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let addr = listener.local_addr().unwrap_or(settings.bind);
+            if addr.ip().is_unspecified() {
+                format!("http://localhost:{}", addr.port())
+            } else {
+                format!("http://{addr}")
+            }
+        }
+    };
+    sqlx::query(
+        "INSERT INTO app_settings (name, value) VALUES ('public_base', $1)
+         ON CONFLICT (name) DO UPDATE SET value = $1",
+    )
+    .bind(&base)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// `https://desk.example.com/some/path` → `https://desk.example.com`.

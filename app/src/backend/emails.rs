@@ -618,48 +618,67 @@ impl Automatic {
         }
     }
 
-    fn texts(self, lang: Lang, id: i64, title: &str, detected: &str) -> (String, String) {
+    /// The page where the person acts on it.
+    fn page(self, id: i64) -> String {
+        match self {
+            Automatic::ApprovalRequested { .. } => format!("/incidents/{id}/plan"),
+            Automatic::DeadlinePassed => format!("/incidents/{id}"),
+            Automatic::ExecutionFailed { .. } => format!("/incidents/{id}/execution"),
+            Automatic::MonitoringCheckFailed { .. } => format!("/incidents/{id}/verification"),
+            Automatic::PostMortemDueSoon => format!("/incidents/{id}/post-mortem"),
+        }
+    }
+
+    /// Subject and body; `link` is the absolute address of [`Automatic::page`].
+    fn texts(
+        self,
+        lang: Lang,
+        id: i64,
+        title: &str,
+        detected: &str,
+        link: &str,
+    ) -> (String, String) {
         let fr = lang == Lang::Fr;
         match (self, fr) {
             (Automatic::ApprovalRequested { .. }, true) => (
                 format!("[APPROBATION] Plan de rollback de l'incident #{id} à approuver"),
-                format!("Bonjour,\n\nLe plan de rollback de l'incident #{id} « {title} » attend votre approbation (§5.1 : deux personnes).\n\nLisez-le dans Rollback Desk (Incidents › #{id} › Plan de rollback) avant d'approuver ou de rejeter.\n\nRollback Desk"),
+                format!("Bonjour,\n\nLe plan de rollback de l'incident #{id} « {title} » attend votre approbation (§5.1 : deux personnes).\n\nLisez-le avant d'approuver ou de rejeter : {link}\n\nRollback Desk"),
             ),
             (Automatic::ApprovalRequested { .. }, false) => (
                 format!("[APPROVAL] Rollback plan of incident #{id} to approve"),
-                format!("Hello,\n\nThe rollback plan of incident #{id} \"{title}\" waits for your approval (§5.1: two people).\n\nRead it in Rollback Desk (Incidents › #{id} › Rollback plan) before approving or rejecting it.\n\nRollback Desk"),
+                format!("Hello,\n\nThe rollback plan of incident #{id} \"{title}\" waits for your approval (§5.1: two people).\n\nRead it before approving or rejecting it: {link}\n\nRollback Desk"),
             ),
             (Automatic::DeadlinePassed, true) => (
                 format!("[RETARD] Incident #{id} : pas de décision dans les 30 minutes"),
-                format!("Bonjour,\n\nL'incident #{id} « {title} », détecté le {detected}, n'a pas de décision 30 minutes après sa détection (§2.2).\n\nMerci de décider sans attendre : rollback ou correctif.\n\nRollback Desk"),
+                format!("Bonjour,\n\nL'incident #{id} « {title} », détecté le {detected}, n'a pas de décision 30 minutes après sa détection (§2.2).\n\nMerci de décider sans attendre, rollback ou correctif : {link}\n\nRollback Desk"),
             ),
             (Automatic::DeadlinePassed, false) => (
                 format!("[OVERDUE] Incident #{id}: no decision within 30 minutes"),
-                format!("Hello,\n\nIncident #{id} \"{title}\", detected on {detected}, has no decision 30 minutes after its detection (§2.2).\n\nPlease decide now: rollback or fix forward.\n\nRollback Desk"),
+                format!("Hello,\n\nIncident #{id} \"{title}\", detected on {detected}, has no decision 30 minutes after its detection (§2.2).\n\nPlease decide now, rollback or fix forward: {link}\n\nRollback Desk"),
             ),
             (Automatic::ExecutionFailed { step }, true) => (
                 format!("[ÉCHEC] Le rollback de l'incident #{id} a échoué à l'étape {step}"),
-                format!("Bonjour,\n\nL'exécution du plan de rollback de l'incident #{id} « {title} » s'est arrêtée à l'étape {step} : rien après elle n'a été exécuté.\n\nDans Rollback Desk (Incidents › #{id} › Exécution) : relancer l'étape, reprendre plus loin ou abandonner.\n\nRollback Desk"),
+                format!("Bonjour,\n\nL'exécution du plan de rollback de l'incident #{id} « {title} » s'est arrêtée à l'étape {step} : rien après elle n'a été exécuté.\n\nÀ faire : relancer l'étape, reprendre plus loin ou abandonner — {link}\n\nRollback Desk"),
             ),
             (Automatic::ExecutionFailed { step }, false) => (
                 format!("[FAILED] The rollback of incident #{id} failed at step {step}"),
-                format!("Hello,\n\nThe execution of the rollback plan of incident #{id} \"{title}\" stopped at step {step}: nothing after it ran.\n\nIn Rollback Desk (Incidents › #{id} › Execution): retry the step, resume further on, or abort.\n\nRollback Desk"),
+                format!("Hello,\n\nThe execution of the rollback plan of incident #{id} \"{title}\" stopped at step {step}: nothing after it ran.\n\nTo do: retry the step, resume further on, or abort — {link}\n\nRollback Desk"),
             ),
             (Automatic::MonitoringCheckFailed { slot }, true) => (
                 format!("[ALERTE] Incident #{id} : le contrôle de surveillance n° {slot} a échoué"),
-                format!("Bonjour,\n\nPendant la surveillance de 2 heures qui suit le rollback de l'incident #{id} « {title} » (§6.3), le contrôle automatique n° {slot} a échoué.\n\nLe détail (URL, temps de réponse, base de données, logs) est dans Rollback Desk (Incidents › #{id} › Vérification). Merci de regarder sans attendre.\n\nRollback Desk"),
+                format!("Bonjour,\n\nPendant la surveillance de 2 heures qui suit le rollback de l'incident #{id} « {title} » (§6.3), le contrôle automatique n° {slot} a échoué.\n\nLe détail (URL, temps de réponse, base de données, logs), à regarder sans attendre : {link}\n\nRollback Desk"),
             ),
             (Automatic::PostMortemDueSoon, true) => (
                 format!("[POST-MORTEM] Incident #{id} : la réunion est due dans moins de 12 heures"),
-                format!("Bonjour,\n\nLe post-mortem du rollback de l'incident #{id} « {title} » doit être tenu dans les 48 heures qui suivent le rollback (§8.1) : il reste moins de 12 heures, et il n'est pas finalisé.\n\nDans Rollback Desk (Post-mortems › #{id}) : participants, chronologie, cause racine, actions correctives.\n\nRollback Desk"),
+                format!("Bonjour,\n\nLe post-mortem du rollback de l'incident #{id} « {title} » doit être tenu dans les 48 heures qui suivent le rollback (§8.1) : il reste moins de 12 heures, et il n'est pas finalisé.\n\nParticipants, chronologie, cause racine, actions correctives : {link}\n\nRollback Desk"),
             ),
             (Automatic::PostMortemDueSoon, false) => (
                 format!("[POST-MORTEM] Incident #{id}: the meeting is due in less than 12 hours"),
-                format!("Hello,\n\nThe post-mortem of the rollback of incident #{id} \"{title}\" must be held within 48 hours of the rollback (§8.1): less than 12 hours are left, and it is not finalized.\n\nIn Rollback Desk (Post-mortems › #{id}): participants, timeline, root cause, corrective actions.\n\nRollback Desk"),
+                format!("Hello,\n\nThe post-mortem of the rollback of incident #{id} \"{title}\" must be held within 48 hours of the rollback (§8.1): less than 12 hours are left, and it is not finalized.\n\nParticipants, timeline, root cause, corrective actions: {link}\n\nRollback Desk"),
             ),
             (Automatic::MonitoringCheckFailed { slot }, false) => (
                 format!("[ALERT] Incident #{id}: monitoring check {slot} failed"),
-                format!("Hello,\n\nDuring the 2-hour monitoring that follows the rollback of incident #{id} \"{title}\" (§6.3), automatic check {slot} failed.\n\nThe details (URL, response time, database, logs) are in Rollback Desk (Incidents › #{id} › Verification). Please look now.\n\nRollback Desk"),
+                format!("Hello,\n\nDuring the 2-hour monitoring that follows the rollback of incident #{id} \"{title}\" (§6.3), automatic check {slot} failed.\n\nThe details (URL, response time, database, logs), to look at now: {link}\n\nRollback Desk"),
             ),
         }
     }
@@ -736,12 +755,23 @@ pub async fn notify(
             }
         }
     }
+    // Absolute links: the address users reach the app at, recorded at start (`public_url`,
+    // else the address it listens on).
+    let base: Option<String> =
+        sqlx::query_scalar("SELECT value FROM app_settings WHERE name = 'public_base'")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let link = format!(
+        "{}{}",
+        base.unwrap_or_default().trim_end_matches('/'),
+        what.page(incident)
+    );
     let mut total = 0;
     for ((language, tz), recipients) in groups {
         let lang = Lang::parse(&language).unwrap_or_default();
         let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Paris);
         let detected = local(detected_at, tz, lang);
-        let (subject, body) = what.texts(lang, incident, &title, &detected);
+        let (subject, body) = what.texts(lang, incident, &title, &detected, &link);
         enqueue(
             tx,
             incident,
