@@ -736,3 +736,77 @@ async fn another_origin_of_the_same_site_cannot_frame_the_app() {
     assert!(browser.client.find(Locator::Css("html.js")).await.is_ok());
     browser.quit().await;
 }
+
+/// Issue 16 §5: at 390 px no page of the procedure's scenario scrolls sideways (wide tables
+/// scroll inside their card, hashes and paths wrap). Measured with JavaScript on (the pages
+/// are the same without it); a screenshot of each is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_scrolls_sideways_on_a_phone() {
+    use crate::plans::{scenario, CLAIRE, MARC, PREVIOUS};
+    use app::domain::plan::Verdict;
+    use server::demo::DEMO_PASSWORD;
+    let s = scenario("application_database").await;
+    let claire = s.user(CLAIRE).await;
+    let fingerprint = s.prepare(&claire, PREVIOUS).await;
+    s.review(
+        &s.user(MARC).await,
+        Verdict::Approved,
+        &fingerprint,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let browser = Chromium::start(true).await;
+    browser.client.set_window_size(390, 844).await.unwrap();
+    browser.sign_in(&s.app, CLAIRE, DEMO_PASSWORD).await;
+    let id = s.incident;
+    let mut wide = Vec::new();
+    for path in [
+        "/".to_owned(),
+        "/incidents".to_owned(),
+        "/incidents/new".to_owned(),
+        format!("/incidents/{id}"),
+        format!("/incidents/{id}/plan"),
+        format!("/incidents/{id}/emails?template=internal&lang=fr"),
+        "/history".to_owned(),
+        "/post-mortems".to_owned(),
+        "/contacts".to_owned(),
+        format!("/environments/{}", s.environment),
+    ] {
+        browser.client.goto(&s.app.url(&path)).await.unwrap();
+        let widths = browser
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let widths: Vec<i64> = serde_json::from_value(widths).unwrap();
+        let name = path.trim_matches('/').replace(['/', '?', '=', '&'], "-");
+        browser
+            .screenshot(&format!(
+                "phone-{}",
+                if name.is_empty() { "dashboard" } else { &name }
+            ))
+            .await;
+        if widths[0] > widths[1] {
+            // Name the widest elements that stick out, to say what to mend.
+            let culprits = browser
+                .client
+                .execute(
+                    "const w = window.innerWidth; return [...document.querySelectorAll('main *')]
+                       .filter(e => e.getBoundingClientRect().right > w + 1
+                                    && ![...e.children].some(c => c.getBoundingClientRect().right > w + 1))
+                       .slice(0, 6)
+                       .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            wide.push(format!("{path}: {} > {} {culprits}", widths[0], widths[1]));
+        }
+    }
+    assert!(wide.is_empty(), "pages wider than the phone: {wide:#?}");
+    browser.quit().await;
+}
