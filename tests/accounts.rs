@@ -830,3 +830,94 @@ async fn the_language_switch_is_remembered_for_the_user() {
         .await;
     assert_eq!(location(&res), "/");
 }
+
+/// Issue 16 §7: one's own password (the current one asked), language and time zone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_changes_their_password_language_and_time_zone() {
+    let app = spawn_app(test_database().await).await;
+    let browser = app
+        .signed_in_browser("nadia@taskflow.example", "Nadia Haddad", &["dba"])
+        .await;
+    let (_, html) = browser.page(&app, "/").await;
+    assert!(html.contains(r#"href="/profile""#), "{html}");
+    let (status, html) = browser.page(&app, "/profile").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("value=\"Europe/Paris\""), "{html}");
+
+    let change = |current: &'static str, new: &'static str, repeat: &'static str| {
+        let browser = &browser;
+        let app = &app;
+        async move {
+            browser
+                .submit_and_follow(
+                    app,
+                    "/profile",
+                    "/api/change_password",
+                    &[
+                        ("current_password", current),
+                        ("new_password", new),
+                        ("repeat_password", repeat),
+                    ],
+                )
+                .await
+                .1
+        }
+    };
+    let html = change(
+        "not my password",
+        "a brand new passphrase",
+        "a brand new passphrase",
+    )
+    .await;
+    assert!(
+        html.contains("Ce n&#x27;est pas votre mot de passe actuel")
+            || html.contains("Ce n'est pas votre mot de passe actuel"),
+        "{html}"
+    );
+    let html = change(PASSWORD, "a brand new passphrase", "a brand new passfrase").await;
+    assert!(html.contains("Les deux saisies diffèrent."), "{html}");
+    let html = change(PASSWORD, "short", "short").await;
+    assert!(html.contains("de 12 à 256 caractères"), "{html}");
+    assert!(!html.contains("a brand new"), "passwords are never kept");
+    let html = change(PASSWORD, "a brand new passphrase", "a brand new passphrase").await;
+    assert!(html.contains("Mot de passe changé."), "{html}");
+    let (to, _) = Browser::new()
+        .sign_in(&app, "nadia@taskflow.example", PASSWORD)
+        .await;
+    assert_eq!(to, "/login", "the old password no longer works");
+    let (to, _) = Browser::new()
+        .sign_in(&app, "nadia@taskflow.example", "a brand new passphrase")
+        .await;
+    assert_eq!(to, "/");
+
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            "/profile",
+            "/api/save_preferences",
+            &[("lang", "en"), ("time_zone", "Mars/Olympus")],
+        )
+        .await;
+    assert!(html.contains("Fuseau horaire inconnu"), "{html}");
+    assert!(
+        html.contains("value=\"Mars/Olympus\""),
+        "typed kept: {html}"
+    );
+    let (_, html) = browser
+        .submit_and_follow(
+            &app,
+            "/profile",
+            "/api/save_preferences",
+            &[("lang", "en"), ("time_zone", "America/Montreal")],
+        )
+        .await;
+    assert!(html.contains("Preferences saved."), "{html}");
+    assert!(html.contains("value=\"America/Montreal\""), "{html}");
+    let (lang, tz): (String, String) = sqlx::query_as(
+        "SELECT language, time_zone FROM users WHERE email = 'nadia@taskflow.example'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((lang.as_str(), tz.as_str()), ("en", "America/Montreal"));
+}

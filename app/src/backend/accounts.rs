@@ -167,3 +167,47 @@ pub async fn set_language(pool: &PgPool, user: Uuid, lang: Lang) -> Result<(), A
         .await?;
     Ok(())
 }
+
+/// Changes `user`'s own password, given the current one (a session left open on a shared
+/// screen must not be enough).
+pub async fn change_password(
+    pool: &PgPool,
+    user: Uuid,
+    current: &str,
+    new: &NewPassword,
+) -> Result<(), AppError> {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(pool)
+            .await?;
+    if !password::verify(current, stored).await? {
+        return Err(AppError::field(
+            "current_password",
+            Msg::CurrentPasswordWrong,
+        ));
+    }
+    let hash = password::hash(new.expose()).await?;
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(user)
+        .bind(hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Sets `user`'s language and time zone (an IANA name, checked by the caller).
+pub async fn set_preferences(
+    pool: &PgPool,
+    user: Uuid,
+    lang: Lang,
+    time_zone: &str,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET language = $2, time_zone = $3 WHERE id = $1")
+        .bind(user)
+        .bind(lang.code())
+        .bind(time_zone)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -197,7 +197,7 @@ pub fn Header() -> impl IntoView {
             </nav>
             <div class="who">
                 <span class="who-label">{t(Msg::SignedInAs)}" "</span>
-                <strong class="who-name">{user.name}</strong>
+                <a href="/profile" class="who-name" id="my-account"><strong>{user.name}</strong></a>
                 <span class="who-roles">{roles}</span>
                 <ActionForm action=sign_out>
                     <CsrfField/>

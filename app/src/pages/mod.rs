@@ -11,6 +11,7 @@ mod history;
 mod incidents;
 mod mail;
 pub mod post_mortems;
+mod profile;
 mod rollbacks;
 mod sign_in;
 
@@ -157,6 +158,7 @@ pub fn App() -> impl IntoView {
                         view=environments::EnvironmentsPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/profile") view=profile::ProfilePage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/admin/users")
                         view=accounts::AccountsPage
