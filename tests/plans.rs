@@ -837,3 +837,99 @@ async fn a_database_restore_runs_only_once_confirmed() {
     assert_eq!(to, format!("/incidents/{}/execution", s.incident));
     assert_eq!(s.state().await, "executing");
 }
+
+/// Issue 16 §1: the dashboard starts with what needs someone now, most urgent first, each
+/// line saying what is wrong and since when, linking to where it is handled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_starts_with_what_needs_attention() {
+    let s = scenario("application").await;
+    let claire = s.user(CLAIRE).await;
+    s.prepare(&claire, PREVIOUS).await;
+    app::backend::executions::start(
+        &s.app.pool,
+        ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        None,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    // The health check can't reach https://taskflow.app: step 7 fails.
+    server::runner::Runner::new(s.app.pool.clone(), std::time::Duration::from_secs(30))
+        .tick()
+        .await
+        .unwrap();
+    let insert = |title: &'static str, minutes_ago: i64| {
+        let pool = s.app.pool.clone();
+        let env = s.environment;
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by)
+                 SELECT $1, now() - make_interval(mins => $2), 'urgent', $3, id FROM users LIMIT 1
+                 RETURNING id",
+            )
+            .bind(title)
+            .bind(minutes_ago as i32)
+            .bind(env)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let overdue = insert("Paiements bloqués", 45).await;
+    let soon = insert("Lenteurs", 25).await;
+    let calm = insert("Coquille", 1).await;
+    let closed = insert("Ancien", 200).await;
+    sqlx::query(
+        "INSERT INTO post_mortems (incident_id, created_at, due_at, content, saved_at)
+         VALUES ($1, now() - interval '50 hours', now() - interval '2 hours', '{}', now())",
+    )
+    .bind(closed)
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE incidents SET state = 'closed' WHERE id = $1")
+        .bind(closed)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+
+    let browser = s.browser(MARC).await;
+    let (_, html) = browser.page(&s.app, "/").await;
+    let start = html
+        .find("id=\"attention\"")
+        .expect("the attention section");
+    assert!(
+        start < html.find("id=\"open-incidents\"").unwrap(),
+        "at the top"
+    );
+    let section = &html[start..];
+    let section = &section[..section.find("</section>").unwrap()];
+    let at = |needle: &str| {
+        section
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {section}"))
+    };
+    let failed = at(&format!("href=\"/incidents/{}/execution\"", s.incident));
+    assert!(
+        section.contains("Exécution échouée à l&#x27;étape 7")
+            || section.contains("Exécution échouée à l'étape 7"),
+        "{section}"
+    );
+    let late = at(&format!("href=\"/incidents/{overdue}\""));
+    assert!(section.contains("Décision en retard"), "{section}");
+    let due = at(&format!("href=\"/incidents/{soon}\""));
+    assert!(section.contains("Décision due à"), "{section}");
+    let pm = at(&format!("href=\"/incidents/{closed}/post-mortem\""));
+    assert!(section.contains("Post-mortem en retard"), "{section}");
+    assert!(
+        failed < late && late < due && due < pm,
+        "most urgent first: {section}"
+    );
+    assert!(
+        !section.contains(&format!("href=\"/incidents/{calm}\"")),
+        "nothing due yet"
+    );
+    assert!(section.contains("id=\"refresh-dashboard\""), "{section}");
+}

@@ -523,3 +523,62 @@ pub struct Alarms {
     pub partial_restores: Vec<PartialRestoreRecord>,
     pub undelivered: Vec<UndeliveredRecord>,
 }
+
+/// One line of the dashboard's "needs attention now".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttentionItem {
+    pub kind: AttentionKind,
+    pub incident: i64,
+    pub title: String,
+    /// Since when it is so (a deadline: when it is or was due).
+    pub since: DateTime<Utc>,
+    /// The page where it is handled.
+    pub link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AttentionKind {
+    ExecutionFailed {
+        step: i32,
+        operation: Option<crate::domain::runbook::Operation>,
+    },
+    ExecutionInterrupted {
+        step: i32,
+        operation: Option<crate::domain::runbook::Operation>,
+    },
+    MonitoringFailed {
+        slot: i32,
+    },
+    DecisionOverdue,
+    DecisionDueSoon,
+    PostMortemOverdue,
+    PostMortemDueSoon,
+}
+
+impl AttentionKind {
+    /// Most urgent first.
+    pub fn urgency(&self) -> u8 {
+        match self {
+            AttentionKind::ExecutionFailed { .. } => 0,
+            AttentionKind::ExecutionInterrupted { .. } => 1,
+            AttentionKind::MonitoringFailed { .. } => 2,
+            AttentionKind::DecisionOverdue => 3,
+            AttentionKind::DecisionDueSoon => 4,
+            AttentionKind::PostMortemOverdue => 5,
+            AttentionKind::PostMortemDueSoon => 6,
+        }
+    }
+
+    /// A class for its line.
+    pub fn class(&self) -> &'static str {
+        match self {
+            AttentionKind::ExecutionFailed { .. } => "exec-failed",
+            AttentionKind::ExecutionInterrupted { .. } => "exec-interrupted",
+            AttentionKind::MonitoringFailed { .. } => "monitoring-failed",
+            AttentionKind::DecisionOverdue => "decision-overdue",
+            AttentionKind::DecisionDueSoon => "decision-due",
+            AttentionKind::PostMortemOverdue => "post-mortem-overdue",
+            AttentionKind::PostMortemDueSoon => "post-mortem-due",
+        }
+    }
+}

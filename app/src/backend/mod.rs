@@ -1,6 +1,7 @@
 //! Server-side services behind the pages: state, sessions, accounts, and the one place where
 //! errors become what a user sees.
 pub mod accounts;
+pub mod attention;
 pub mod contacts;
 pub mod deployments;
 pub mod emails;

@@ -2,7 +2,7 @@
 //! signed-in person may do.
 use crate::i18n::Msg;
 use crate::pages::incidents::{list_incidents, IncidentQuery, IncidentTable, PlanStatusBadge};
-use crate::records::PlanWaiting;
+use crate::records::{AttentionItem, AttentionKind, PlanWaiting};
 use crate::viewer::Viewer;
 use leptos::prelude::*;
 
@@ -16,6 +16,79 @@ pub async fn plans_waiting_for_me() -> Result<Vec<PlanWaiting>, ServerFnError> {
     plans::waiting_for(&ctx.state.pool, policy, user, chrono::Utc::now())
         .await
         .map_err(crate::backend::page_error)
+}
+
+/// What needs someone now, most urgent first.
+#[server(endpoint = "attention_now")]
+pub async fn attention_now() -> Result<Vec<AttentionItem>, ServerFnError> {
+    use crate::backend::{attention, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    ctx.user().map_err(crate::backend::page_error)?;
+    attention::now(&ctx.state.pool, chrono::Utc::now())
+        .await
+        .map_err(crate::backend::page_error)
+}
+
+#[component]
+fn Attention(items: Vec<AttentionItem>) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let made = Msg::PageMadeAt.fill(lang, viewer.datetime(chrono::Utc::now()));
+    let lines = items
+        .iter()
+        .map(|item| {
+            let when = viewer.datetime(item.since);
+            let what = match &item.kind {
+                AttentionKind::ExecutionFailed { step, operation }
+                | AttentionKind::ExecutionInterrupted { step, operation } => {
+                    let msg = if matches!(item.kind, AttentionKind::ExecutionFailed { .. }) {
+                        Msg::AttentionExecFailed
+                    } else {
+                        Msg::AttentionExecInterrupted
+                    };
+                    let name = operation
+                        .as_ref()
+                        .map(|o| format!(" — {}", t(Msg::operation(o))))
+                        .unwrap_or_default();
+                    format!(
+                        "{}{name} · {}",
+                        msg.fill(lang, step),
+                        Msg::SinceTime.fill(lang, &when)
+                    )
+                }
+                AttentionKind::MonitoringFailed { slot } => format!(
+                    "{} · {}",
+                    Msg::AttentionMonitoringFailed.fill(lang, slot),
+                    Msg::SinceTime.fill(lang, &when)
+                ),
+                AttentionKind::DecisionOverdue => Msg::AttentionDecisionOverdue.fill(lang, &when),
+                AttentionKind::DecisionDueSoon => Msg::AttentionDecisionDue.fill(lang, &when),
+                AttentionKind::PostMortemOverdue => Msg::AttentionPmOverdue.fill(lang, &when),
+                AttentionKind::PostMortemDueSoon => Msg::AttentionPmDue.fill(lang, &when),
+            };
+            view! {
+                <li class=format!("attention-{}", item.kind.class())>
+                    <a href=item.link.clone()>{format!("#{} {}", item.incident, item.title)}</a>
+                    <span class="attention-what">{what}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    let body = if items.is_empty() {
+        view! { <p class="muted">{t(Msg::AttentionNone)}</p> }.into_any()
+    } else {
+        view! { <ul class="attention-list">{lines}</ul> }.into_any()
+    };
+    view! {
+        <section class="card" class:attention=!items.is_empty() id="attention">
+            <div class="title-row">
+                <h2>{t(Msg::AttentionTitle)}</h2>
+                <span class="muted">{made}" · "<a href="/" id="refresh-dashboard">{t(Msg::RefreshPage)}</a></span>
+            </div>
+            {body}
+        </section>
+    }
 }
 
 #[component]
@@ -33,6 +106,7 @@ pub fn Dashboard() -> impl IntoView {
         },
     );
     let waiting = Resource::new(|| (), |_| plans_waiting_for_me());
+    let attention = Resource::new(|| (), |_| attention_now());
     let my_actions = Resource::new(
         || (),
         |_| crate::pages::post_mortems::list_open_actions(true),
@@ -49,6 +123,11 @@ pub fn Dashboard() -> impl IntoView {
             <h1>{t(Msg::DashboardTitle)}</h1>
             <p class="lead">{Msg::Welcome.fill(lang, &user.name)}</p>
             <crate::pages::alarms::AlarmBanners/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    crate::pages::common::loaded(attention.await, |items| view! { <Attention items=items/> })
+                })}
+            </Suspense>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let waiting = match waiting.await {
