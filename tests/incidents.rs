@@ -1147,3 +1147,38 @@ async fn cancelling_an_incident_asks_first() {
         .await;
     assert_eq!(state().await, "cancelled");
 }
+
+/// Issue 16 §7–8: the incident links to its environment's page; every page names a favicon
+/// that is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_incident_links_its_environment_and_pages_have_a_favicon() {
+    let app = spawn_app(test_database().await).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let browser = app
+        .signed_in_browser("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await;
+    let user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar("INSERT INTO incidents (title, detected_at, severity, environment_id, created_by) VALUES ('Facturation', now(), 'urgent', $1, $2) RETURNING id")
+        .bind(env).bind(user).fetch_one(&app.pool).await.unwrap();
+    let (_, html) = browser.page(&app, &format!("/incidents/{id}")).await;
+    assert!(
+        html.contains(&format!(
+            r#"href="/environments/{env}" id="environment-link""#
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"rel="icon" href="/style/favicon.svg""#),
+        "{html}"
+    );
+    let (status, page) = browser.page(&app, &format!("/environments/{env}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("TaskFlow production"));
+    let icon = browser.get(&app, "/style/favicon.svg").await;
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg"));
+}

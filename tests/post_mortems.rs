@@ -673,6 +673,20 @@ async fn a_takeover_post_is_refused_and_only_organizers_choose_participants() {
     // The stored QA participant sees the names, not choices, and saves the text.
     let (_, html) = qa.page(&v.app, &page).await;
     assert!(html.contains("id=\"pm-save\""), "a participant edits");
+    // Every corrective-action input is labelled (for screen readers).
+    for input in [
+        "action-text-0",
+        "action-owner-0",
+        "action-due-0",
+        "action-status-0",
+    ] {
+        assert!(
+            html.contains(&format!(
+                "<label for=\"{input}\" class=\"visually-hidden\">"
+            )),
+            "{input}: {html}"
+        );
+    }
     assert!(
         !html.contains("<select name=\"participants[qa]\""),
         "names are not choices for a participant: {html}"

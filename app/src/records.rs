@@ -20,6 +20,8 @@ pub struct IncidentSummary {
     pub state: IncidentState,
     pub severity: Severity,
     pub environment: String,
+    /// Its page: inventory, useful commands (§11.1).
+    pub environment_id: Uuid,
     pub detected_at: DateTime<Utc>,
     /// A §6.3 monitoring check failed at this time (lowered when a later one passes).
     pub monitoring_alert_at: Option<DateTime<Utc>>,

@@ -365,6 +365,7 @@ pub fn router(
         .merge(demo_site(settings))
         .route("/style/main.css", get(assets::stylesheet))
         .route("/style/enhance.js", get(assets::script))
+        .route("/style/favicon.svg", get(assets::favicon))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             crate::web::host::KnownHost::from_public_url(settings.public_url.as_deref()),

@@ -300,6 +300,7 @@ struct SummaryRow {
     state: IncidentState,
     severity: Severity,
     environment: String,
+    environment_id: Uuid,
     detected_at: DateTime<Utc>,
     monitoring_alert_at: Option<DateTime<Utc>>,
     execution_status: Option<String>,
@@ -314,6 +315,7 @@ impl SummaryRow {
             state: self.state,
             severity: self.severity,
             environment: self.environment,
+            environment_id: self.environment_id,
             detected_at: self.detected_at,
             monitoring_alert_at: self.monitoring_alert_at,
             execution: self
@@ -372,7 +374,8 @@ pub async fn summary(
 
 /// The incident's line, with the status of its latest execution.
 const SUMMARY: &str =
-    "SELECT i.id, i.title, i.state, i.severity, e.name AS environment, i.detected_at,
+    "SELECT i.id, i.title, i.state, i.severity, e.name AS environment, i.environment_id,
+            i.detected_at,
             i.monitoring_alert_at,
             (SELECT x.status FROM executions x WHERE x.incident_id = i.id
              ORDER BY x.id DESC LIMIT 1) AS execution_status

@@ -69,6 +69,7 @@ pub fn shell(_options: leptos::config::LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="stylesheet" href="/style/main.css"/>
+                <link rel="icon" href="/style/favicon.svg" type="image/svg+xml"/>
                 <MetaTags/>
             </head>
             <body>

@@ -374,10 +374,23 @@ fn PostMortemView(page: PostMortemPageData) -> impl IntoView {
                 .map(|e| view! { <p class="error">{e}</p> });
             view! {
                 <tr>
-                    <td><input type="text" name=format!("action_text[{i}]") id=format!("action-text-{i}") maxlength="2000" value=text/>{error}</td>
-                    <td>{person_select(format!("action_owner[{i}]"), format!("action-owner-{i}"), stored.and_then(|a| a.owner))}</td>
-                    <td><input type="date" name=format!("action_due[{i}]") id=format!("action-due-{i}") value=due/></td>
-                    <td><select name=format!("action_status[{i}]") id=format!("action-status-{i}")>{statuses}</select></td>
+                    // Each input named for screen readers: the column and the row.
+                    <td>
+                        <label class="visually-hidden" for=format!("action-text-{i}")>{format!("{} {}", t(Msg::PmAction), i + 1)}</label>
+                        <input type="text" name=format!("action_text[{i}]") id=format!("action-text-{i}") maxlength="2000" value=text/>{error}
+                    </td>
+                    <td>
+                        <label class="visually-hidden" for=format!("action-owner-{i}")>{format!("{} {}", t(Msg::PmOwner), i + 1)}</label>
+                        {person_select(format!("action_owner[{i}]"), format!("action-owner-{i}"), stored.and_then(|a| a.owner))}
+                    </td>
+                    <td>
+                        <label class="visually-hidden" for=format!("action-due-{i}")>{format!("{} {}", t(Msg::PmDue), i + 1)}</label>
+                        <input type="date" name=format!("action_due[{i}]") id=format!("action-due-{i}") value=due/>
+                    </td>
+                    <td>
+                        <label class="visually-hidden" for=format!("action-status-{i}")>{format!("{} {}", t(Msg::PmStatus), i + 1)}</label>
+                        <select name=format!("action_status[{i}]") id=format!("action-status-{i}")>{statuses}</select>
+                    </td>
                 </tr>
             }
         })

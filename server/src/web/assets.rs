@@ -5,6 +5,7 @@ use axum::response::IntoResponse;
 
 const CSS: &str = include_str!("../../../style/main.css");
 const JS: &str = include_str!("../../../style/enhance.js");
+const ICON: &str = include_str!("../../../style/favicon.svg");
 
 pub async fn stylesheet() -> impl IntoResponse {
     (
@@ -23,5 +24,15 @@ pub async fn script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
         JS,
+    )
+}
+
+pub async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
     )
 }

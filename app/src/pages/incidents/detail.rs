@@ -208,7 +208,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
                     " ("{viewer.time(sla_deadline)}")"
                 </dd>
                 <dt>{t(Msg::Environment)}</dt>
-                <dd>{s.environment.clone()}</dd>
+                <dd><a href=format!("/environments/{}", s.environment_id) id="environment-link">{s.environment.clone()}</a></dd>
                 <dt>{t(Msg::DetectedAt)}</dt>
                 <dd>{viewer.datetime(s.detected_at)}</dd>
                 <dt>{t(Msg::SuspectRelease)}</dt>
