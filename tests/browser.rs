@@ -134,6 +134,21 @@ impl Chromium {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
+    /// The innermost elements that stick out of the viewport, to say what to mend.
+    async fn too_wide(&self) -> serde_json::Value {
+        self.client
+            .execute(
+                "const w = window.innerWidth; return [...document.querySelectorAll('main *')]
+                   .filter(e => e.getBoundingClientRect().right > w + 1
+                                && ![...e.children].some(c => c.getBoundingClientRect().right > w + 1))
+                   .slice(0, 6)
+                   .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));",
+                vec![],
+            )
+            .await
+            .unwrap()
+    }
+
     async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.unwrap();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
@@ -350,11 +365,13 @@ async fn two_people_approve_a_database_restore_with_javascript_off() {
     let browser = Chromium::start(false).await;
     // Marc finds the plan waiting for him on his dashboard, reads it and approves.
     browser.sign_in(&s.app, MARC, DEMO_PASSWORD).await;
-    assert!(browser
-        .text("#plans-waiting")
-        .await
-        .contains("Erreurs critiques dans le module de facturation"));
-    browser.click("#plans-waiting a").await;
+    let waiting = browser.text(".attention-approval-waiting").await;
+    assert!(
+        waiting.contains("Erreurs critiques dans le module de facturation"),
+        "{waiting}"
+    );
+    assert!(waiting.contains("en attente de votre avis"), "{waiting}");
+    browser.click(".attention-approval-waiting a").await;
     browser.wait_text("h1", "Plan de rollback").await;
     assert_eq!(browser.path().await, plan_page);
     assert!(browser
@@ -481,7 +498,61 @@ async fn execute_a_plan_and_handle_its_failure_with_javascript_off() {
         browser.text("#execution").await
     );
     assert!(check.contains("GET https://taskflow.app"), "{check}");
-    browser.screenshot("execution-failed").await;
+    // Issue 16 §3: the top of the page says which step failed, why, where `current` points
+    // now, and offers the controls — above the steps, not 3,000 px down.
+    let summary = browser.text("#failure-summary").await;
+    assert!(
+        summary.contains("Échec à l'étape 7 — Vérifier que le site répond"),
+        "{summary}"
+    );
+    assert!(summary.contains("GET https://taskflow.app"), "{summary}");
+    assert!(
+        browser
+            .text("#failure-current")
+            .await
+            .contains("current pointe maintenant vers 2025-10-16_153012"),
+        "{summary}"
+    );
+    let resume = browser.text("#resume-step").await;
+    assert!(
+        resume.contains("7 — Vérifier que le site répond"),
+        "{resume}"
+    );
+    let order = browser
+        .client
+        .execute(
+            "const y = s => document.querySelector(s).getBoundingClientRect().top;
+             return [y('#failure-summary'), y('#exec-controls'), y('.plan-steps')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let order: Vec<f64> = serde_json::from_value(order).unwrap();
+    assert!(
+        order[0] < order[1] && order[1] < order[2],
+        "summary, controls, then steps: {order:?}"
+    );
+    for (width, height) in [(1366, 900), (390, 844)] {
+        browser.client.set_window_size(width, height).await.unwrap();
+        let widths = browser
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let widths: Vec<i64> = serde_json::from_value(widths).unwrap();
+        browser
+            .screenshot(&format!("execution-failed-{width}"))
+            .await;
+        assert!(
+            widths[0] <= widths[1],
+            "{width} px: {widths:?} {}",
+            browser.too_wide().await
+        );
+    }
+    browser.client.set_window_size(1280, 900).await.unwrap();
 
     // The incident page says so; Claire aborts from the execution page: back to the plan.
     browser
@@ -492,6 +563,16 @@ async fn execute_a_plan_and_handle_its_failure_with_javascript_off() {
     browser
         .wait_text("#execution-alert", "a échoué à l'étape 7")
         .await;
+    let badge = browser.text(".title-row .state").await;
+    assert!(
+        badge.contains("Exécution échouée à l'étape 7 — Vérifier que le site répond"),
+        "{badge}"
+    );
+    let timeline = browser.text(".timeline").await;
+    assert!(
+        timeline.contains("7 — Vérifier que le site répond"),
+        "step names in the timeline: {timeline}"
+    );
     browser.click("#execution-alert a").await;
     browser.wait_path(&execution_page).await;
     // Abort asks first: the tick, then the button.
@@ -791,22 +872,83 @@ async fn no_page_scrolls_sideways_on_a_phone() {
             ))
             .await;
         if widths[0] > widths[1] {
-            // Name the widest elements that stick out, to say what to mend.
-            let culprits = browser
-                .client
-                .execute(
-                    "const w = window.innerWidth; return [...document.querySelectorAll('main *')]
-                       .filter(e => e.getBoundingClientRect().right > w + 1
-                                    && ![...e.children].some(c => c.getBoundingClientRect().right > w + 1))
-                       .slice(0, 6)
-                       .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));",
-                    vec![],
-                )
-                .await
-                .unwrap();
+            let culprits = browser.too_wide().await;
             wide.push(format!("{path}: {} > {} {culprits}", widths[0], widths[1]));
         }
     }
     assert!(wide.is_empty(), "pages wider than the phone: {wide:#?}");
+    browser.quit().await;
+}
+
+/// Issue 16 §3: with JavaScript on, a running execution's card refreshes in place — new output
+/// appears without a reload, and the focus stays on the button someone is about to press.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_log_grows_without_stealing_focus() {
+    use crate::plans::{scenario, CLAIRE, PREVIOUS};
+    use server::demo::DEMO_PASSWORD;
+    let s = scenario("application").await;
+    let claire = s.user(CLAIRE).await;
+    s.prepare(&claire, PREVIOUS).await;
+    let execution = app::backend::executions::start(
+        &s.app.pool,
+        app::domain::plan::ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    // As the runner leaves it while step 1 runs.
+    sqlx::query("UPDATE executions SET status = 'running', started_at = now() WHERE id = $1")
+        .bind(execution)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+
+    let browser = Chromium::start(true).await;
+    browser.sign_in(&s.app, CLAIRE, DEMO_PASSWORD).await;
+    let page = format!("/incidents/{}/execution", s.incident);
+    browser.client.goto(&s.app.url(&page)).await.unwrap();
+    browser.wait_text(".exec-status", "En cours").await;
+    assert!(!browser.text("#exec-step-1").await.contains("réussie"));
+    // A mark that a reload would wipe, and the focus on Stop.
+    browser
+        .client
+        .execute(
+            "window.notReloaded = true; document.getElementById('exec-cancel').focus();",
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    // Step 1 ends, with output, while the execution goes on.
+    sqlx::query(
+        "INSERT INTO execution_steps (execution_id, position, attempt, status, finished_at,
+                                      exit_code, output)
+         VALUES ($1, 0, 1, 'succeeded', now(), 0, 'current -> releases/2025-10-17_104500')",
+    )
+    .bind(execution)
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    browser.wait_text("#exec-step-1", "réussie").await;
+    assert!(browser
+        .text("#exec-step-1")
+        .await
+        .contains("current -> releases/2025-10-17_104500"));
+    let after = browser
+        .client
+        .execute(
+            "return [window.notReloaded === true, document.activeElement.id];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        after,
+        serde_json::json!([true, "exec-cancel"]),
+        "no reload, focus kept"
+    );
     browser.quit().await;
 }

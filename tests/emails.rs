@@ -244,7 +244,7 @@ async fn the_internal_email_is_filled_in_and_delivered_over_smtp() {
         )
         .await;
     assert!(html.contains("E-mail mis en file pour 4"), "{html}");
-    assert!(html.contains("1 doublons retirés"), "{html}");
+    assert!(html.contains("1 doublon retiré ·"), "{html}");
     assert!(html.contains("2 (not an address)"), "{html}");
 
     let maildir = tempfile::tempdir().unwrap();

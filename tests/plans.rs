@@ -933,3 +933,131 @@ async fn the_dashboard_starts_with_what_needs_attention() {
     );
     assert!(section.contains("id=\"refresh-dashboard\""), "{section}");
 }
+
+/// Issue 16 §1, the other kinds: a plan waiting for my verdict, an approved plan not yet
+/// executed, a monitoring check due now, my corrective action past its date — each linking to
+/// where it is handled, and gone when it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_lists_plans_checks_and_actions_that_wait() {
+    let s = scenario("application_database").await;
+    let claire = s.user(CLAIRE).await;
+    let fingerprint = s.prepare(&claire, PREVIOUS).await;
+    let attention = |html: String| {
+        let start = html
+            .find("id=\"attention\"")
+            .expect("the attention section");
+        let section = &html[start..];
+        section[..section.find("</section>").unwrap()].to_owned()
+    };
+    let marc = s.browser(MARC).await;
+    let (_, html) = marc.page(&s.app, "/").await;
+    let section = attention(html);
+    let plan_link = format!("href=\"/incidents/{}/plan#approvals\"", s.incident);
+    assert!(section.contains("attention-approval-waiting"), "{section}");
+    assert!(section.contains(&plan_link), "{section}");
+    assert!(
+        section.contains("Plan en attente de votre avis : Rollback applicatif + base de données"),
+        "{section}"
+    );
+    // Claire prepared it: it does not wait for her verdict.
+    let (_, html) = s.browser(CLAIRE).await.page(&s.app, "/").await;
+    assert!(!attention(html).contains("attention-approval-waiting"));
+
+    for who in [MARC, SOPHIE] {
+        let user = s.user(who).await;
+        s.review(&user, Verdict::Approved, &fingerprint, Utc::now())
+            .await
+            .unwrap();
+    }
+    // Monitoring: an incident whose check n° 2 fell due two minutes ago.
+    let watched: i64 = sqlx::query_scalar(
+        "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state,
+                                monitoring_started_at)
+         SELECT 'Surveillance en cours', now() - interval '2 hours', 'urgent', $1, id,
+                'monitoring', now() - interval '32 minutes' FROM users LIMIT 1
+         RETURNING id",
+    )
+    .bind(s.environment)
+    .fetch_one(&s.app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO monitoring_checks (incident_id, slot, due_at)
+         VALUES ($1, 1, now() - interval '17 minutes'), ($1, 2, now() - interval '2 minutes'),
+                ($1, 3, now() + interval '13 minutes')",
+    )
+    .bind(watched)
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    // A corrective action of Marc's, due yesterday, and one due next week.
+    let marc_id = s.user(MARC).await.id;
+    sqlx::query(
+        "INSERT INTO post_mortems (incident_id, created_at, due_at, content, saved_at,
+                                   finalized_at)
+         VALUES ($1, now() - interval '9 days', now() - interval '7 days', '{}', now(), now())",
+    )
+    .bind(watched)
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO corrective_actions (incident_id, position, action, owner_id, due_on, status)
+         VALUES ($1, 0, 'Ajouter un test de non-régression', $2, current_date - 1, 'to_do'),
+                ($1, 1, 'Revoir la checklist', $2, current_date + 7, 'to_do')",
+    )
+    .bind(watched)
+    .bind(marc_id)
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+
+    let (_, html) = marc.page(&s.app, "/").await;
+    let section = attention(html);
+    let ready = section
+        .find(&format!("href=\"/incidents/{}/plan#execute\"", s.incident))
+        .unwrap_or_else(|| panic!("the ready plan in {section}"));
+    assert!(
+        section
+            .contains("Plan approuvé, pas encore exécuté : Rollback applicatif + base de données"),
+        "{section}"
+    );
+    assert!(
+        !section.contains("attention-approval-waiting"),
+        "approved: no longer waiting for anyone: {section}"
+    );
+    let check = section
+        .find(&format!(
+            "href=\"/incidents/{watched}/verification#monitoring\""
+        ))
+        .unwrap_or_else(|| panic!("the check due in {section}"));
+    assert!(
+        section.contains("Contrôle de surveillance n° 2 à confirmer maintenant"),
+        "{section}"
+    );
+    assert!(!section.contains("n° 1 à confirmer"), "missed: {section}");
+    let action = section
+        .find(&format!(
+            "href=\"/incidents/{watched}/post-mortem#actions\""
+        ))
+        .unwrap_or_else(|| panic!("the action in {section}"));
+    assert!(
+        section.contains("Ajouter un test de non-régression"),
+        "{section}"
+    );
+    assert!(
+        !section.contains("Revoir la checklist"),
+        "not due yet: {section}"
+    );
+    assert!(
+        ready < check && check < action,
+        "most urgent first: {section}"
+    );
+    // The action is someone else's to Claire.
+    let (_, html) = s.browser(CLAIRE).await.page(&s.app, "/").await;
+    assert!(!attention(html).contains("Ajouter un test"));
+
+    // The ready plan's link lands on its Execute form.
+    let (_, plan) = marc.page(&s.app, &s.plan_page()).await;
+    assert!(plan.contains("id=\"execute\""), "the execute form is there");
+}

@@ -53,9 +53,10 @@ async fn tick_all(v: &Verifying) {
     v.tick_manual_items(&lead).await;
 }
 
-fn hhmm(at: DateTime<Utc>) -> String {
+/// How the chronology writes a moment: the date and HH:MM in the environment's time zone.
+fn stamp(at: DateTime<Utc>) -> String {
     at.with_timezone(&chrono_tz::Europe::Paris)
-        .format("%H:%M")
+        .format("%d/%m/%Y %H:%M")
         .to_string()
 }
 
@@ -86,10 +87,11 @@ async fn created_when_the_rollback_ends_with_its_chronology() {
     assert_eq!(
         chronology,
         format!(
-            "10:45 - Déploiement de la version v1.2.0\n14:22 - Détection du problème\n\
-             14:25 - Décision de rollback\n{} - Début du rollback\n{} - Fin du rollback",
-            hhmm(started),
-            hhmm(finished)
+            "17/10/2025 10:45 - Déploiement de la version v1.2.0\n\
+             17/10/2025 14:22 - Détection du problème\n\
+             17/10/2025 14:25 - Décision de rollback\n{} - Début du rollback\n{} - Fin du rollback",
+            stamp(started),
+            stamp(finished)
         )
     );
     let detected = chrono_tz::Europe::Paris
@@ -119,10 +121,10 @@ async fn created_when_the_rollback_ends_with_its_chronology() {
             .fetch_one(&v.app.pool)
             .await
             .unwrap();
-    assert!(content["chronology"]
-        .as_str()
-        .unwrap()
-        .ends_with(&format!("\n{} - Vérification et validation", hhmm(started))));
+    assert!(content["chronology"].as_str().unwrap().ends_with(&format!(
+        "\n{} - Vérification et validation",
+        stamp(started)
+    )));
 
     // The list shows it with its time left.
     let browser = v
@@ -425,9 +427,12 @@ async fn the_markdown_export_of_the_scenario() {
     let chrono_section = section("Chronologie");
     let lines: Vec<&str> = chrono_section.lines().collect();
     assert_eq!(lines.len(), 6, "{chrono_section}");
-    assert_eq!(lines[0], "- 10:45 - Déploiement de la version v1.2.0");
-    assert_eq!(lines[1], "- 14:22 - Détection du problème");
-    assert_eq!(lines[2], "- 14:25 - Décision de rollback");
+    assert_eq!(
+        lines[0],
+        "- 17/10/2025 10:45 - Déploiement de la version v1.2.0"
+    );
+    assert_eq!(lines[1], "- 17/10/2025 14:22 - Détection du problème");
+    assert_eq!(lines[2], "- 17/10/2025 14:25 - Décision de rollback");
     assert!(
         lines[5].ends_with("- Vérification et validation"),
         "{chrono_section}"
@@ -438,7 +443,7 @@ async fn the_markdown_export_of_the_scenario() {
     );
     assert_eq!(
         section("Impact"),
-        "- Utilisateurs affectés : 350\n- Durée : 8 minutes\n- Perte de données : Non\n- Services impactés : Facturation | exports"
+        "- Utilisateurs affectés : 350\n- Durée : 8 min\n- Perte de données : Non\n- Services impactés : Facturation | exports"
     );
     assert_eq!(
         section("Ce qui a bien fonctionné"),

@@ -122,6 +122,10 @@ messages! {
     AttentionDecisionDue => "Décision due à {n}", "Decision due at {n}";
     AttentionPmOverdue => "Post-mortem en retard (dû le {n})", "Post-mortem overdue (due {n})";
     AttentionPmDue => "Post-mortem dû le {n}", "Post-mortem due {n}";
+    AttentionApproval => "Plan en attente de votre avis : {n}", "Plan waiting for your verdict: {n}";
+    AttentionPlanReady => "Plan approuvé, pas encore exécuté : {n}", "Plan approved, not yet executed: {n}";
+    AttentionMonitoringDue => "Contrôle de surveillance n° {n} à confirmer maintenant", "Monitoring check {n} to confirm now";
+    AttentionActionOverdue => "Votre action corrective en retard (prévue le {n})", "Your corrective action is overdue (due {n})";
     SinceTime => "depuis {n}", "since {n}";
     PageMadeAt => "Page du {n}", "Page of {n}";
     RefreshPage => "Actualiser", "Refresh";
@@ -577,6 +581,15 @@ messages! {
     StepInterrupted => "interrompue", "interrupted";
     StepPending => "à venir", "pending";
     ExitCode => "code de sortie", "exit code";
+    HttpStatus => "statut HTTP", "HTTP status";
+    FailureAt => "Échec à l'étape {n}", "Failed at step {n}";
+    InterruptedAt => "Interrompue à l'étape {n}", "Interrupted at step {n}";
+    FailureWhy => "Pourquoi (dernières lignes de sa sortie) :", "Why (the last lines of its output):";
+    FailureNoOutput => "L'étape n'a rien écrit.", "The step wrote nothing.";
+    CurrentNow => "current pointe maintenant vers {n}", "current now points to {n}";
+    CurrentUnread => "Où pointe current n'a pas pu être lu : {n}", "Where current points could not be read: {n}";
+    CurrentReadAt => "lu le {n}", "read {n}";
+    WhatNow => "Que faire : réessayer l'étape, reprendre à une étape choisie (les étapes sautées demandent une raison) ou abandonner.", "What now: retry the step, resume from a chosen step (skipped steps need a reason) or abort.";
     Attempt => "tentative", "attempt";
     CancelExecution => "Arrêter", "Cancel";
     ExecutionFailedAt => "L'exécution a échoué à l'étape {n} : rien après n'a été exécuté. Un rôle du §2.2 relance l'étape, reprend plus loin ou abandonne.", "The execution failed at step {n}: nothing after it ran. A §2.2 role retries the step, resumes further on, or aborts.";
@@ -655,6 +668,9 @@ messages! {
     Upload => "Importer", "Upload";
     UploadedList => "Liste importée : {n}", "Uploaded list: {n}";
     AddressesKept => "adresses retenues", "addresses kept";
+    AddressKept => "adresse retenue", "address kept";
+    DuplicateRemoved => "doublon retiré", "duplicate removed";
+    LineSkipped => "ligne ignorée (adresse invalide)", "line skipped (invalid address)";
     PreviewEmail => "Prévisualiser", "Preview";
     PreviewShown => "Aperçu de l'e-mail modifié ci-dessous : rien n'est envoyé.", "The edited email is shown below: nothing was sent.";
     PlanTitle => "Plan de rollback", "Rollback plan";
@@ -667,6 +683,7 @@ messages! {
     FromRelease => "Release quittée (défectueuse)", "Release left (defective)";
     BackupToRestore => "Sauvegarde à restaurer", "Backup to restore";
     ManualSteps => "Étapes manuelles (une par ligne)", "Manual steps (one per line)";
+    StepsHeading => "Étapes", "Steps";
     Proposed => "proposée", "proposed";
     TooRecentBackup => "prise après le déploiement", "taken after the deployment";
     BackupReason => "Sauvegarde la plus récente prise avant le déploiement de {n} (§5.2 étape 3).", "The newest backup taken before the deployment of {n} (§5.2 step 3).";
@@ -997,7 +1014,7 @@ impl Msg {
     }
 }
 
-/// A duration for people: "8 min", "1 h 05 min", "2 j 3 h".
+/// A duration as people write it: "8 min", "2 h 05", "3 j 4 h" (fr) / "3 d 4 h" (en).
 pub fn duration_text(lang: Lang, minutes: i64) -> String {
     let m = minutes.abs();
     let day = match lang {
@@ -1007,10 +1024,71 @@ pub fn duration_text(lang: Lang, minutes: i64) -> String {
     if m < 60 {
         format!("{m} min")
     } else if m < 24 * 60 {
-        format!("{} h {:02} min", m / 60, m % 60)
+        format!("{} h {:02}", m / 60, m % 60)
     } else {
         format!("{} {day} {} h", m / (24 * 60), (m % (24 * 60)) / 60)
     }
+}
+
+/// A span of local time for people: "le 17/10/2025 entre 14h22 et 16h42", and when it ends on
+/// another day "du 17/10/2025 à 23h50 au 18/10/2025 à 01h10" (both days named).
+pub fn time_range<Tz: chrono::TimeZone>(
+    lang: Lang,
+    from: &chrono::DateTime<Tz>,
+    to: &chrono::DateTime<Tz>,
+) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let same_day = from.date_naive() == to.date_naive();
+    match (lang, same_day) {
+        (Lang::Fr, true) => format!(
+            "le {} entre {} et {}",
+            from.format("%d/%m/%Y"),
+            from.format("%Hh%M"),
+            to.format("%Hh%M")
+        ),
+        (Lang::Fr, false) => format!(
+            "du {} à {} au {} à {}",
+            from.format("%d/%m/%Y"),
+            from.format("%Hh%M"),
+            to.format("%d/%m/%Y"),
+            to.format("%Hh%M")
+        ),
+        (Lang::En, true) => format!(
+            "on {} between {} and {}",
+            from.format("%Y-%m-%d"),
+            from.format("%H:%M"),
+            to.format("%H:%M")
+        ),
+        (Lang::En, false) => format!(
+            "from {} {} to {} {}",
+            from.format("%Y-%m-%d"),
+            from.format("%H:%M"),
+            to.format("%Y-%m-%d"),
+            to.format("%H:%M")
+        ),
+    }
+}
+
+/// A count with its noun in the right number: "1 ligne ignorée", "2 lignes ignorées"; French
+/// takes the singular for 0 and 1, English only for 1.
+pub fn count(lang: Lang, n: i64, one: &str, many: &str) -> String {
+    let singular = match lang {
+        Lang::Fr => n.abs() < 2,
+        Lang::En => n.abs() == 1,
+    };
+    format!("{n} {}", if singular { one } else { many })
+}
+
+/// [`count`] with the nouns of two messages.
+pub fn plural(lang: Lang, n: impl TryInto<i64>, one: Msg, many: Msg) -> String {
+    count(
+        lang,
+        n.try_into().unwrap_or(i64::MAX),
+        one.text(lang),
+        many.text(lang),
+    )
 }
 
 /// A message to show on the next page, in the reader's language when it is rendered.
@@ -1043,5 +1121,72 @@ impl Text {
 impl From<Msg> for Text {
     fn from(msg: Msg) -> Text {
         Text::plain(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(duration_text(Lang::Fr, 8), "8 min");
+        assert_eq!(duration_text(Lang::Fr, 125), "2 h 05");
+        assert_eq!(duration_text(Lang::En, 125), "2 h 05");
+        assert_eq!(duration_text(Lang::Fr, 60), "1 h 00");
+        assert_eq!(duration_text(Lang::Fr, 3 * 24 * 60 + 4 * 60 + 7), "3 j 4 h");
+        assert_eq!(duration_text(Lang::En, 3 * 24 * 60 + 4 * 60 + 7), "3 d 4 h");
+        // The "592040 minutes" of an old post-mortem.
+        assert_eq!(duration_text(Lang::En, 592_040), "411 d 3 h");
+    }
+
+    #[test]
+    fn a_range_across_midnight_names_both_days() {
+        let tz = chrono_tz::Europe::Paris;
+        let from = tz.with_ymd_and_hms(2025, 10, 17, 14, 22, 0).unwrap();
+        let to = tz.with_ymd_and_hms(2025, 10, 17, 16, 42, 0).unwrap();
+        assert_eq!(
+            time_range(Lang::Fr, &from, &to),
+            "le 17/10/2025 entre 14h22 et 16h42"
+        );
+        assert_eq!(
+            time_range(Lang::En, &from, &to),
+            "on 2025-10-17 between 14:22 and 16:42"
+        );
+        let late = tz.with_ymd_and_hms(2025, 10, 17, 23, 50, 0).unwrap();
+        let next = tz.with_ymd_and_hms(2025, 10, 18, 1, 10, 0).unwrap();
+        assert_eq!(
+            time_range(Lang::Fr, &late, &next),
+            "du 17/10/2025 à 23h50 au 18/10/2025 à 01h10"
+        );
+        assert_eq!(
+            time_range(Lang::En, &late, &next),
+            "from 2025-10-17 23:50 to 2025-10-18 01:10"
+        );
+    }
+
+    #[test]
+    fn plurals_in_both_languages() {
+        assert_eq!(
+            count(Lang::Fr, 1, "doublon retiré", "doublons retirés"),
+            "1 doublon retiré"
+        );
+        assert_eq!(
+            count(Lang::Fr, 0, "ligne ignorée", "lignes ignorées"),
+            "0 ligne ignorée"
+        );
+        assert_eq!(
+            count(Lang::Fr, 3, "ligne ignorée", "lignes ignorées"),
+            "3 lignes ignorées"
+        );
+        assert_eq!(
+            count(Lang::En, 1, "line skipped", "lines skipped"),
+            "1 line skipped"
+        );
+        assert_eq!(
+            count(Lang::En, 0, "line skipped", "lines skipped"),
+            "0 lines skipped"
+        );
     }
 }

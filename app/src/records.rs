@@ -27,6 +27,9 @@ pub struct IncidentSummary {
     pub monitoring_alert_at: Option<DateTime<Utc>>,
     /// The status of the incident's latest execution.
     pub execution: Option<crate::domain::execution::ExecutionStatus>,
+    /// The latest execution's step to run next (numbered from 1) and what it does: where a
+    /// failed or interrupted execution stopped.
+    pub execution_step: Option<(usize, Option<crate::domain::runbook::Operation>)>,
     /// Where its plan stands (filled in for incidents waiting to execute).
     pub plan: Option<crate::domain::plan::PlanStatus>,
 }
@@ -90,6 +93,8 @@ pub struct IncidentDetail {
     pub execution: Option<(crate::domain::execution::ExecutionStatus, usize)>,
     /// Newest first.
     pub events: Vec<EventRecord>,
+    /// Each execution's steps, by execution id: the timeline names the step of a step event.
+    pub step_operations: Vec<(i64, Vec<crate::domain::runbook::Operation>)>,
     /// Who to call (§10), for an open incident.
     pub on_call: Option<WhoToCall>,
 }
@@ -107,6 +112,18 @@ pub struct BackupRecord {
     pub taken_at: chrono::NaiveDateTime,
     pub size_bytes: i64,
     pub sha256: String,
+}
+
+/// Where the target's `current` link pointed when last read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CurrentPointer {
+    pub taken_at: DateTime<Utc>,
+    pub current_release: Option<String>,
+    pub current_target: Option<String>,
+    pub current_dangling: bool,
+    /// Why the target could not be read, when it could not.
+    pub error: Option<String>,
 }
 
 /// The last inventory of an environment's target.
@@ -553,8 +570,25 @@ pub enum AttentionKind {
     },
     DecisionOverdue,
     DecisionDueSoon,
+    /// A plan the reader may approve.
+    ApprovalWaiting {
+        kind: crate::domain::RollbackType,
+    },
+    /// Approved, not yet executed.
+    PlanReady {
+        kind: crate::domain::RollbackType,
+    },
+    /// A §6.3 check due now, to confirm within its 15 minutes.
+    MonitoringDue {
+        slot: i32,
+    },
     PostMortemOverdue,
     PostMortemDueSoon,
+    /// The reader's corrective action past its date.
+    ActionOverdue {
+        action: String,
+        due_on: chrono::NaiveDate,
+    },
 }
 
 impl AttentionKind {
@@ -566,8 +600,12 @@ impl AttentionKind {
             AttentionKind::MonitoringFailed { .. } => 2,
             AttentionKind::DecisionOverdue => 3,
             AttentionKind::DecisionDueSoon => 4,
-            AttentionKind::PostMortemOverdue => 5,
-            AttentionKind::PostMortemDueSoon => 6,
+            AttentionKind::ApprovalWaiting { .. } => 5,
+            AttentionKind::PlanReady { .. } => 6,
+            AttentionKind::MonitoringDue { .. } => 7,
+            AttentionKind::PostMortemOverdue => 8,
+            AttentionKind::PostMortemDueSoon => 9,
+            AttentionKind::ActionOverdue { .. } => 10,
         }
     }
 
@@ -581,6 +619,10 @@ impl AttentionKind {
             AttentionKind::DecisionDueSoon => "decision-due",
             AttentionKind::PostMortemOverdue => "post-mortem-overdue",
             AttentionKind::PostMortemDueSoon => "post-mortem-due",
+            AttentionKind::ApprovalWaiting { .. } => "approval-waiting",
+            AttentionKind::PlanReady { .. } => "plan-ready",
+            AttentionKind::MonitoringDue { .. } => "monitoring-due",
+            AttentionKind::ActionOverdue { .. } => "action-overdue",
         }
     }
 }

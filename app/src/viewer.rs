@@ -58,6 +58,14 @@ impl Viewer {
         Some(local.with_timezone(&chrono::Utc))
     }
 
+    /// A calendar date: 17/10/2025 (fr), 2025-10-17 (en).
+    pub fn date(&self, day: chrono::NaiveDate) -> String {
+        match self.lang {
+            Lang::Fr => day.format("%d/%m/%Y").to_string(),
+            Lang::En => day.format("%Y-%m-%d").to_string(),
+        }
+    }
+
     pub fn time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
         at.with_timezone(&self.tz()).format("%H:%M").to_string()
     }

@@ -1,10 +1,14 @@
 //! What needs someone now, for the top of the dashboard, most urgent first: executions that
 //! stopped on a failed step or were interrupted, failed monitoring checks not yet looked at,
-//! decisions overdue or due within 10 minutes, post-mortems overdue or due within 12 hours.
-//! Each kind is one bounded query (never a query per incident).
-use crate::backend::AppError;
+//! decisions overdue or due within 10 minutes, plans waiting for the reader's verdict, approved
+//! plans not yet executed, monitoring checks due now, post-mortems overdue or due within 12
+//! hours, the reader's overdue corrective actions. Each kind is one bounded query (never a
+//! query per incident).
+use crate::backend::{plans, AppError};
+use crate::domain::plan::ApprovalPolicy;
 use crate::domain::runbook::Step;
 use crate::records::{AttentionItem, AttentionKind};
+use crate::viewer::SignedInUser;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::PgPool;
@@ -22,7 +26,15 @@ struct StoppedRow {
     since: Option<DateTime<Utc>>,
 }
 
-pub async fn now(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<AttentionItem>, AppError> {
+/// What needs `user` now; `today` is the date in the reader's time zone (corrective actions
+/// are due on a date).
+pub async fn now(
+    pool: &PgPool,
+    policy: ApprovalPolicy,
+    user: &SignedInUser,
+    now: DateTime<Utc>,
+    today: chrono::NaiveDate,
+) -> Result<Vec<AttentionItem>, AppError> {
     let mut items = Vec::new();
     // The last execution of each incident still executing, when it stopped on a failure.
     let stopped: Vec<StoppedRow> = sqlx::query_as(
@@ -99,6 +111,68 @@ pub async fn now(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<AttentionItem>
             title,
             since: due,
             link: format!("/incidents/{incident}"),
+        });
+    }
+    // §6.3: the check a person confirms within its 15 minutes (failed ones are listed above).
+    let due_checks: Vec<(i64, String, i32, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT m.incident_id, i.title, m.slot, m.due_at
+         FROM monitoring_checks m JOIN incidents i ON i.id = m.incident_id
+         WHERE i.state = 'monitoring' AND m.confirmed_at IS NULL AND m.passed IS DISTINCT FROM false
+           AND m.due_at <= $1 AND $1 < m.due_at + make_interval(mins => $2)
+         ORDER BY m.due_at LIMIT $3",
+    )
+    .bind(now)
+    .bind(crate::domain::verification::CHECK_EVERY_MINUTES as i32)
+    .bind(PER_KIND)
+    .fetch_all(pool)
+    .await?;
+    for (incident, title, slot, since) in due_checks {
+        items.push(AttentionItem {
+            kind: AttentionKind::MonitoringDue { slot },
+            incident,
+            title,
+            since,
+            link: format!("/incidents/{incident}/verification#monitoring"),
+        });
+    }
+    let open = plans::open_for(pool, policy, user, now).await?;
+    for (plan, since) in open.waiting {
+        items.push(AttentionItem {
+            kind: AttentionKind::ApprovalWaiting { kind: plan.kind },
+            incident: plan.incident,
+            title: plan.title,
+            since,
+            link: format!("/incidents/{}/plan#approvals", plan.incident),
+        });
+    }
+    for (plan, since) in open.ready {
+        items.push(AttentionItem {
+            kind: AttentionKind::PlanReady { kind: plan.kind },
+            incident: plan.incident,
+            title: plan.title,
+            since,
+            link: format!("/incidents/{}/plan#execute", plan.incident),
+        });
+    }
+    // The reader's own corrective actions past their date (§8.2).
+    let actions: Vec<(i64, String, String, chrono::NaiveDate)> = sqlx::query_as(
+        "SELECT a.incident_id, i.title, a.action, a.due_on
+         FROM corrective_actions a JOIN incidents i ON i.id = a.incident_id
+         WHERE a.owner_id = $1 AND a.status <> 'done' AND a.due_on < $2
+         ORDER BY a.due_on, a.incident_id, a.position LIMIT $3",
+    )
+    .bind(user.id)
+    .bind(today)
+    .bind(PER_KIND)
+    .fetch_all(pool)
+    .await?;
+    for (incident, title, action, due_on) in actions {
+        items.push(AttentionItem {
+            kind: AttentionKind::ActionOverdue { action, due_on },
+            incident,
+            title,
+            since: due_on.and_time(chrono::NaiveTime::MIN).and_utc(),
+            link: format!("/incidents/{incident}/post-mortem#actions"),
         });
     }
     // §8.1: the post-mortem within 48 hours of the rollback.

@@ -305,21 +305,7 @@ pub fn render(
     context.insert("signer", signer);
     let window = match (facts.detected_at, facts.restored_at) {
         (Some(from), Some(to)) => {
-            let (from, to) = (from.with_timezone(&tz), to.with_timezone(&tz));
-            match lang {
-                Lang::Fr => format!(
-                    "le {} entre {} et {}",
-                    from.format("%d/%m/%Y"),
-                    from.format("%Hh%M"),
-                    to.format("%Hh%M")
-                ),
-                Lang::En => format!(
-                    "on {} between {} and {}",
-                    from.format("%Y-%m-%d"),
-                    from.format("%H:%M"),
-                    to.format("%H:%M")
-                ),
-            }
+            crate::i18n::time_range(lang, &from.with_timezone(&tz), &to.with_timezone(&tz))
         }
         _ => missing(
             lang,

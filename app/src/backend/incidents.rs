@@ -304,6 +304,8 @@ struct SummaryRow {
     detected_at: DateTime<Utc>,
     monitoring_alert_at: Option<DateTime<Utc>>,
     execution_status: Option<String>,
+    execution_next_step: Option<i32>,
+    execution_step: Option<sqlx::types::Json<crate::domain::runbook::Step>>,
 }
 
 impl SummaryRow {
@@ -322,6 +324,12 @@ impl SummaryRow {
                 .execution_status
                 .as_deref()
                 .and_then(crate::domain::execution::ExecutionStatus::parse),
+            execution_step: self.execution_next_step.map(|n| {
+                (
+                    usize::try_from(n).unwrap_or_default() + 1,
+                    self.execution_step.map(|s| s.0.operation),
+                )
+            }),
             plan: None,
         }
     }
@@ -377,9 +385,11 @@ const SUMMARY: &str =
     "SELECT i.id, i.title, i.state, i.severity, e.name AS environment, i.environment_id,
             i.detected_at,
             i.monitoring_alert_at,
-            (SELECT x.status FROM executions x WHERE x.incident_id = i.id
-             ORDER BY x.id DESC LIMIT 1) AS execution_status
-     FROM incidents i JOIN environments e ON e.id = i.environment_id";
+            x.status AS execution_status, x.next_step AS execution_next_step,
+            x.steps -> x.next_step AS execution_step
+     FROM incidents i JOIN environments e ON e.id = i.environment_id
+     LEFT JOIN LATERAL (SELECT status, next_step, steps FROM executions
+                        WHERE incident_id = i.id ORDER BY id DESC LIMIT 1) x ON true";
 
 /// Filters of the incident list.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -509,6 +519,16 @@ pub async fn detail(
     .bind(id)
     .fetch_all(pool)
     .await?;
+    // The timeline names the steps its step events are about.
+    let executions: Vec<(i64, sqlx::types::Json<Vec<crate::domain::runbook::Step>>)> =
+        sqlx::query_as("SELECT id, steps FROM executions WHERE incident_id = $1")
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+    let step_operations = executions
+        .into_iter()
+        .map(|(id, steps)| (id, steps.0.into_iter().map(|s| s.operation).collect()))
+        .collect();
     let decision = match (row.decision.as_deref(), row.rollback_type, row.decided_at) {
         (Some(kind), t, Some(at)) => Decision::parse(&match t {
             Some(t) => format!("{kind}:{t}"),
@@ -539,6 +559,7 @@ pub async fn detail(
     } = row;
     Ok(Some(IncidentDetail {
         on_call: None,
+        step_operations,
         summary: with_plans(pool, policy, vec![summary.into_summary()])
             .await?
             .pop()

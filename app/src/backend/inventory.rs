@@ -422,6 +422,20 @@ pub async fn load(
     Ok(Some(inventory))
 }
 
+/// Where `current` pointed at the environment's last inventory, and when that was read.
+pub async fn current(
+    pool: &PgPool,
+    environment: Uuid,
+) -> Result<Option<crate::records::CurrentPointer>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT taken_at, current_release, current_target, current_dangling, error
+         FROM inventories WHERE environment_id = $1",
+    )
+    .bind(environment)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Refreshes every environment's inventory (the periodic task).
 pub async fn refresh_all(pool: &PgPool) -> Result<(), AppError> {
     let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM environments")

@@ -1039,58 +1039,87 @@ pub async fn load(
     }))
 }
 
-/// Plans that wait for `user`'s verdict: awaiting approvals, not theirs, not yet reviewed by
-/// them in this version.
-pub async fn waiting_for(
+/// Plans of open incidents that wait on someone: those waiting for `user`'s verdict, and
+/// those approved but not yet executed. One query for the plans (bounded), then each plan's
+/// standing; never a query per plan for its title.
+pub async fn open_for(
     pool: &PgPool,
     policy: ApprovalPolicy,
     user: &SignedInUser,
     now: DateTime<Utc>,
-) -> Result<Vec<PlanWaiting>, AppError> {
-    if !user.roles.may_decide_rollback() {
-        return Ok(Vec::new());
+) -> Result<OpenPlans, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        plan: PlanRow,
+        title: String,
     }
     let mut conn = pool.acquire().await?;
-    let rows = sqlx::query_as::<_, PlanRow>(&format!(
+    let rows = sqlx::query_as::<_, Row>(&format!(
         "SELECT {PLAN_COLUMNS}, i.title FROM plans p JOIN incidents i ON i.id = p.incident_id
-         WHERE i.state = 'awaiting_approval' AND p.requested_by <> $1 ORDER BY i.detected_at"
+         WHERE i.state = 'awaiting_approval' ORDER BY i.detected_at LIMIT 50"
     ))
-    .bind(user.id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut waiting = Vec::new();
-    for plan in rows {
+    let mut open = OpenPlans::default();
+    for Row { plan, title } in rows {
         let kind = plan.kind()?;
         let (current, _, given) = assess(&mut conn, policy, &plan, now).await?;
         let given: Vec<Review> = given.into_iter().map(|r| r.review).collect();
-        let may = check_review(
-            kind,
-            plan.requested_by,
-            &plan.fingerprint,
-            &current,
-            &given,
-            policy,
-            now,
-            user.id,
-            &user.roles,
-            &plan.fingerprint,
-            Verdict::Approved,
-        )
-        .is_ok();
-        if may {
-            let title: String = sqlx::query_scalar("SELECT title FROM incidents WHERE id = $1")
-                .bind(plan.incident_id)
-                .fetch_one(&mut *conn)
-                .await?;
-            waiting.push(PlanWaiting {
-                incident: plan.incident_id,
-                title,
+        if current == PlanStatus::Ready {
+            let since = given
+                .iter()
+                .filter(|r| r.fingerprint == plan.fingerprint)
+                .map(|r| r.at)
+                .max()
+                .unwrap_or(plan.updated_at);
+            open.ready.push((
+                PlanWaiting {
+                    incident: plan.incident_id,
+                    title,
+                    kind,
+                    status: current,
+                },
+                since,
+            ));
+            continue;
+        }
+        let may = user.roles.may_decide_rollback()
+            && plan.requested_by != user.id
+            && check_review(
                 kind,
-                status: current,
-            });
+                plan.requested_by,
+                &plan.fingerprint,
+                &current,
+                &given,
+                policy,
+                now,
+                user.id,
+                &user.roles,
+                &plan.fingerprint,
+                Verdict::Approved,
+            )
+            .is_ok();
+        if may {
+            open.waiting.push((
+                PlanWaiting {
+                    incident: plan.incident_id,
+                    title,
+                    kind,
+                    status: current,
+                },
+                plan.updated_at,
+            ));
         }
     }
-    Ok(waiting)
+    Ok(open)
+}
+
+/// What [`open_for`] finds, each with since when.
+#[derive(Default)]
+pub struct OpenPlans {
+    pub waiting: Vec<(PlanWaiting, DateTime<Utc>)>,
+    pub ready: Vec<(PlanWaiting, DateTime<Utc>)>,
 }
 
 /// Everything the plan page of `incident` shows, at `now`.

@@ -17,10 +17,12 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::sync::OnceLock;
 use uuid::Uuid;
 
-/// HH:MM of `at` in the environment's time zone, as the §8.3 chronology writes times.
-fn hhmm(at: DateTime<Utc>, tz: &str) -> String {
+/// `at` in the environment's time zone for the §8.3 chronology: the procedure writes HH:MM,
+/// with the date in front since a deployment, a detection and a rollback may fall on
+/// different days (a chronology of bare times across midnight reads backwards).
+fn stamp(at: DateTime<Utc>, tz: &str) -> String {
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Paris);
-    at.with_timezone(&tz).format("%H:%M").to_string()
+    at.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
 }
 
 /// What the post-mortem's first draft is written from.
@@ -107,26 +109,26 @@ pub(crate) async fn create(
     match &deployment {
         Some((version, at)) => chronology.push(format!(
             "{} - Déploiement de la version {version}",
-            hhmm(*at, &tz)
+            stamp(*at, &tz)
         )),
-        None if !suspect.is_empty() => {
-            chronology.push(format!("--:-- - Déploiement de la release {suspect}"))
-        }
+        None if !suspect.is_empty() => chronology.push(format!(
+            "--/--/---- --:-- - Déploiement de la release {suspect}"
+        )),
         None => {}
     }
-    chronology.push(format!("{} - Détection du problème", hhmm(detected, &tz)));
+    chronology.push(format!("{} - Détection du problème", stamp(detected, &tz)));
     if let Some(at) = decided {
-        chronology.push(format!("{} - Décision de rollback", hhmm(at, &tz)));
+        chronology.push(format!("{} - Décision de rollback", stamp(at, &tz)));
     }
     if let Some(at) = started {
-        chronology.push(format!("{} - Début du rollback", hhmm(at, &tz)));
+        chronology.push(format!("{} - Début du rollback", stamp(at, &tz)));
     }
     chronology.push(if skipped.is_empty() {
-        format!("{} - Fin du rollback", hhmm(ended, &tz))
+        format!("{} - Fin du rollback", stamp(ended, &tz))
     } else {
         format!(
             "{} - Fin du rollback (étapes sautées : {})",
-            hhmm(ended, &tz),
+            stamp(ended, &tz),
             skipped
                 .iter()
                 .map(i32::to_string)
@@ -206,9 +208,10 @@ pub(crate) async fn verified(
     else {
         return Ok(());
     };
-    content
-        .chronology
-        .push_str(&format!("\n{} - Vérification et validation", hhmm(at, &tz)));
+    content.chronology.push_str(&format!(
+        "\n{} - Vérification et validation",
+        stamp(at, &tz)
+    ));
     sqlx::query("UPDATE post_mortems SET content = $2 WHERE incident_id = $1")
         .bind(incident)
         .bind(json!(content))
@@ -602,7 +605,12 @@ pub async fn markdown(
     );
     context.insert("root_cause", &c.root_cause.trim());
     context.insert("users_affected", &c.users_affected.trim());
-    context.insert("duration", &c.duration_minutes);
+    context.insert(
+        "duration",
+        &c.duration_minutes
+            .map(|m| crate::i18n::duration_text(lang, m))
+            .unwrap_or_default(),
+    );
     context.insert("data_loss", &c.data_loss);
     context.insert("services", &c.services.trim());
     context.insert(

@@ -1,30 +1,20 @@
 //! The dashboard: open incidents with their decision deadlines (overdue first), and what the
 //! signed-in person may do.
 use crate::i18n::Msg;
-use crate::pages::incidents::{list_incidents, IncidentQuery, IncidentTable, PlanStatusBadge};
-use crate::records::{AttentionItem, AttentionKind, PlanWaiting};
+use crate::pages::incidents::{list_incidents, IncidentQuery, IncidentTable};
+use crate::records::{AttentionItem, AttentionKind};
 use crate::viewer::Viewer;
 use leptos::prelude::*;
-
-/// Plans that wait for the signed-in person's approval.
-#[server(endpoint = "plans_waiting_for_me")]
-pub async fn plans_waiting_for_me() -> Result<Vec<PlanWaiting>, ServerFnError> {
-    use crate::backend::{plans, RequestCtx};
-    let ctx = RequestCtx::load().await?;
-    let user = ctx.user().map_err(crate::backend::page_error)?;
-    let policy = ctx.state.approval_policy;
-    plans::waiting_for(&ctx.state.pool, policy, user, chrono::Utc::now())
-        .await
-        .map_err(crate::backend::page_error)
-}
 
 /// What needs someone now, most urgent first.
 #[server(endpoint = "attention_now")]
 pub async fn attention_now() -> Result<Vec<AttentionItem>, ServerFnError> {
     use crate::backend::{attention, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    ctx.user().map_err(crate::backend::page_error)?;
-    attention::now(&ctx.state.pool, chrono::Utc::now())
+    let user = ctx.user().map_err(crate::backend::page_error)?;
+    let now = chrono::Utc::now();
+    let today = now.with_timezone(&ctx.viewer.tz()).date_naive();
+    attention::now(&ctx.state.pool, ctx.state.approval_policy, user, now, today)
         .await
         .map_err(crate::backend::page_error)
 }
@@ -66,6 +56,25 @@ fn Attention(items: Vec<AttentionItem>) -> impl IntoView {
                 AttentionKind::DecisionDueSoon => Msg::AttentionDecisionDue.fill(lang, &when),
                 AttentionKind::PostMortemOverdue => Msg::AttentionPmOverdue.fill(lang, &when),
                 AttentionKind::PostMortemDueSoon => Msg::AttentionPmDue.fill(lang, &when),
+                AttentionKind::ApprovalWaiting { kind } => format!(
+                    "{} · {}",
+                    Msg::AttentionApproval.fill(lang, t(Msg::rollback_type(*kind))),
+                    Msg::SinceTime.fill(lang, &when)
+                ),
+                AttentionKind::PlanReady { kind } => format!(
+                    "{} · {}",
+                    Msg::AttentionPlanReady.fill(lang, t(Msg::rollback_type(*kind))),
+                    Msg::SinceTime.fill(lang, &when)
+                ),
+                AttentionKind::MonitoringDue { slot } => format!(
+                    "{} · {}",
+                    Msg::AttentionMonitoringDue.fill(lang, slot),
+                    Msg::SinceTime.fill(lang, &when)
+                ),
+                AttentionKind::ActionOverdue { action, due_on } => format!(
+                    "{} : {action}",
+                    Msg::AttentionActionOverdue.fill(lang, viewer.date(*due_on))
+                ),
             };
             view! {
                 <li class=format!("attention-{}", item.kind.class())>
@@ -81,7 +90,7 @@ fn Attention(items: Vec<AttentionItem>) -> impl IntoView {
         view! { <ul class="attention-list">{lines}</ul> }.into_any()
     };
     view! {
-        <section class="card" class:attention=!items.is_empty() id="attention">
+        <section class="card" class:attention=!items.is_empty() id="attention" data-live="30">
             <div class="title-row">
                 <h2>{t(Msg::AttentionTitle)}</h2>
                 <span class="muted">{made}" · "<a href="/" id="refresh-dashboard">{t(Msg::RefreshPage)}</a></span>
@@ -105,7 +114,6 @@ pub fn Dashboard() -> impl IntoView {
             })
         },
     );
-    let waiting = Resource::new(|| (), |_| plans_waiting_for_me());
     let attention = Resource::new(|| (), |_| attention_now());
     let my_actions = Resource::new(
         || (),
@@ -130,32 +138,6 @@ pub fn Dashboard() -> impl IntoView {
             </Suspense>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let waiting = match waiting.await {
-                        Ok(waiting) => waiting,
-                        Err(error) => return view! { <crate::pages::common::LoadFailed error=error/> }.into_any(),
-                    };
-                    (!waiting.is_empty()).then(|| {
-                        let rows = waiting
-                            .into_iter()
-                            .map(|w| view! {
-                                <li>
-                                    <a href=format!("/incidents/{}/plan", w.incident)>"#"{w.incident}" "{w.title}</a>
-                                    " — "{t(Msg::rollback_type(w.kind))}" · "<PlanStatusBadge status=w.status/>
-                                </li>
-                            })
-                            .collect_view();
-                        view! {
-                            <section class="card attention" id="plans-waiting">
-                                <h2>{t(Msg::PlansWaitingForMe)}</h2>
-                                <ul>{rows}</ul>
-                            </section>
-                        }
-                    })
-                    .into_any()
-                })}
-            </Suspense>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
                     let mine = match my_actions.await {
                         Ok(mine) => mine,
                         Err(error) => return view! { <crate::pages::common::LoadFailed error=error/> }.into_any(),
@@ -169,7 +151,7 @@ pub fn Dashboard() -> impl IntoView {
                     .into_any()
                 })}
             </Suspense>
-            <section class="card" id="open-incidents">
+            <section class="card" id="open-incidents" data-live="30">
                 <div class="title-row">
                     <h2>{t(Msg::OpenIncidents)}</h2>
                     {may_open.then(|| view! { <a class="button primary" href="/incidents/new">{t(Msg::NewIncident)}</a> })}

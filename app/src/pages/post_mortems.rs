@@ -497,7 +497,7 @@ fn PostMortemView(page: PostMortemPageData) -> impl IntoView {
                     </div>
                 </div>
             </section>
-            <section class="card">
+            <section class="card" id="actions">
                 <h2>{t(Msg::PmActions)}</h2>
                 <p class="muted prompt">{t(Msg::PmActionsPrompt)}</p>
                 <table class="list actions-form">
@@ -546,7 +546,7 @@ fn ReadOnly(content: PostMortemContent, names: HashMap<uuid::Uuid, String>) -> i
             view! {
                 <tr>
                     <td>{a.action.clone()}</td><td>{name(&a.owner)}</td>
-                    <td>{a.due_on.map(|d| d.to_string())}</td><td>{t(Msg::action_status(a.status))}</td>
+                    <td>{a.due_on.map(|d| viewer.date(d))}</td><td>{t(Msg::action_status(a.status))}</td>
                 </tr>
             }
         })
@@ -561,7 +561,7 @@ fn ReadOnly(content: PostMortemContent, names: HashMap<uuid::Uuid, String>) -> i
         <h2>{t(Msg::PmImpact)}</h2>
         <ul>
             <li>{t(Msg::PmUsersAffected)}" : "{content.users_affected.clone()}</li>
-            <li>{t(Msg::PmDuration)}" : "{content.duration_minutes}</li>
+            <li>{t(Msg::PmDuration)}" : "{content.duration_minutes.map(|m| crate::i18n::duration_text(lang, m))}</li>
             <li>{t(Msg::PmDataLoss)}" : "{t(if content.data_loss { Msg::YesWord } else { Msg::NoWord })}</li>
             <li>{t(Msg::PmServices)}" : "{content.services.clone()}</li>
         </ul>

@@ -182,7 +182,10 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
     let events = incident
         .events
         .iter()
-        .map(|e| view! { <TimelineEntry event=e.clone()/> })
+        .map(|e| {
+            let step = step_name(&incident.step_operations, &e.details, lang);
+            view! { <TimelineEntry event=e.clone() step=step/> }
+        })
         .collect_view();
 
     view! {
@@ -440,8 +443,28 @@ fn CommentForm(incident: i64) -> impl IntoView {
     }
 }
 
+/// "7 — Restaurer la base de données" for an event naming an execution's step.
+fn step_name(
+    executions: &[(i64, Vec<crate::domain::runbook::Operation>)],
+    details: &serde_json::Value,
+    lang: crate::i18n::Lang,
+) -> Option<String> {
+    // Events number steps from 1, as pages do.
+    let execution = details["execution"].as_i64()?;
+    let number = usize::try_from(details["step"].as_u64()?).ok()?;
+    let operation = executions
+        .iter()
+        .find(|(id, _)| *id == execution)?
+        .1
+        .get(number.checked_sub(1)?)?;
+    Some(format!(
+        "{number} — {}",
+        Msg::operation(operation).text(lang)
+    ))
+}
+
 #[component]
-fn TimelineEntry(event: EventRecord) -> impl IntoView {
+fn TimelineEntry(event: EventRecord, step: Option<String>) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let lang = viewer.lang;
     let t = move |m: Msg| m.text(lang);
@@ -511,7 +534,7 @@ fn TimelineEntry(event: EventRecord) -> impl IntoView {
             .as_object()
             .map(|m| m.keys().cloned().collect::<Vec<_>>().join(", "))
             .unwrap_or_default(),
-        _ => String::new(),
+        _ => step.unwrap_or_default(),
     };
     let actor = event
         .actor

@@ -4,7 +4,7 @@
 use super::StateBadge;
 use crate::domain::email::EmailTemplate;
 use crate::domain::Role;
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{plural, Lang, Msg};
 use crate::pages::common::TextArea;
 use crate::pages::CsrfField;
 use crate::records::{EmailSendRecord, IncidentSummary};
@@ -243,15 +243,22 @@ fn Emails(page: EmailPageData) -> impl IntoView {
     );
     let uploaded = page.list.clone().map(|l| {
         let summary = format!(
-            "{} ({}) — {} {} · {} {} · {} {}",
+            "{} ({}) — {} · {} · {}",
             l.file_name,
             l.id,
-            l.count,
-            t(Msg::AddressesKept),
-            l.duplicates,
-            t(Msg::DuplicatesRemoved),
-            l.bad_count,
-            t(Msg::LinesSkipped)
+            plural(viewer.lang, l.count, Msg::AddressKept, Msg::AddressesKept),
+            plural(
+                viewer.lang,
+                l.duplicates,
+                Msg::DuplicateRemoved,
+                Msg::DuplicatesRemoved
+            ),
+            plural(
+                viewer.lang,
+                l.bad_count,
+                Msg::LineSkipped,
+                Msg::LinesSkipped
+            ),
         );
         let bad = l
             .bad
@@ -398,13 +405,12 @@ pub async fn send_email(
             .take(20)
             .map(|(line, text)| format!("{line} ({text})"))
             .collect();
+        let reader = ctx.viewer.lang;
         let summary = format!(
-            "{} · {} {} · {} {}{}",
+            "{} · {} · {}{}",
             queued.recipients,
-            queued.list.duplicates,
-            ctx.viewer.t(Msg::DuplicatesRemoved),
-            queued.list.bad.len(),
-            ctx.viewer.t(Msg::LinesSkipped),
+            plural(reader, queued.list.duplicates, Msg::DuplicateRemoved, Msg::DuplicatesRemoved),
+            plural(reader, queued.list.bad.len(), Msg::LineSkipped, Msg::LinesSkipped),
             if skipped.is_empty() {
                 String::new()
             } else {

@@ -1,7 +1,8 @@
 //! The execution of an incident's plan: each step with its status, times, exit code and the
 //! tail of its output, the same steps as the plan's dry run; and what a person may do when it
 //! runs, fails, stalls or waits for a manual step. Reloading shows the latest state; with
-//! JavaScript on, the page reloads itself while the execution runs.
+//! JavaScript on, the execution's card refreshes itself in place while it runs (a live
+//! region, see style/enhance.js), keeping focus and scroll.
 use super::StateBadge;
 use crate::domain::execution::{
     check_control, Control, ExecutionFacts, ExecutionStatus, StepStatus,
@@ -20,13 +21,15 @@ pub struct ExecutionPageData {
     pub execution: Option<ExecutionRecord>,
     /// The restore step this execution left partial: resuming goes no further than it.
     pub partial_restore_step: Option<usize>,
+    /// Where `current` points now (read again after every execution).
+    pub current: Option<crate::records::CurrentPointer>,
 }
 
 #[server(endpoint = "load_execution_page")]
 pub async fn load_execution_page(
     incident: i64,
 ) -> Result<Option<ExecutionPageData>, ServerFnError> {
-    use crate::backend::{executions, incidents, RequestCtx};
+    use crate::backend::{executions, incidents, inventory, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.user().map_err(crate::backend::page_error)?;
     let pool = &ctx.state.pool;
@@ -45,10 +48,14 @@ pub async fn load_execution_page(
             .map_err(crate::backend::page_error)?,
         None => None,
     };
+    let current = inventory::current(pool, summary.environment_id)
+        .await
+        .map_err(crate::backend::page_error)?;
     Ok(Some(ExecutionPageData {
         incident: summary,
         execution,
         partial_restore_step,
+        current,
     }))
 }
 
@@ -72,6 +79,24 @@ pub fn status_text(status: ExecutionStatus) -> Msg {
         S::Interrupted => Msg::ExecInterrupted,
         S::Aborted => Msg::ExecAborted,
     }
+}
+
+/// What a step's number is: an HTTP check reports a status, a process an exit code.
+fn code_label(operation: &crate::domain::runbook::Operation) -> Msg {
+    if matches!(
+        operation,
+        crate::domain::runbook::Operation::HttpCheck { .. }
+    ) {
+        Msg::HttpStatus
+    } else {
+        Msg::ExitCode
+    }
+}
+
+/// The last `n` non-empty lines of a step's output: why it failed, for the top of the page.
+fn last_lines(output: &str, n: usize) -> String {
+    let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 fn step_text(status: StepStatus) -> Msg {
@@ -174,12 +199,12 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
                 view! {
                     <p class="muted">
                         {viewer.datetime(a.started_at)}" · "{took}
-                        {a.exit_code.map(|c| format!(" · {} {c}", t(Msg::ExitCode)))}
+                        {a.exit_code.map(|c| format!(" · {} {c}", t(code_label(&step.operation))))}
                         {(a.attempt > 1).then(|| format!(" · {} {}", t(Msg::Attempt), a.attempt))}
                         {a.done_by.clone().map(|by| format!(" · {by}"))}
                     </p>
                     {(!a.note.is_empty()).then(|| view! { <p class="note">{a.note.clone()}</p> })}
-                    {(!a.output.is_empty()).then(|| view! { <pre class="output"><samp>{a.output.clone()}</samp></pre> })}
+                    {(!a.output.is_empty()).then(|| view! { <pre class="output" id=format!("output-{}-{}", a.position + 1, a.attempt)><samp>{a.output.clone()}</samp></pre> })}
                 }
             });
             view! {
@@ -215,15 +240,78 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
         let resume = may(Control::ResumeFrom(0))
             .then(|| view! { <ResumeForm incident=id steps=names next=execution.next_step/> });
         let manual = may(Control::ManualDone).then(|| view! { <ManualForm incident=id/> });
-        view! { <div class="controls">{manual}{cancel}{kill}{retry}{resume}{abort}</div> }
+        view! { <div class="controls" id="exec-controls">{manual}{cancel}{kill}{retry}{resume}{abort}</div> }
     };
+    let stopped = matches!(
+        execution.status,
+        ExecutionStatus::Failed | ExecutionStatus::Interrupted
+    );
+    let failure = stopped.then(|| {
+        let position = execution.next_step;
+        let name = execution
+            .steps
+            .get(position)
+            .map(|step| t(Msg::operation(&step.operation)))
+            .unwrap_or_default();
+        let heading = if execution.status == ExecutionStatus::Failed {
+            Msg::FailureAt
+        } else {
+            Msg::InterruptedAt
+        }
+        .fill(lang, format!("{} — {name}", position + 1));
+        let output = execution
+            .attempts
+            .iter()
+            .rfind(|a| a.position == position)
+            .map(|a| last_lines(&a.output, 8))
+            .unwrap_or_default();
+        let why = if output.is_empty() {
+            view! { <p class="muted">{t(Msg::FailureNoOutput)}</p> }.into_any()
+        } else {
+            view! {
+                <p>{t(Msg::FailureWhy)}</p>
+                <pre class="output" id="failure-output"><samp>{output}</samp></pre>
+            }
+            .into_any()
+        };
+        let current = page.current.as_ref().map(|c| {
+            let line = match (&c.error, &c.current_target, c.current_dangling) {
+                (Some(error), _, _) => Msg::CurrentUnread.fill(lang, error),
+                (None, Some(target), true) => Msg::CurrentDangling.fill(lang, target),
+                (None, target, false) => Msg::CurrentNow.fill(
+                    lang,
+                    c.current_release
+                        .clone()
+                        .or_else(|| target.clone())
+                        .unwrap_or_else(|| "?".to_owned()),
+                ),
+                (None, None, true) => Msg::CurrentDangling.fill(lang, "?"),
+            };
+            view! {
+                <p id="failure-current">
+                    <strong>{line}</strong>
+                    " "<span class="muted">"("{Msg::CurrentReadAt.fill(lang, viewer.datetime(c.taken_at))}")"</span>
+                </p>
+            }
+        });
+        view! {
+            <div class="failure-summary" id="failure-summary" role="alert">
+                <h2><a href=format!("#exec-step-{}", position + 1)>{heading}</a></h2>
+                {why}
+                {current}
+                <p class="muted">{t(Msg::WhatNow)}</p>
+            </div>
+        }
+    });
     view! {
         {header}
-        <section class="card" id="execution" data-live-execution=live.then_some("1")>
+        <section class="card" id="execution" data-live=live.then_some("2")>
             <p>
                 <span class=format!("exec-status exec-{}", execution.status)>{t(status_text(execution.status))}</span>
                 {execution.cancel_requested.then(|| view! { " "<span class="muted">{t(Msg::CancelAsked)}</span> })}
             </p>
+            {failure}
+            {controls}
             {(!skipped.is_empty()).then(|| view! {
                 <p class="warning" id="skipped-steps" role="alert">{Msg::SkippedStepsList.fill(lang, skipped.join(", "))}</p>
             })}
@@ -233,8 +321,8 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
             </p>
             <p class="muted">{t(Msg::Fingerprint)}" "<code class="fingerprint">{execution.fingerprint.clone()}</code></p>
             {live.then(|| view! { <p><a href=format!("/incidents/{id}/execution")>{t(Msg::Refresh)}</a></p> })}
+            <h2 class="steps-heading">{t(Msg::StepsHeading)}</h2>
             <ol class="plan-steps">{steps}</ol>
-            {controls}
         </section>
     }
     .into_any()

@@ -97,7 +97,22 @@ pub fn shown_state(
             ),
             P::Executing | P::Executed => plain,
         },
-        (S::Executing, _, Some(e @ (E::Failed | E::Interrupted | E::Waiting | E::Queued))) => (
+        (S::Executing, _, Some(e @ (E::Failed | E::Interrupted))) => {
+            let (number, operation) = incident.execution_step.clone().unwrap_or((0, None));
+            let msg = if e == E::Failed {
+                Msg::AttentionExecFailed
+            } else {
+                Msg::AttentionExecInterrupted
+            };
+            let name = operation
+                .map(|o| format!(" — {}", Msg::operation(&o).text(lang)))
+                .unwrap_or_default();
+            (
+                format!("exec-{e}"),
+                format!("{}{name}", msg.fill(lang, number)),
+            )
+        }
+        (S::Executing, _, Some(e @ (E::Waiting | E::Queued))) => (
             format!("exec-{e}"),
             format!(
                 "{} · {}",

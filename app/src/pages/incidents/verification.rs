@@ -176,10 +176,10 @@ fn Verification(page: VerificationPageData) -> impl IntoView {
     view! {
         {header}
         {alert}
-        <section class="card" id="checklist">
+        <section class="card" id="checklist" data-live=pending.then_some("3")>
             <h2>{t(Msg::ChecklistTitle)}</h2>
             <p class="muted">{t(Msg::ChecklistHelp)}</p>
-            {pending.then(|| view! { <p data-live-execution="1"><a href=format!("/incidents/{id}/verification")>{t(Msg::Refresh)}</a></p> })}
+            {pending.then(|| view! { <p><a href=format!("/incidents/{id}/verification")>{t(Msg::Refresh)}</a></p> })}
             <ol class="checklist">{items}</ol>
         </section>
         {monitoring}
