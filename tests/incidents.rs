@@ -428,7 +428,11 @@ async fn only_the_four_roles_decide_even_with_a_forged_post() {
     let (to, html) = browser
         .submit_and_follow(&app, &page, "/api/decide_incident", &decide)
         .await;
-    assert_eq!(to, page);
+    assert_eq!(
+        to,
+        format!("{page}#decision"),
+        "back on the decision's section"
+    );
     assert!(html.contains("Décision enregistrée."), "{html}");
     assert!(html.contains("Rollback applicatif (sans base de données) — durée estimée 5–10 min"));
     let (state, decision): (String, Option<String>) =

@@ -1061,3 +1061,42 @@ async fn the_dashboard_lists_plans_checks_and_actions_that_wait() {
     let (_, plan) = marc.page(&s.app, &s.plan_page()).await;
     assert!(plan.contains("id=\"execute\""), "the execute form is there");
 }
+
+/// Issue 16 §6: after a post the browser comes back to the form's section of a long page,
+/// with the message there rather than at the top.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_lands_back_on_its_form_with_the_message_next_to_it() {
+    let s = scenario("application_database").await;
+    let incident = s.incident.to_string();
+    let page = format!("/incidents/{incident}");
+    let claire = s.browser(CLAIRE).await;
+    let (to, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/comment_incident",
+            &[("incident_id", &incident), ("body", "Je regarde les logs.")],
+        )
+        .await;
+    assert_eq!(to, format!("{page}#timeline"));
+    let timeline = &html[html.find("id=\"timeline\"").expect("the timeline")..];
+    let notice = timeline
+        .find("Commentaire ajouté")
+        .expect("the notice in the timeline section");
+    assert!(notice < timeline.find("Je regarde les logs.").unwrap());
+    let top = &html[..html.find("id=\"timeline\"").unwrap()];
+    assert!(!top.contains("Commentaire ajouté"), "not at the top too");
+
+    // A refusal: the same, with the error next to its field.
+    let (to, html) = claire
+        .submit_and_follow(
+            &s.app,
+            &page,
+            "/api/comment_incident",
+            &[("incident_id", &incident), ("body", "   ")],
+        )
+        .await;
+    assert_eq!(to, format!("{page}#timeline"));
+    let timeline = &html[html.find("id=\"timeline\"").unwrap()..];
+    assert!(timeline.contains("class=\"error\""), "{timeline}");
+}

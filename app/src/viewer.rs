@@ -119,4 +119,8 @@ pub struct Flash {
     pub errors: BTreeMap<String, Text>,
     pub notice: Option<Text>,
     pub alert: Option<Text>,
+    /// The section of the page the post came from: the redirect lands there and the message
+    /// is shown in it ([`crate::pages::common::FlashHere`]) rather than at the top.
+    #[serde(default)]
+    pub anchor: Option<String>,
 }

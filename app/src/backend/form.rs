@@ -51,6 +51,8 @@ pub struct FormPost {
     pub form: String,
     pub back: String,
     pub values: BTreeMap<String, String>,
+    /// The id of the page's section holding the form (see [`FormPost::at`]).
+    pub anchor: Option<String>,
 }
 
 impl FormPost {
@@ -59,13 +61,27 @@ impl FormPost {
             form: form.into(),
             back: back.into(),
             values: BTreeMap::new(),
+            anchor: None,
         }
+    }
+
+    /// The form stands in the section `anchor` of a long page: coming back to the same page,
+    /// the browser lands there and the message is shown next to the form. That section must
+    /// hold a [`crate::pages::common::FlashHere`] for `anchor`.
+    pub fn at(mut self, anchor: &str) -> FormPost {
+        self.anchor = Some(anchor.to_owned());
+        self
     }
 
     pub fn keep(mut self, name: &str, value: &str) -> FormPost {
         self.values.insert(name.to_owned(), value.to_owned());
         self
     }
+}
+
+/// The path of a page address, without its fragment.
+fn post_back_path(back: &str) -> &str {
+    back.split('#').next().unwrap_or(back)
 }
 
 /// The confirming tick of an action that can't be undone ([`crate::pages::common::ConfirmTick`]).
@@ -133,6 +149,8 @@ impl RequestCtx {
         post: FormPost,
         outcome: Result<Done, AppError>,
     ) -> Result<(), ServerFnError> {
+        let back = post.back.clone();
+        let anchor = post.anchor.clone();
         let (to, flash) = match outcome {
             Ok(done) if done.keep_form => (
                 done.to,
@@ -184,6 +202,18 @@ impl RequestCtx {
                 }
                 (post.back, Some(flash))
             }
+        };
+        // Back on the page of the form: land on its section, the message shown there.
+        let same_page = to.split('#').next() == Some(post_back_path(&back));
+        let (to, flash) = match (&anchor, same_page, to.contains('#')) {
+            (Some(anchor), true, false) => (
+                format!("{to}#{anchor}"),
+                flash.map(|f| Flash {
+                    anchor: Some(anchor.clone()),
+                    ..f
+                }),
+            ),
+            _ => (to, flash),
         };
         if let Some(flash) = flash {
             session::set_flash(&self.session, &self.visit, flash)

@@ -240,7 +240,12 @@ pub fn Header() -> impl IntoView {
 #[component]
 pub fn FlashBanner() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
-    let flash = viewer.flash.clone().unwrap_or_default();
+    // A message for a section of the page is shown there (FlashHere), not at the top.
+    let flash = viewer
+        .flash
+        .clone()
+        .filter(|f| f.anchor.is_none())
+        .unwrap_or_default();
     let notice = flash.notice.map(|n| {
         view! { <p class="flash notice" role="status">{n.render(viewer.lang)}</p> }
     });
@@ -254,6 +259,25 @@ pub fn FlashBanner() -> impl IntoView {
             |_| view! { <p class="flash alert" role="alert">{viewer.t(Msg::InternalError)}</p> },
         );
     view! { {notice} {alert} {failed} }
+}
+
+/// The message of a post made from the section `anchor`, shown in that section (where the
+/// browser lands after the redirect) instead of at the top of a long page.
+#[component]
+pub fn FlashHere(#[prop(into)] anchor: String) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let flash = viewer
+        .flash
+        .clone()
+        .filter(|f| f.anchor.as_deref() == Some(anchor.as_str()))
+        .unwrap_or_default();
+    let notice = flash.notice.map(|n| {
+        view! { <p class="flash notice" role="status">{n.render(viewer.lang)}</p> }
+    });
+    let alert = flash.alert.map(|a| {
+        view! { <p class="flash alert" role="alert">{a.render(viewer.lang)}</p> }
+    });
+    view! { {notice} {alert} }
 }
 
 #[server(endpoint = "set_language")]

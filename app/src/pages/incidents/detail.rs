@@ -224,12 +224,14 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             <p class="muted">{Msg::OpenedBy.fill(lang, &incident.created_by)}</p>
             {edit}
         </section>
-        <section class="card">
+        <section class="card" id="steps">
             <h2>{t(Msg::ValidationSteps)}</h2>
+            <crate::pages::common::FlashHere anchor="steps"/>
             <ol class="steps">{steps}</ol>
         </section>
         <section class="card" id="decision">
             <h2>{t(Msg::TheDecision)}</h2>
+            <crate::pages::common::FlashHere anchor="decision"/>
             {stalled}
             <p><a href=format!("/incidents/{id}/emails")>{t(Msg::OpenEmails)}</a></p>
             {decision}
@@ -238,6 +240,7 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
         </section>
         <section class="card" id="timeline">
             <h2>{t(Msg::Timeline)}</h2>
+            <crate::pages::common::FlashHere anchor="timeline"/>
             {comment}
             <ol class="timeline">{events}</ol>
         </section>
@@ -574,7 +577,17 @@ async fn act(
         Ok(Done::to(back.clone()).with_notice(notice))
     }
     .await;
+    // Land back on the form's section of this long page.
+    let section = match form {
+        f if f.starts_with("step-") => Some("steps"),
+        "decide" | "cancel" => Some("decision"),
+        "comment" => Some("timeline"),
+        _ => None,
+    };
     let mut post = FormPost::new(form_key(incident_id, form), back.clone());
+    if let Some(section) = section {
+        post = post.at(section);
+    }
     for (name, value) in values {
         post = post.keep(name, value);
     }

@@ -240,7 +240,7 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
         let resume = may(Control::ResumeFrom(0))
             .then(|| view! { <ResumeForm incident=id steps=names next=execution.next_step/> });
         let manual = may(Control::ManualDone).then(|| view! { <ManualForm incident=id/> });
-        view! { <div class="controls" id="exec-controls">{manual}{cancel}{kill}{retry}{resume}{abort}</div> }
+        view! { <div class="controls" id="exec-controls"><crate::pages::common::FlashHere anchor="exec-controls"/>{manual}{cancel}{kill}{retry}{resume}{abort}</div> }
     };
     let stopped = matches!(
         execution.status,
@@ -439,6 +439,7 @@ pub async fn control_execution(
     }
     .await;
     let post = FormPost::new(format!("execution:{incident_id}"), back.clone())
+        .at("exec-controls")
         .keep("note", &note)
         .keep("step", &step.map(|s| s.to_string()).unwrap_or_default());
     ctx.finish(post, outcome).await
@@ -453,7 +454,7 @@ pub async fn execute_plan(
 ) -> Result<(), ServerFnError> {
     use crate::backend::{executions, Done, FormPost, RequestCtx};
     let ctx = RequestCtx::load().await?;
-    let back = format!("/incidents/{incident_id}/plan#execute");
+    let back = format!("/incidents/{incident_id}/plan");
     let outcome = async {
         let user = ctx.user()?;
         let execution = executions::start_confirmed(
@@ -476,6 +477,7 @@ pub async fn execute_plan(
     .await;
     ctx.finish(
         FormPost::new(format!("execute:{incident_id}"), back.clone())
+            .at("execute")
             .keep("environment_name", &environment_name),
         outcome,
     )

@@ -347,6 +347,7 @@ fn Approvals(incident: i64, plan: PlanRecord, state: IncidentState) -> impl Into
         return view! {
             <section class="card" id="approvals">
                 <h2>{t(Msg::Approvals)}</h2>
+                <crate::pages::common::FlashHere anchor="approvals"/>
                 <p>{t(Msg::NoApprovalNeeded)}</p>
                 {withdraw}
             </section>
@@ -390,6 +391,7 @@ fn Approvals(incident: i64, plan: PlanRecord, state: IncidentState) -> impl Into
     view! {
         <section class="card" id="approvals">
             <h2>{t(Msg::Approvals)}</h2>
+            <crate::pages::common::FlashHere anchor="approvals"/>
             <p>{Msg::ApprovalRule.fill(lang, plan.required)}" "{Msg::ApprovalExpiry.fill(lang, plan.expiry_minutes)}</p>
             <ul class="reviews">{reviews}</ul>
             {own_note}
@@ -449,6 +451,7 @@ fn ExecuteForm(incident: i64, plan: crate::records::PlanRecord) -> impl IntoView
     });
     view! {
         <section class="card attention" id="execute">
+            <crate::pages::common::FlashHere anchor="execute"/>
             <ActionForm action=action>
                 <CsrfField/>
                 <input type="hidden" name="incident_id" value=incident/>
@@ -678,7 +681,8 @@ pub async fn review_plan(
         ))
     }
     .await;
-    let post =
-        FormPost::new(form_key(incident_id, "review"), back.clone()).keep("comment", &comment);
+    let post = FormPost::new(form_key(incident_id, "review"), back.clone())
+        .at("approvals")
+        .keep("comment", &comment);
     ctx.finish(post, outcome).await
 }

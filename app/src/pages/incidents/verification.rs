@@ -160,6 +160,7 @@ fn Verification(page: VerificationPageData) -> impl IntoView {
             view! {
                 <section class="card" id="resolution">
                     <h2>{t(Msg::Resolution)}</h2>
+                    <crate::pages::common::FlashHere anchor="resolution"/>
                     <p>{Msg::ResolvedBy.fill(lang, format!("{}, {}", v.resolved_by.clone().unwrap_or_default(), viewer.datetime(at)))}</p>
                     {v.restored_at.map(|r| view! { <p id="restored-at">{Msg::RestoredAt.fill(lang, viewer.datetime(r))}</p> })}
                     {(!v.resolution_note.is_empty()).then(|| view! { <p class="note">{v.resolution_note.clone()}</p> })}
@@ -178,6 +179,7 @@ fn Verification(page: VerificationPageData) -> impl IntoView {
         {alert}
         <section class="card" id="checklist" data-live=pending.then_some("3")>
             <h2>{t(Msg::ChecklistTitle)}</h2>
+            <crate::pages::common::FlashHere anchor="checklist"/>
             <p class="muted">{t(Msg::ChecklistHelp)}</p>
             {pending.then(|| view! { <p><a href=format!("/incidents/{id}/verification")>{t(Msg::Refresh)}</a></p> })}
             <ol class="checklist">{items}</ol>
@@ -256,6 +258,7 @@ fn Monitoring(
     view! {
         <section class="card" id="monitoring">
             <h2>{t(Msg::MonitoringTitle)}</h2>
+            <crate::pages::common::FlashHere anchor="monitoring"/>
             <p>{Msg::MonitoringWindow.fill(lang, format!("{} → {}", viewer.datetime(started), viewer.datetime(window_end(started))))}</p>
             {next}
             <ol class="monitoring-checks">{rows}</ol>
@@ -335,6 +338,7 @@ fn ResolveForm(incident: i64, early: bool) -> impl IntoView {
     view! {
         <section class="card" id="resolution">
             <h2>{viewer.t(Msg::Resolution)}</h2>
+            <crate::pages::common::FlashHere anchor="resolution"/>
             <ActionForm action=server>
                 <CsrfField/>
                 <input type="hidden" name="incident_id" value=incident/>
@@ -385,7 +389,9 @@ pub async fn verify_item(
     }
     .await;
     ctx.finish(
-        FormPost::new(key, back.clone()).keep("note", &note),
+        FormPost::new(key, back.clone())
+            .at("checklist")
+            .keep("note", &note),
         outcome,
     )
     .await
@@ -420,7 +426,9 @@ pub async fn confirm_check(
     }
     .await;
     ctx.finish(
-        FormPost::new(format!("monitoring:{incident_id}"), back.clone()).keep("note", &note),
+        FormPost::new(format!("monitoring:{incident_id}"), back.clone())
+            .at("monitoring")
+            .keep("note", &note),
         outcome,
     )
     .await
@@ -452,7 +460,9 @@ pub async fn resolve_incident(
     }
     .await;
     ctx.finish(
-        FormPost::new(format!("resolve:{incident_id}"), back.clone()).keep("reason", &reason),
+        FormPost::new(format!("resolve:{incident_id}"), back.clone())
+            .at("resolution")
+            .keep("reason", &reason),
         outcome,
     )
     .await
