@@ -202,6 +202,19 @@ async fn a_stale_save_is_refused_and_nothing_is_lost() {
         "{html}"
     );
     assert!(html.contains("Léa Lead"), "{html}");
+    // When she saved, in the reader's time zone (Paris), not UTC.
+    let saved_at: DateTime<Utc> =
+        sqlx::query_scalar("SELECT saved_at FROM post_mortems WHERE incident_id = $1")
+            .bind(v.incident)
+            .fetch_one(&v.app.pool)
+            .await
+            .unwrap();
+    let paris = saved_at
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y %H:%M")
+        .to_string();
+    assert!(html.contains(&format!("Léa Lead ({paris})")), "{html}");
+    assert!(!html.contains(" UTC)"), "{html}");
     assert!(html.contains("id=\"their-version\""), "{html}");
     assert!(
         html.contains("Migration non testée sur des données réelles"),

@@ -1096,24 +1096,57 @@ pub fn plural(lang: Lang, n: impl TryInto<i64>, one: Msg, many: Msg) -> String {
 pub struct Text {
     pub msg: Msg,
     pub value: Option<String>,
+    /// A moment the value names at `{at}`, written in the reader's time zone when shown
+    /// ([`crate::viewer::Viewer::render`]): a message made on the server knows no reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Text {
     pub fn plain(msg: Msg) -> Text {
-        Text { msg, value: None }
+        Text {
+            msg,
+            value: None,
+            at: None,
+        }
     }
 
     pub fn with(msg: Msg, value: impl std::fmt::Display) -> Text {
         Text {
             msg,
             value: Some(value.to_string()),
+            at: None,
         }
     }
 
+    /// A value with a moment in it: `value` holds `{at}` where the moment goes.
+    pub fn with_moment(
+        msg: Msg,
+        value: impl Into<String>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Text {
+        Text {
+            msg,
+            value: Some(value.into()),
+            at: Some(at),
+        }
+    }
+
+    /// In `lang`, a moment in UTC (for readers without a time zone: scripts, logs).
     pub fn render(&self, lang: Lang) -> String {
-        match &self.value {
-            Some(v) => self.msg.fill(lang, v),
-            None => self.msg.text(lang).to_owned(),
+        self.render_with(lang, |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+    }
+
+    /// In `lang`, a moment written by `moment`.
+    pub fn render_with(
+        &self,
+        lang: Lang,
+        moment: impl Fn(chrono::DateTime<chrono::Utc>) -> String,
+    ) -> String {
+        match (&self.value, self.at) {
+            (Some(v), Some(at)) => self.msg.fill(lang, v.replace("{at}", &moment(at))),
+            (Some(v), None) => self.msg.fill(lang, v),
+            (None, _) => self.msg.text(lang).to_owned(),
         }
     }
 }

@@ -75,6 +75,11 @@ impl Viewer {
         self.user.as_ref().is_some_and(|u| u.roles.contains(role))
     }
 
+    /// A message in the viewer's language, its moments in the viewer's time zone.
+    pub fn render(&self, text: &Text) -> String {
+        text.render_with(self.lang, |at| self.datetime(at))
+    }
+
     pub fn t(&self, msg: Msg) -> &'static str {
         msg.text(self.lang)
     }
@@ -93,7 +98,7 @@ impl Viewer {
             .as_ref()
             .filter(|f| f.form.as_deref() == Some(form))
             .and_then(|f| f.errors.get(name))
-            .map(|t| t.render(self.lang))
+            .map(|t| self.render(t))
     }
 }
 

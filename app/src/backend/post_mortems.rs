@@ -287,13 +287,10 @@ pub async fn save(
         ));
     }
     if revision != from {
-        return Err(AppError::Refused(Text::with(
+        return Err(AppError::Refused(Text::with_moment(
             Msg::PostMortemConflict,
-            format!(
-                "{} ({})",
-                saved_by.unwrap_or_default(),
-                saved_at.format("%Y-%m-%d %H:%M UTC")
-            ),
+            format!("{} ({{at}})", saved_by.unwrap_or_default()),
+            saved_at,
         )));
     }
     let created: DateTime<Utc> =

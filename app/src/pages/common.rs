@@ -247,10 +247,10 @@ pub fn FlashBanner() -> impl IntoView {
         .filter(|f| f.anchor.is_none())
         .unwrap_or_default();
     let notice = flash.notice.map(|n| {
-        view! { <p class="flash notice" role="status">{n.render(viewer.lang)}</p> }
+        view! { <p class="flash notice" role="status">{viewer.render(&n)}</p> }
     });
     let alert = flash.alert.map(|a| {
-        view! { <p class="flash alert" role="alert">{a.render(viewer.lang)}</p> }
+        view! { <p class="flash alert" role="alert">{viewer.render(&a)}</p> }
     });
     // A server function that failed before it could answer (malformed post) comes back here
     // with `__err` in the query: say so instead of showing nothing.
@@ -272,10 +272,10 @@ pub fn FlashHere(#[prop(into)] anchor: String) -> impl IntoView {
         .filter(|f| f.anchor.as_deref() == Some(anchor.as_str()))
         .unwrap_or_default();
     let notice = flash.notice.map(|n| {
-        view! { <p class="flash notice" role="status">{n.render(viewer.lang)}</p> }
+        view! { <p class="flash notice" role="status">{viewer.render(&n)}</p> }
     });
     let alert = flash.alert.map(|a| {
-        view! { <p class="flash alert" role="alert">{a.render(viewer.lang)}</p> }
+        view! { <p class="flash alert" role="alert">{viewer.render(&a)}</p> }
     });
     view! { {notice} {alert} }
 }
