@@ -842,6 +842,7 @@ async fn no_page_scrolls_sideways_on_a_phone() {
     browser.sign_in(&s.app, CLAIRE, DEMO_PASSWORD).await;
     let id = s.incident;
     let mut wide = Vec::new();
+    let mut inaccessible = Vec::new();
     for path in [
         "/".to_owned(),
         "/incidents".to_owned(),
@@ -871,12 +872,49 @@ async fn no_page_scrolls_sideways_on_a_phone() {
                 if name.is_empty() { "dashboard" } else { &name }
             ))
             .await;
+        // Issue 16 §8: text contrast at least 4.5:1 (charts included), headings in order.
+        let a11y = browser
+            .client
+            .execute(
+                "const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => {
+                     v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+                   return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+                 const bg = e => { for (; e; e = e.parentElement) {
+                     const c = getComputedStyle(e).backgroundColor, m = c.match(/[\\d.]+/g);
+                     if (m && (m.length < 4 || Number(m[3]) > 0.5)) return c; }
+                   return 'rgb(255, 255, 255)'; };
+                 const low = [];
+                 document.querySelectorAll('body *').forEach(e => {
+                   if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return;
+                   const s = getComputedStyle(e);
+                   if (s.visibility === 'hidden' || s.display === 'none' || !e.getBoundingClientRect().width) return;
+                   const a = lum(s.color), b = lum(bg(e));
+                   const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+                   if (ratio < 4.5) low.push(e.tagName + '.' + e.className + ' ' + ratio.toFixed(2) + ' ' + e.textContent.trim().slice(0, 30));
+                 });
+                 let previous = 0; const jumps = [];
+                 document.querySelectorAll('h1, h2, h3, h4, h5, h6').forEach(h => {
+                   const level = Number(h.tagName[1]);
+                   if (level > previous + 1) jumps.push(h.tagName + ' after h' + previous + ': ' + h.textContent.trim().slice(0, 30));
+                   previous = level; });
+                 return [low.slice(0, 8), jumps];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if a11y != serde_json::json!([[], []]) {
+            inaccessible.push(format!("{path}: {a11y}"));
+        }
         if widths[0] > widths[1] {
             let culprits = browser.too_wide().await;
             wide.push(format!("{path}: {} > {} {culprits}", widths[0], widths[1]));
         }
     }
     assert!(wide.is_empty(), "pages wider than the phone: {wide:#?}");
+    assert!(
+        inaccessible.is_empty(),
+        "low contrast or headings out of order: {inaccessible:#?}"
+    );
     browser.quit().await;
 }
 

@@ -208,7 +208,7 @@ pub fn Rollbacks(history: RollbackHistory, filters: Filters) -> impl IntoView {
                 <figure>
                     <figcaption>{t(Msg::ChartPerMonth)}</figcaption>
                     <BarChart bars=months threshold=None id="chart-months"/>
-                    <p class="legend"><span class="kind-0">"■ "{t(Msg::rollback_type(RollbackType::Application))}</span>" "<span class="kind-1">"■ "{t(Msg::rollback_type(RollbackType::ApplicationDatabase))}</span>" "<span class="kind-2">"■ "{t(Msg::rollback_type(RollbackType::System))}</span></p>
+                    <p class="legend"><span><span class="swatch kind-0" aria-hidden="true">"■"</span>" "{t(Msg::rollback_type(RollbackType::Application))}</span>" "<span><span class="swatch kind-1" aria-hidden="true">"■"</span>" "{t(Msg::rollback_type(RollbackType::ApplicationDatabase))}</span>" "<span><span class="swatch kind-2" aria-hidden="true">"■"</span>" "{t(Msg::rollback_type(RollbackType::System))}</span></p>
                 </figure>
                 <figure>
                     <figcaption>{t(Msg::ChartToDecide)}</figcaption>
