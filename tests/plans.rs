@@ -932,6 +932,12 @@ async fn the_dashboard_starts_with_what_needs_attention() {
         "nothing due yet"
     );
     assert!(section.contains("id=\"refresh-dashboard\""), "{section}");
+    // Issue 16 §7: the environment's page (inventory, useful commands) one click away.
+    let open = &html[html.find("id=\"open-incidents\"").unwrap()..];
+    assert!(
+        open.contains(&format!("href=\"/environments/{}\"", s.environment)),
+        "{open}"
+    );
 }
 
 /// Issue 16 §1, the other kinds: a plan waiting for my verdict, an approved plan not yet

@@ -205,7 +205,7 @@ pub fn IncidentTable(incidents: Vec<IncidentSummary>) -> impl IntoView {
                     <td data-label=t(Msg::Title)><a href=href>{i.title.clone()}</a></td>
                     <td data-label=t(Msg::State)><StateBadge incident=i.clone()/></td>
                     <td data-label=t(Msg::Severity)>{t(Msg::severity(i.severity))}</td>
-                    <td data-label=t(Msg::Environment)>{i.environment.clone()}</td>
+                    <td data-label=t(Msg::Environment)><a href=format!("/environments/{}", i.environment_id)>{i.environment.clone()}</a></td>
                     <td data-label=t(Msg::DetectedAt)>{viewer.datetime(i.detected_at)}</td>
                     <td data-label=t(Msg::DecisionDeadline)><DeadlineBadge incident=i/></td>
                 </tr>

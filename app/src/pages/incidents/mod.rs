@@ -28,16 +28,6 @@ use leptos::prelude::*;
 pub fn DeadlineBadge(incident: IncidentSummary) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let lang = viewer.lang;
-    if let (crate::domain::IncidentState::Monitoring, Some(at)) =
-        (incident.state, incident.monitoring_alert_at)
-    {
-        return view! {
-            <span class="deadline overdue monitoring-alert">
-                {Msg::MonitoringAlert.fill(lang, viewer.datetime(at))}
-            </span>
-        }
-        .into_any();
-    }
     if !incident.state.awaits_decision() {
         return ().into_any();
     }
@@ -67,7 +57,16 @@ pub fn DeadlineBadge(incident: IncidentSummary) -> impl IntoView {
 pub fn StateBadge(incident: crate::records::IncidentSummary) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let (class, text) = shown_state(&incident, viewer.lang);
-    view! { <span class=format!("state state-{class}")>{text}</span> }
+    // A failed §6.3 check is a flag of its own, next to the state.
+    let alert = match (incident.state, incident.monitoring_alert_at) {
+        (crate::domain::IncidentState::Monitoring, Some(at)) => Some(view! {
+            " "<span class="state state-exec-failed monitoring-alert">
+                {Msg::MonitoringAlert.fill(viewer.lang, viewer.datetime(at))}
+            </span>
+        }),
+        _ => None,
+    };
+    view! { <span class=format!("state state-{class}")>{text}</span>{alert} }
 }
 
 /// The incident's state as one badge says it, agreeing with its plan and its latest execution:
