@@ -8,6 +8,13 @@ use chrono::{DateTime, TimeZone, Utc};
 /// The procedure's scenario on a real rollback: v1.2.0 deployed at 10:45 (Paris), detected at
 /// 14:22, decided at 14:25. Returns the verifying incident.
 async fn scenario() -> Verifying {
+    let v = prepared().await;
+    assert!(v.runner.tick().await.unwrap(), "the execution runs");
+    v
+}
+
+/// The scenario before the runner executes the plan.
+async fn prepared() -> Verifying {
     let app = spawn_app(test_database().await).await;
     let v = Verifying::new_unexecuted(app, "").await;
     let paris = |h, m| {
@@ -37,7 +44,6 @@ async fn scenario() -> Verifying {
         .execute(&v.app.pool)
         .await
         .unwrap();
-    assert!(v.runner.tick().await.unwrap(), "the execution runs");
     v
 }
 
@@ -615,7 +621,7 @@ async fn a_takeover_post_is_refused_and_only_organizers_choose_participants() {
         .await;
     let qa_id = v
         .app
-        .create_user("qa@taskflow.example", "Quentin QA", &["developer"])
+        .create_user("qa@taskflow.example", "Quentin QA", &["qa"])
         .await;
     let qa = Browser::new();
     qa.sign_in(&v.app, "qa@taskflow.example", PASSWORD).await;
@@ -798,4 +804,108 @@ async fn html_in_a_field_is_escaped_in_the_markdown_export() {
         "{md}"
     );
     v.drop_database().await;
+}
+
+/// Issue 16 §7: the four §8.1 participants are pre-filled — the tech lead, the deployer from
+/// the deployment record, a QA, the project manager — and each choice offers only accounts of
+/// the matching roles; a forged post naming someone else is refused next to the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participants_are_prefilled_and_chosen_among_their_roles() {
+    let v = prepared().await;
+    let app = &v.app;
+    let lead = app
+        .create_user("lea@taskflow.example", "Léa Lead", &["tech_lead"])
+        .await;
+    let pm = app
+        .create_user("paul@taskflow.example", "Paul PM", &["project_manager"])
+        .await;
+    let qa = app
+        .create_user("quentin@taskflow.example", "Quentin QA", &["qa"])
+        .await;
+    let dev = app
+        .create_user("diane@taskflow.example", "Diane Dev", &["developer"])
+        .await;
+    app.create_user("victor@taskflow.example", "Victor Viewer", &["viewer"])
+        .await;
+    sqlx::query("UPDATE deployments SET recorded_by = $1")
+        .bind(dev)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert!(v.runner.tick().await.unwrap(), "the execution runs");
+    let participants: serde_json::Value = sqlx::query_scalar(
+        "SELECT content->'participants' FROM post_mortems WHERE incident_id = $1",
+    )
+    .bind(v.incident)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(participants["deployer"], serde_json::json!(dev));
+    assert_eq!(participants["qa"], serde_json::json!(qa));
+    assert_eq!(participants["project_manager"], serde_json::json!(pm));
+    let tech_lead: uuid::Uuid =
+        serde_json::from_value(participants["tech_lead"].clone()).expect("a tech lead");
+    let leads: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM users WHERE 'tech_lead' = ANY(roles)")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert!(leads.contains(&tech_lead), "{participants}");
+    let _ = lead;
+
+    let id = v.incident.to_string();
+    let page = format!("/incidents/{id}/post-mortem");
+    let browser = Browser::new();
+    browser
+        .sign_in(app, "paul@taskflow.example", PASSWORD)
+        .await;
+    let (_, html) = browser.page(app, &page).await;
+    let select = |name: &str| {
+        let start = html
+            .find(&format!("id=\"participant-{name}\""))
+            .unwrap_or_else(|| panic!("{name} in {html}"));
+        html[start..start + html[start..].find("</select>").unwrap()].to_owned()
+    };
+    let qa_choice = select("qa");
+    assert!(qa_choice.contains("Quentin QA"), "{qa_choice}");
+    assert!(!qa_choice.contains("Diane Dev"), "only QAs: {qa_choice}");
+    assert!(!qa_choice.contains("Victor Viewer"), "{qa_choice}");
+    let deployer = select("deployer");
+    assert!(deployer.contains("Diane Dev"), "{deployer}");
+    assert!(!deployer.contains("Victor Viewer"), "{deployer}");
+    assert!(!deployer.contains("Paul PM"), "{deployer}");
+
+    // A forged post naming the developer as the QA: refused next to the field.
+    let (dev_id, pm_id) = (dev.to_string(), pm.to_string());
+    let tech_lead = tech_lead.to_string();
+    let (_, html) = browser
+        .submit_and_follow(
+            app,
+            &page,
+            "/api/save_post_mortem",
+            &form(
+                &id,
+                "1",
+                &[
+                    ("participants[tech_lead]", &tech_lead),
+                    ("participants[deployer]", &dev_id),
+                    ("participants[qa]", &dev_id),
+                    ("participants[project_manager]", &pm_id),
+                ],
+            ),
+        )
+        .await;
+    assert!(
+        html.contains("n&#x27;a pas le rôle de ce participant")
+            || html.contains("n'a pas le rôle de ce participant"),
+        "{html}"
+    );
+    let stored: serde_json::Value = sqlx::query_scalar(
+        "SELECT content->'participants'->'qa' FROM post_mortems WHERE incident_id = $1",
+    )
+    .bind(v.incident)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, serde_json::json!(qa), "nothing written");
 }

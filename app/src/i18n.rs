@@ -113,6 +113,7 @@ messages! {
     PasswordsDiffer => "Les deux saisies diffèrent.", "The two entries differ.";
     CurrentPasswordWrong => "Ce n'est pas votre mot de passe actuel.", "That is not your current password.";
     PasswordChanged => "Mot de passe changé.", "Password changed.";
+    ParticipantWrongRole => "Cette personne n'a pas le rôle de ce participant.", "This person does not hold this participant's role.";
     AttentionTitle => "À traiter maintenant", "Needs attention now";
     AttentionNone => "Rien ne demande d'action urgente.", "Nothing needs urgent action.";
     AttentionExecFailed => "Exécution échouée à l'étape {n}", "Execution failed at step {n}";

@@ -432,6 +432,8 @@ pub struct CorrectiveActionRecord {
 pub struct PersonChoice {
     pub id: Uuid,
     pub name: String,
+    /// Role names: a participant's choice offers only accounts of the matching roles.
+    pub roles: Vec<String>,
 }
 
 /// A §10.1 contact.

@@ -6,7 +6,9 @@ use crate::backend::timeline::{self, Event};
 use crate::backend::transitions;
 use crate::domain::execution::ExecutionStatus;
 use crate::domain::lifecycle::{self, Action};
-use crate::domain::post_mortem::{check_meeting, due_at, MeetingProblem, PostMortemContent};
+use crate::domain::post_mortem::{
+    check_meeting, due_at, MeetingProblem, Participant, PostMortemContent,
+};
 use crate::domain::{Role, RollbackType};
 use crate::i18n::{Lang, Msg, Text};
 use crate::records::{CorrectiveActionRecord, PersonChoice, PostMortemRecord, PostMortemSummary};
@@ -136,7 +138,45 @@ pub(crate) async fn create(
                 .join(", ")
         )
     });
+    // §8.1's four participants, pre-filled: the tech lead (the one who decided, if a tech
+    // lead did), the deployer from the deployment record, a QA, the project manager (the one
+    // who decided, if…). The organizers change them on the page.
+    let prefill: (Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<Uuid>) = sqlx::query_as(
+        "SELECT
+           (SELECT u.id FROM users u WHERE u.active AND 'tech_lead' = ANY(u.roles)
+            ORDER BY u.id = i.decided_by DESC, u.name LIMIT 1),
+           (SELECT u.id FROM plans p
+            JOIN deployments d ON d.environment_id = p.environment_id AND d.release = p.from_release
+            JOIN users u ON u.id = d.recorded_by
+            WHERE p.incident_id = i.id AND u.active AND u.roles && $2
+            ORDER BY d.deployed_at DESC LIMIT 1),
+           (SELECT u.id FROM users u WHERE u.active AND 'qa' = ANY(u.roles)
+            ORDER BY u.name LIMIT 1),
+           (SELECT u.id FROM users u WHERE u.active AND 'project_manager' = ANY(u.roles)
+            ORDER BY u.id = i.decided_by DESC, u.name LIMIT 1)
+         FROM incidents i WHERE i.id = $1",
+    )
+    .bind(incident)
+    .bind(
+        Participant::Deployer
+            .roles()
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    let participants = [
+        (Participant::TechLead, prefill.0),
+        (Participant::Deployer, prefill.1),
+        (Participant::Qa, prefill.2),
+        (Participant::ProjectManager, prefill.3),
+    ]
+    .into_iter()
+    .filter_map(|(p, id)| id.map(|id| (p.as_str().to_owned(), id)))
+    .collect();
     let content = PostMortemContent {
+        participants,
         summary: format!("{title}. {}", reason.unwrap_or_default())
             .trim()
             .to_owned(),
@@ -313,12 +353,31 @@ pub async fn save(
     chosen.extend(content.actions.iter().filter_map(|a| a.owner));
     chosen.sort_unstable();
     chosen.dedup();
-    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1)")
-        .bind(&chosen)
-        .fetch_one(&mut *tx)
-        .await?;
-    if known != chosen.len() as i64 {
+    let known: Vec<(Uuid, Vec<String>)> =
+        sqlx::query_as("SELECT id, roles FROM users WHERE id = ANY($1)")
+            .bind(&chosen)
+            .fetch_all(&mut *tx)
+            .await?;
+    if known.len() != chosen.len() {
         return Err(AppError::Refused(Msg::UnknownPerson.into()));
+    }
+    // A participant holds the matching role (a forged post naming anyone is refused); one
+    // already stored stays acceptable, so a role changed since never blocks a save.
+    for participant in Participant::ALL {
+        let key = participant.as_str();
+        let Some(id) = content.participants.get(key) else {
+            continue;
+        };
+        let unchanged = stored.participants.get(key) == Some(id);
+        let admitted = known
+            .iter()
+            .any(|(k, roles)| k == id && participant.admits(roles));
+        if !unchanged && !admitted {
+            return Err(AppError::field(
+                &format!("participants[{key}]"),
+                Msg::ParticipantWrongRole,
+            ));
+        }
     }
     let next = revision + 1;
     let value = json!(content);
@@ -482,7 +541,7 @@ pub async fn open_actions(
 /// Active accounts, by name, to choose participants and owners from.
 pub async fn people(pool: &PgPool) -> Result<Vec<PersonChoice>, AppError> {
     Ok(
-        sqlx::query_as("SELECT id, name FROM users WHERE active ORDER BY name")
+        sqlx::query_as("SELECT id, name, roles FROM users WHERE active ORDER BY name")
             .fetch_all(pool)
             .await?,
     )

@@ -31,6 +31,27 @@ named_enum!(
     }
 );
 
+impl Participant {
+    /// The roles an account needs to be chosen as this participant: the deployer is whoever
+    /// deploys (developers, the senior on call, sysadmins, tech leads).
+    pub fn roles(self) -> &'static [crate::domain::Role] {
+        use crate::domain::Role as R;
+        match self {
+            Participant::TechLead => &[R::TechLead],
+            Participant::Deployer => &[R::Developer, R::SeniorDevOncall, R::Sysadmin, R::TechLead],
+            Participant::Qa => &[R::Qa],
+            Participant::ProjectManager => &[R::ProjectManager],
+        }
+    }
+
+    /// Whether an account holding `roles` (their names) may be chosen as this participant.
+    pub fn admits(self, roles: &[String]) -> bool {
+        self.roles()
+            .iter()
+            .any(|r| roles.iter().any(|held| held == r.as_str()))
+    }
+}
+
 /// One row of the corrective actions table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorrectiveAction {

@@ -295,25 +295,28 @@ fn PostMortemView(page: PostMortemPageData) -> impl IntoView {
     }
     let server = ServerAction::<SavePostMortem>::new();
     let people = page.people.clone();
-    let person_select = move |name: String, id: String, chosen: Option<uuid::Uuid>| {
-        let chosen = typed(&name)
-            .or_else(|| chosen.map(|c| c.to_string()))
-            .unwrap_or_default();
-        let options = people
-            .iter()
-            .map(|p| {
-                let v = p.id.to_string();
-                let selected = v == chosen;
-                view! { <option value=v selected=selected>{p.name.clone()}</option> }
-            })
-            .collect_view();
-        view! {
-            <select name=name id=id>
-                <option value="">{t(Msg::PmNobody)}</option>
-                {options}
-            </select>
-        }
-    };
+    // A participant's choice offers only accounts of its roles (and whoever is chosen now).
+    let person_select =
+        move |name: String, id: String, chosen: Option<uuid::Uuid>, only: Option<Participant>| {
+            let chosen = typed(&name)
+                .or_else(|| chosen.map(|c| c.to_string()))
+                .unwrap_or_default();
+            let options = people
+                .iter()
+                .filter(|p| only.is_none_or(|o| o.admits(&p.roles)) || p.id.to_string() == chosen)
+                .map(|p| {
+                    let v = p.id.to_string();
+                    let selected = v == chosen;
+                    view! { <option value=v selected=selected>{p.name.clone()}</option> }
+                })
+                .collect_view();
+            view! {
+                <select name=name id=id>
+                    <option value="">{t(Msg::PmNobody)}</option>
+                    {options}
+                </select>
+            }
+        };
     let choose = page.may_choose_participants;
     let people_names = page.people.clone();
     let participants = Participant::ALL
@@ -323,10 +326,14 @@ fn PostMortemView(page: PostMortemPageData) -> impl IntoView {
             let id = format!("participant-{}", p.as_str());
             let chosen = c.participants.get(p.as_str()).copied();
             if choose {
+                let error = viewer
+                    .field_error(&key, &name)
+                    .map(|e| view! { <p class="error">{e}</p> });
                 return view! {
                     <div class="field">
                         <label for=id.clone()>{t(Msg::participant(*p))}</label>
-                        {person_select(name, id, chosen)}
+                        {person_select(name, id, chosen, Some(*p))}
+                        {error}
                     </div>
                 }
                 .into_any();
@@ -381,7 +388,7 @@ fn PostMortemView(page: PostMortemPageData) -> impl IntoView {
                     </td>
                     <td>
                         <label class="visually-hidden" for=format!("action-owner-{i}")>{format!("{} {}", t(Msg::PmOwner), i + 1)}</label>
-                        {person_select(format!("action_owner[{i}]"), format!("action-owner-{i}"), stored.and_then(|a| a.owner))}
+                        {person_select(format!("action_owner[{i}]"), format!("action-owner-{i}"), stored.and_then(|a| a.owner), None)}
                     </td>
                     <td>
                         <label class="visually-hidden" for=format!("action-due-{i}")>{format!("{} {}", t(Msg::PmDue), i + 1)}</label>
