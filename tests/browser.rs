@@ -507,6 +507,10 @@ async fn execute_a_plan_and_handle_its_failure_with_javascript_off() {
     );
     assert!(summary.contains("GET https://taskflow.app"), "{summary}");
     assert!(
+        summary.contains("(après ") && !summary.contains("(after "),
+        "the runner's words in French: {summary}"
+    );
+    assert!(
         browser
             .text("#failure-current")
             .await

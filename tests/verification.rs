@@ -107,9 +107,16 @@ async fn the_http_checks_on_a_real_site() {
     );
 
     let fast = checks::response_time(&http, &format!("{site}/"), 5, Duration::from_secs(2)).await;
+    // The runner's evidence reads in each reader's language.
+    let read = |lang| app::domain::runner_note::render(&fast.evidence, lang);
     assert!(
-        fast.passed && fast.evidence.starts_with("5 requests: median"),
+        fast.passed && read(app::i18n::Lang::En).starts_with("5 requests: median"),
         "{fast:?}"
+    );
+    assert!(
+        read(app::i18n::Lang::Fr).starts_with("5 requêtes : médiane"),
+        "{}",
+        read(app::i18n::Lang::Fr)
     );
     let slow =
         checks::response_time(&http, &format!("{site}/slow"), 1, Duration::from_secs(2)).await;

@@ -102,6 +102,7 @@ pub mod plan;
 pub mod post_mortem;
 pub mod role;
 pub mod runbook;
+pub mod runner_note;
 pub mod typed;
 pub mod verification;
 

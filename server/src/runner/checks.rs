@@ -5,7 +5,18 @@ use app::backend::inventory::local_path;
 use app::backend::ssh::Place;
 use app::domain::environment::EnvironmentConfig;
 use app::domain::runbook::Operation;
+use app::domain::runner_note::{millis, Note};
 use std::time::{Duration, Instant};
+
+/// A request that got no answer, in the HTTP client's words.
+fn http_failed(url: &str, e: &reqwest::Error) -> String {
+    Note::HttpFailed {
+        url: url.to_owned(),
+        error: e.to_string(),
+        ms: None,
+    }
+    .line()
+}
 
 /// A check's outcome and what shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,13 +39,18 @@ pub async fn main_url(http: &reqwest::Client, url: &str) -> CheckResult {
     match http.get(url).timeout(Duration::from_secs(10)).send().await {
         Ok(res) => {
             let status = res.status().as_u16();
-            let ms = started.elapsed().as_millis();
+            let ms = millis(started.elapsed());
             result(
                 matches!(status, 200 | 302),
-                format!("GET {url} → {status} in {ms} ms"),
+                Note::HttpAnswered {
+                    url: url.to_owned(),
+                    status,
+                    ms,
+                }
+                .line(),
             )
         }
-        Err(e) => result(false, format!("GET {url}: {e}")),
+        Err(e) => result(false, http_failed(url, &e)),
     }
 }
 
@@ -52,13 +68,20 @@ pub async fn home_page(follow: &reqwest::Client, url: &str) -> CheckResult {
             let status = res.status().as_u16();
             let landed = res.url().to_string();
             let body = res.bytes().await.map(|b| b.len()).unwrap_or(0);
-            let ms = started.elapsed().as_millis();
+            let ms = millis(started.elapsed());
             result(
                 status == 200 && body > 0,
-                format!("GET {url} → {status} at {landed}, {body} bytes in {ms} ms"),
+                Note::HttpLanded {
+                    url: url.to_owned(),
+                    status,
+                    landed,
+                    bytes: body,
+                    ms,
+                }
+                .line(),
             )
         }
-        Err(e) => result(false, format!("GET {url}: {e}")),
+        Err(e) => result(false, http_failed(url, &e)),
     }
 }
 
@@ -124,7 +147,13 @@ fn origin_of(url: &reqwest::Url) -> Option<(String, String, u16)> {
 /// show the answers to every user. Others are listed as not fetched.
 pub async fn assets(http: &reqwest::Client, url: &str, cdn_origins: &[String]) -> CheckResult {
     let Ok(base) = reqwest::Url::parse(url) else {
-        return result(false, format!("{url}: not a URL"));
+        return result(
+            false,
+            Note::NotAUrl {
+                url: url.to_owned(),
+            }
+            .line(),
+        );
     };
     let mut allowed: Vec<(String, String, u16)> = origin_of(&base).into_iter().collect();
     allowed.extend(
@@ -135,11 +164,11 @@ pub async fn assets(http: &reqwest::Client, url: &str, cdn_origins: &[String]) -
     );
     let page = match http.get(url).timeout(Duration::from_secs(10)).send().await {
         Ok(res) => res.text().await.unwrap_or_default(),
-        Err(e) => return result(false, format!("GET {url}: {e}")),
+        Err(e) => return result(false, http_failed(url, &e)),
     };
     let urls = asset_urls(url, &page);
     if urls.is_empty() {
-        return result(true, "no asset referenced by the home page");
+        return result(true, Note::NoAssetReferenced.line());
     }
     let within = allowed.clone();
     let assets_client = reqwest::Client::builder()
@@ -162,9 +191,7 @@ pub async fn assets(http: &reqwest::Client, url: &str, cdn_origins: &[String]) -
             .and_then(|u| origin_of(&u))
             .is_some_and(|o| allowed.contains(&o));
         if !inside {
-            lines.push(format!(
-                "{asset} → not fetched: another origin than the health URL's"
-            ));
+            lines.push(Note::AssetNotFetched { asset }.line());
             continue;
         }
         fetched += 1;
@@ -180,10 +207,10 @@ pub async fn assets(http: &reqwest::Client, url: &str, cdn_origins: &[String]) -
         if status != "200" {
             passed = false;
         }
-        lines.push(format!("{asset} → {status}"));
+        lines.push(Note::AssetAnswered { asset, status }.line());
     }
     if fetched == 0 {
-        lines.insert(0, "no asset of the health URL's origin to fetch".to_owned());
+        lines.insert(0, Note::NoAssetOfOrigin.line());
     }
     result(passed, lines.join("\n"))
 }
@@ -207,7 +234,7 @@ pub async fn response_time(
             .and_then(|r| r.error_for_status());
         let took = started.elapsed();
         if let Err(e) = answered {
-            return result(false, format!("GET {url}: {e}"));
+            return result(false, http_failed(url, &e));
         }
         times.push(took);
     }
@@ -216,13 +243,13 @@ pub async fn response_time(
     let worst = times[times.len() - 1];
     result(
         worst < limit,
-        format!(
-            "{} requests: median {} ms, worst {} ms (limit {} ms)",
-            times.len(),
-            median.as_millis(),
-            worst.as_millis(),
-            limit.as_millis()
-        ),
+        Note::ResponseTimes {
+            requests: times.len(),
+            median_ms: millis(median),
+            worst_ms: millis(worst),
+            limit_ms: millis(limit),
+        }
+        .line(),
     )
 }
 
@@ -259,7 +286,16 @@ pub async fn log_tail(config: &EnvironmentConfig, log: &str, lines: usize) -> Ch
         }
         Place::Local { root } => match std::fs::read_to_string(local_path(&root, log)) {
             Ok(text) => text,
-            Err(e) => return result(false, format!("{log}: {e}")),
+            Err(e) => {
+                return result(
+                    false,
+                    Note::FileError {
+                        path: log.to_owned(),
+                        error: e.to_string(),
+                    }
+                    .line(),
+                )
+            }
         },
     };
     let all: Vec<&str> = text.lines().collect();
@@ -275,14 +311,11 @@ pub async fn log_tail(config: &EnvironmentConfig, log: &str, lines: usize) -> Ch
         })
         .collect();
     if critical.is_empty() {
-        result(
-            true,
-            format!(
-                "{} lines read, no CRITICAL/ERROR/EMERGENCY line",
-                tail.len()
-            ),
-        )
+        result(true, Note::LogClean { lines: tail.len() }.line())
     } else {
-        result(false, critical.join("\n"))
+        result(
+            false,
+            app::domain::runner_note::sanitize(&critical.join("\n")),
+        )
     }
 }

@@ -9,6 +9,7 @@ use app::backend::inventory::local_path;
 use app::backend::ssh::{quote, Place, SshTarget};
 use app::domain::environment::{DatabaseConfig, DatabaseKind, EnvironmentConfig, PasswordSource};
 use app::domain::runbook::{relative_link, Operation};
+use app::domain::runner_note::{millis, sanitize, Note};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -39,6 +40,14 @@ fn failed(output: impl Into<String>) -> StepOutcome {
 }
 
 /// A failed step that changed nothing on the target (a restore that refused its file).
+/// A restore refused before it touched anything, and why.
+fn nothing_restored(reason: Note) -> String {
+    Note::NothingRestored {
+        reason: Box::new(reason),
+    }
+    .line()
+}
+
 fn untouched(output: impl Into<String>) -> StepOutcome {
     StepOutcome {
         untouched: true,
@@ -50,8 +59,6 @@ fn untouched(output: impl Into<String>) -> StepOutcome {
 const NOTHING_RESTORED: i32 = 97;
 
 /// A restore step of a plan saved before checksums were bound into restores.
-const NO_CHECKSUM: &str =
-    "nothing restored: this plan has no checksum for its backup (made by an earlier version): revise the plan";
 
 /// `name` in the folder `dir` (paths on the target).
 fn join_target(dir: &str, name: &str) -> String {
@@ -170,7 +177,14 @@ async fn run_process(
         .kill_on_drop(true);
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(e) => return failed(format!("could not start: {e}")),
+        Err(e) => {
+            return failed(
+                Note::CouldNotStart {
+                    error: e.to_string(),
+                }
+                .line(),
+            )
+        }
     };
     let group = Group::of(&child);
     let (_input_open, input_closed) = tokio::sync::oneshot::channel::<()>();
@@ -181,12 +195,23 @@ async fn run_process(
         });
     }
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => failed(format!("stopped after {} s (timeout)", timeout.as_secs())),
-        Ok(Err(e)) => failed(format!("could not run: {e}")),
+        Err(_) => failed(
+            Note::TimedOut {
+                seconds: timeout.as_secs(),
+            }
+            .line(),
+        ),
+        Ok(Err(e)) => failed(
+            Note::CouldNotRun {
+                error: e.to_string(),
+            }
+            .line(),
+        ),
         Ok(Ok(out)) => {
             group.ended();
             let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
             text.push_str(&String::from_utf8_lossy(&out.stderr));
+            let text = sanitize(&text);
             StepOutcome {
                 succeeded: out.status.success(),
                 exit_code: out.status.code(),
@@ -236,16 +261,21 @@ async fn over_ssh(
 }
 
 /// Checks that `path` is a whole gzip file whose bytes hash to `sha256` (blocking).
-fn verify_gzip(path: &Path, sha256: Option<&str>) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+fn verify_gzip(path: &Path, sha256: Option<&str>) -> Result<Note, Note> {
+    let file = std::fs::File::open(path).map_err(|e| Note::FileError {
+        path: path.display().to_string(),
+        error: e.to_string(),
+    })?;
     let mut hasher = Sha256::new();
     let tee = TeeReader {
         inner: std::io::BufReader::new(file),
         hasher: &mut hasher,
     };
     let mut gz = flate2::read::MultiGzDecoder::new(tee);
-    let size = std::io::copy(&mut gz, &mut std::io::sink())
-        .map_err(|e| format!("{} is not a whole gzip file: {e}", path.display()))?;
+    let size = std::io::copy(&mut gz, &mut std::io::sink()).map_err(|e| Note::NotWholeGzip {
+        path: path.display().to_string(),
+        error: e.to_string(),
+    })?;
     drop(gz);
     let sum: String = hasher
         .finalize()
@@ -253,10 +283,14 @@ fn verify_gzip(path: &Path, sha256: Option<&str>) -> Result<String, String> {
         .map(|b| format!("{b:02x}"))
         .collect();
     match sha256 {
-        Some(expected) if expected != sum => Err(format!(
-            "sha256 {sum} differs from the inventoried {expected}"
-        )),
-        _ => Ok(format!("gzip OK ({size} bytes uncompressed), sha256 {sum}")),
+        Some(expected) if expected != sum => Err(Note::ChecksumDiffers {
+            actual: sum,
+            expected: expected.to_owned(),
+        }),
+        _ => Ok(Note::GzipOk {
+            bytes: size,
+            sha256: sum,
+        }),
     }
 }
 
@@ -320,7 +354,7 @@ impl Executor {
                     timeout_seconds,
                 },
             ) => self.http_check(url, expect, *timeout_seconds).await,
-            (_, Operation::Manual { .. }) => failed("a manual step is done by a person"),
+            (_, Operation::Manual { .. }) => failed(Note::ManualStepByAPerson.line()),
             (Place::Local { root }, op) => {
                 local(&root, config, op, maintenance_file, self.timeout).await
             }
@@ -338,11 +372,16 @@ impl Executor {
             .timeout(Duration::from_secs(u64::from(timeout_seconds.max(1))))
             .send()
             .await;
-        let ms = started.elapsed().as_millis();
+        let ms = millis(started.elapsed());
         match answer {
             Ok(res) => {
                 let status = res.status().as_u16();
-                let line = format!("GET {url} → {status} in {ms} ms");
+                let line = Note::HttpAnswered {
+                    url: url.to_owned(),
+                    status,
+                    ms,
+                }
+                .line();
                 StepOutcome {
                     succeeded: expect.contains(&status),
                     exit_code: Some(i32::from(status)),
@@ -351,7 +390,14 @@ impl Executor {
                     untouched: false,
                 }
             }
-            Err(e) => failed(format!("GET {url}: {e} (after {ms} ms)")),
+            Err(e) => failed(
+                Note::HttpFailed {
+                    url: url.to_owned(),
+                    error: e.to_string(),
+                    ms: Some(ms),
+                }
+                .line(),
+            ),
         }
     }
 }
@@ -367,8 +413,18 @@ async fn local(
     let at = |path: &str| local_path(root, path);
     match operation {
         Operation::ReadCurrent { link } => match std::fs::read_link(at(link)) {
-            Ok(target) => ok(format!("{link} -> {}", target.display())),
-            Err(e) => failed(format!("readlink {link}: {e}")),
+            Ok(target) => ok(Note::LinkReads {
+                link: link.clone(),
+                target: target.display().to_string(),
+            }
+            .line()),
+            Err(e) => failed(
+                Note::ReadLinkFailed {
+                    link: link.clone(),
+                    error: e.to_string(),
+                }
+                .line(),
+            ),
         },
         Operation::SwitchRelease { link, release_dir } => switch_release(
             &at(link),
@@ -395,42 +451,74 @@ async fn local(
             match std::fs::write(real.join(&name), format!("{text}\n")) {
                 Ok(()) => StepOutcome {
                     maintenance_file: Some(file.clone()),
-                    ..ok(format!("wrote {file} ({path})"))
+                    ..ok(Note::MaintenanceWritten {
+                        file: file.clone(),
+                        path: path.clone(),
+                    }
+                    .line())
                 },
-                Err(e) => failed(format!("{file}: {e}")),
+                Err(e) => failed(
+                    Note::FileError {
+                        path: file,
+                        error: e.to_string(),
+                    }
+                    .line(),
+                ),
             }
         }
         Operation::MaintenanceOff { path } => {
             let Some(file) = maintenance_file else {
-                return failed(format!(
-                    "this execution wrote no maintenance page (§5.2 step 1 did not run): nothing to remove at {path}"
-                ));
+                return failed(Note::NoMaintenanceWritten { path: path.clone() }.line());
             };
             match std::fs::remove_file(at(file)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return failed(format!("{file} is not there: nothing was removed"))
+                    return failed(
+                        Note::MaintenanceAbsent {
+                            file: file.to_owned(),
+                        }
+                        .line(),
+                    )
                 }
-                Err(e) => return failed(format!("{file}: {e}")),
+                Err(e) => {
+                    return failed(
+                        Note::FileError {
+                            path: file.to_owned(),
+                            error: e.to_string(),
+                        }
+                        .line(),
+                    )
+                }
             }
             // The release served now (after the switch) must show no maintenance page either.
             let (dir, name) = split_path(path);
             match resolve_local_dir(root, &dir) {
-                Ok((served, real)) if real.join(&name).exists() => failed(format!(
-                    "removed {file}, but the release served now has a maintenance page at {}",
-                    join_target(&served, &name)
+                Ok((served, real)) if real.join(&name).exists() => failed(
+                    Note::MaintenanceStillServed {
+                        file: file.to_owned(),
+                        served: join_target(&served, &name),
+                    }
+                    .line(),
+                ),
+                Ok((served, _)) => ok(Note::MaintenanceRemoved {
+                    file: file.to_owned(),
+                    served,
+                }
+                .line()),
+                Err(message) => failed(format!(
+                    "{}\n{message}",
+                    Note::Removed {
+                        path: file.to_owned()
+                    }
+                    .line()
                 )),
-                Ok((served, _)) => ok(format!(
-                    "removed {file}; {served} (served now) has no maintenance page"
-                )),
-                Err(message) => failed(format!("removed {file}; {message}")),
             }
         }
         Operation::VerifyBackup { path, sha256 } => {
             let (file, sha) = (at(path), sha256.clone());
             match tokio::task::spawn_blocking(move || verify_gzip(&file, Some(&sha))).await {
-                Ok(Ok(text)) => ok(text),
-                Ok(Err(text)) => failed(text),
+                Ok(Ok(note)) => ok(note.line()),
+                Ok(Err(note)) => failed(note.line()),
                 Err(e) => failed(e.to_string()),
             }
         }
@@ -444,11 +532,11 @@ async fn local(
             user,
         } => {
             if sha256.is_empty() {
-                return untouched(NO_CHECKSUM);
+                return untouched(Note::NoChecksum.line());
             }
             let secret = match password(&config.database) {
                 Ok(secret) => secret,
-                Err(message) => return untouched(format!("nothing restored: {message}")),
+                Err(message) => return untouched(nothing_restored(Note::Plain { text: message })),
             };
             let (argv, variable) = client_args(*kind, host, *port, user, name);
             restore_local(at(path), sha256.clone(), argv, variable, secret, timeout).await
@@ -489,13 +577,16 @@ async fn local(
             let mut report = String::new();
             for path in paths {
                 match std::fs::remove_file(at(path)) {
-                    Ok(()) => report.push_str(&format!("removed {path}\n")),
+                    Ok(()) => {
+                        report.push_str(&Note::Removed { path: path.clone() }.line());
+                        report.push('\n');
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return failed(format!("{report}{path}: {e}")),
                 }
             }
             ok(if report.is_empty() {
-                "nothing to clean up".to_owned()
+                Note::NothingToCleanUp.line()
             } else {
                 report
             })
@@ -508,7 +599,12 @@ async fn local(
 /// over the old one (rename(2) replaces it in one step), so that `link` always exists.
 fn switch_release(link: &Path, release: &Path, holds: &str) -> StepOutcome {
     if !release.is_dir() {
-        return failed(format!("{} is not a release folder", release.display()));
+        return failed(
+            Note::NotAReleaseFolder {
+                path: release.display().to_string(),
+            }
+            .line(),
+        );
     }
     // Already there (an earlier rollback went to this release): nothing to change; say so,
     // after checking that the link does resolve to the release.
@@ -517,11 +613,12 @@ fn switch_release(link: &Path, release: &Path, holds: &str) -> StepOutcome {
             let held = std::fs::read_link(link)
                 .map(|t| t.display().to_string())
                 .unwrap_or_default();
-            return ok(format!(
-                "{} already points to {held}: nothing changed (checked: it resolves to {})",
-                link.display(),
-                release.display()
-            ));
+            return ok(Note::AlreadyThere {
+                link: link.display().to_string(),
+                target: held,
+                release: release.display().to_string(),
+            }
+            .line());
         }
     }
     let before = std::fs::read_link(link)
@@ -535,7 +632,12 @@ fn switch_release(link: &Path, release: &Path, holds: &str) -> StepOutcome {
         return failed(format!("symlink {}: {e}", next.display()));
     }
     match std::fs::rename(&next, link) {
-        Ok(()) => ok(format!("{} -> {holds} (was {before})", link.display())),
+        Ok(()) => ok(Note::Switched {
+            link: link.display().to_string(),
+            target: holds.to_owned(),
+            before,
+        }
+        .line()),
         Err(e) => {
             let _ = std::fs::remove_file(&next);
             failed(format!("rename over {}: {e}", link.display()))
@@ -561,8 +663,12 @@ async fn restore_local(
     };
     match checked {
         Ok(Ok(_)) => {}
-        Ok(Err(message)) => return untouched(format!("nothing restored: {message}")),
-        Err(e) => return untouched(format!("nothing restored: {e}")),
+        Ok(Err(note)) => return untouched(nothing_restored(note)),
+        Err(e) => {
+            return untouched(nothing_restored(Note::Plain {
+                text: e.to_string(),
+            }))
+        }
     }
     // A thread decompresses into a bounded channel; the client's stdin is written from it.
     // The client is a tokio process: a kill or timeout (dropping this future) stops it.
@@ -594,7 +700,11 @@ async fn restore_local(
         .kill_on_drop(true);
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(e) => return untouched(format!("nothing restored: could not start: {e}")),
+        Err(e) => {
+            return untouched(nothing_restored(Note::CouldNotStart {
+                error: e.to_string(),
+            }))
+        }
     };
     let group = Group::of(&child);
     let Some(mut stdin) = child.stdin.take() else {
@@ -610,8 +720,22 @@ async fn restore_local(
         drop(stdin);
     });
     let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => return failed(format!("stopped after {} s (timeout)", timeout.as_secs())),
-        Ok(Err(e)) => return failed(format!("could not run: {e}")),
+        Err(_) => {
+            return failed(
+                Note::TimedOut {
+                    seconds: timeout.as_secs(),
+                }
+                .line(),
+            )
+        }
+        Ok(Err(e)) => {
+            return failed(
+                Note::CouldNotRun {
+                    error: e.to_string(),
+                }
+                .line(),
+            )
+        }
         Ok(Ok(out)) => out,
     };
     group.ended();
@@ -622,10 +746,15 @@ async fn restore_local(
     };
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
-    match &pumped {
-        Ok(bytes) => text.push_str(&format!("{bytes} bytes of SQL streamed\n")),
-        Err(e) => text.push_str(&format!("streaming stopped: {e}\n")),
-    }
+    let mut text = sanitize(&text);
+    let note = match &pumped {
+        Ok(bytes) => Note::SqlStreamed { bytes: *bytes },
+        Err(e) => Note::StreamingStopped {
+            error: e.to_string(),
+        },
+    };
+    text.push_str(&note.line());
+    text.push('\n');
     StepOutcome {
         succeeded: out.status.success() && pumped.is_ok(),
         exit_code: out.status.code(),
@@ -700,15 +829,17 @@ async fn remote(
                 .to_owned();
             StepOutcome {
                 maintenance_file: (!file.is_empty()).then(|| file.clone()),
-                output: format!("wrote {file} ({path})"),
+                output: Note::MaintenanceWritten {
+                    file: file.clone(),
+                    path: path.clone(),
+                }
+                .line(),
                 ..outcome
             }
         }
         Operation::MaintenanceOff { path } => {
             let Some(file) = maintenance_file else {
-                return failed(format!(
-                    "this execution wrote no maintenance page (§5.2 step 1 did not run): nothing to remove at {path}"
-                ));
+                return failed(Note::NoMaintenanceWritten { path: path.clone() }.line());
             };
             let (dir, name) = split_path(path);
             let script = format!(
@@ -733,10 +864,13 @@ async fn remote(
             );
             let outcome = over_ssh(target, &script, None, timeout).await;
             if outcome.succeeded && outcome.output.trim() != sha256 {
-                return failed(format!(
-                    "sha256 {} differs from the inventoried {sha256}",
-                    outcome.output.trim()
-                ));
+                return failed(
+                    Note::ChecksumDiffers {
+                        actual: outcome.output.trim().to_owned(),
+                        expected: sha256.clone(),
+                    }
+                    .line(),
+                );
             }
             outcome
         }
@@ -750,11 +884,11 @@ async fn remote(
             user,
         } => {
             if sha256.is_empty() {
-                return untouched(NO_CHECKSUM);
+                return untouched(Note::NoChecksum.line());
             }
             let stdin = match password_line() {
                 Ok(line) => line,
-                Err(message) => return untouched(format!("nothing restored: {message}")),
+                Err(message) => return untouched(nothing_restored(Note::Plain { text: message })),
             };
             let (argv, variable) = client_args(*kind, host, *port, user, name);
             let client: Vec<String> = argv.iter().map(|a| quote(a)).collect();

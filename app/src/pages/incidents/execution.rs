@@ -7,6 +7,7 @@ use super::StateBadge;
 use crate::domain::execution::{
     check_control, Control, ExecutionFacts, ExecutionStatus, StepStatus,
 };
+use crate::domain::runner_note::render as render_notes;
 use crate::i18n::{duration_text, Msg};
 use crate::pages::common::TextArea;
 use crate::pages::CsrfField;
@@ -204,7 +205,7 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
                         {a.done_by.clone().map(|by| format!(" · {by}"))}
                     </p>
                     {(!a.note.is_empty()).then(|| view! { <p class="note">{a.note.clone()}</p> })}
-                    {(!a.output.is_empty()).then(|| view! { <pre class="output" id=format!("output-{}-{}", a.position + 1, a.attempt)><samp>{a.output.clone()}</samp></pre> })}
+                    {(!a.output.is_empty()).then(|| view! { <pre class="output" id=format!("output-{}-{}", a.position + 1, a.attempt)><samp>{render_notes(&a.output, lang)}</samp></pre> })}
                 }
             });
             view! {
@@ -263,7 +264,7 @@ fn Execution(page: ExecutionPageData) -> impl IntoView {
             .attempts
             .iter()
             .rfind(|a| a.position == position)
-            .map(|a| last_lines(&a.output, 8))
+            .map(|a| last_lines(&render_notes(&a.output, lang), 8))
             .unwrap_or_default();
         let why = if output.is_empty() {
             view! { <p class="muted">{t(Msg::FailureNoOutput)}</p> }.into_any()

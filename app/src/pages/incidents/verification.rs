@@ -136,7 +136,7 @@ fn Verification(page: VerificationPageData) -> impl IntoView {
                     <span class=format!("item-status {status}")>{t(status_text(status))}</span>
                     {done_by.map(|by| view! { <p class="muted">{by}</p> })}
                     {(!i.note.is_empty()).then(|| view! { <p class="note">{i.note.clone()}</p> })}
-                    {(!i.evidence.is_empty()).then(|| view! { <pre class="output"><samp>{i.evidence.clone()}</samp></pre> })}
+                    {(!i.evidence.is_empty()).then(|| view! { <pre class="output"><samp>{crate::domain::runner_note::render(&i.evidence, lang)}</samp></pre> })}
                     {action}
                 </li>
             }
@@ -225,7 +225,7 @@ fn Monitoring(
                         view! {
                             <li class=if r.passed { "passed" } else { "failed" }>
                                 {t(item_text(r.item))}" — "{t(if r.passed { Msg::ItemPassed } else { Msg::ItemFailed })}
-                                {(!r.passed).then(|| view! { <pre class="output"><samp>{r.evidence.clone()}</samp></pre> })}
+                                {(!r.passed).then(|| view! { <pre class="output"><samp>{crate::domain::runner_note::render(&r.evidence, lang)}</samp></pre> })}
                             </li>
                         }
                     })
