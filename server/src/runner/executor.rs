@@ -58,8 +58,6 @@ fn untouched(output: impl Into<String>) -> StepOutcome {
 /// The exit code of a remote restore script that restored nothing (its file was refused).
 const NOTHING_RESTORED: i32 = 97;
 
-/// A restore step of a plan saved before checksums were bound into restores.
-
 /// `name` in the folder `dir` (paths on the target).
 fn join_target(dir: &str, name: &str) -> String {
     format!("{}/{name}", dir.trim_end_matches('/'))
