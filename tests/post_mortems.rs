@@ -909,3 +909,135 @@ async fn participants_are_prefilled_and_chosen_among_their_roles() {
     .unwrap();
     assert_eq!(stored, serde_json::json!(qa), "nothing written");
 }
+
+/// Issue 16 §6: a post made after the session expired leads to sign-in, then back to the page
+/// with the typed text in the form — nothing done in between, nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_after_the_session_expired_keeps_the_text_through_sign_in() {
+    let v = scenario().await;
+    let id = v.incident.to_string();
+    let page = format!("/incidents/{id}/post-mortem");
+    let lead = v
+        .app
+        .signed_in_browser("lead@taskflow.example", "Léa Lead", &["tech_lead"])
+        .await;
+    let (_, html) = lead.page(&v.app, &page).await;
+    let token = csrf_token(&html).expect("the form's token");
+    // Her session ends while she writes (expiry, or a sign-out in another tab).
+    sqlx::query("DELETE FROM tower_sessions.session")
+        .execute(&v.app.pool)
+        .await
+        .unwrap();
+    let typed = "Migration non testée : trois heures de texte à ne pas perdre.";
+    let res = lead
+        .client
+        .post(v.app.url("/api/save_post_mortem"))
+        .header("Accept", "text/html")
+        .header("Origin", format!("http://{}", v.app.addr))
+        .header("Referer", v.app.url(&page))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("incident_id", id.as_str()),
+            ("revision", "1"),
+            ("root_cause", typed),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let to = location(&res);
+    assert_eq!(
+        to,
+        format!("/login?next=%2Fincidents%2F{id}%2Fpost-mortem"),
+        "sign in first"
+    );
+    let (_, login) = lead.page(&v.app, &to).await;
+    assert!(
+        login.contains("votre texte remis dans le formulaire"),
+        "{login}"
+    );
+    let root: String = sqlx::query_scalar(
+        "SELECT content->>'root_cause' FROM post_mortems WHERE incident_id = $1",
+    )
+    .bind(v.incident)
+    .fetch_one(&v.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(root, "", "nothing saved without a session");
+
+    let (to, html) = lead
+        .submit_and_follow(
+            &v.app,
+            &to,
+            "/api/sign_in",
+            &[
+                ("email", "lead@taskflow.example"),
+                ("password", PASSWORD),
+                ("next", &page),
+            ],
+        )
+        .await;
+    assert_eq!(to, page, "back on the page");
+    assert!(
+        html.contains(&format!(">{typed}</textarea>")),
+        "the text is back in the form: {html}"
+    );
+    assert!(
+        html.contains("votre texte est remis dans le formulaire"),
+        "{html}"
+    );
+    // Given back once: the page read again is the stored one.
+    let (_, again) = lead.page(&v.app, &page).await;
+    assert!(!again.contains(typed));
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_posts")
+        .fetch_one(&v.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+
+    // A page opened before a sign-in elsewhere (the session renewed): nothing done, the
+    // text back in the form at once.
+    let (_, html) = lead.page(&v.app, &page).await;
+    let old_token = csrf_token(&html).unwrap();
+    lead.submit(&v.app, "/", "/api/sign_out", &[]).await;
+    lead.sign_in(&v.app, "lead@taskflow.example", PASSWORD)
+        .await;
+    let res = lead
+        .client
+        .post(v.app.url("/api/save_post_mortem"))
+        .header("Accept", "text/html")
+        .header("Origin", format!("http://{}", v.app.addr))
+        .header("Referer", v.app.url(&page))
+        .form(&[
+            ("_csrf", old_token.as_str()),
+            ("incident_id", id.as_str()),
+            ("revision", "1"),
+            ("root_cause", "Texte d'un onglet resté ouvert"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), page);
+    let (_, html) = lead.page(&v.app, &page).await;
+    assert!(
+        html.contains(">Texte d&#39;un onglet resté ouvert</textarea>"),
+        "{html}"
+    );
+    assert!(html.contains("rien n&#x27;a été fait") || html.contains("rien n'a été fait"));
+
+    // A post from another site is still refused bare, and keeps nothing.
+    let res = Browser::new()
+        .client
+        .post(v.app.url("/api/save_post_mortem"))
+        .header("Origin", "http://evil.example")
+        .form(&[("incident_id", id.as_str()), ("root_cause", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::FORBIDDEN);
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_posts")
+        .fetch_one(&v.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+}

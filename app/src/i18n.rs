@@ -138,6 +138,10 @@ messages! {
     UnlockedBy => "débloqué par", "unlocked by";
     EmailRequired => "Saisissez une adresse e-mail valide (nom@domaine.fr).", "Enter a valid email address (name@domain.com).";
     PasswordRequired => "Saisissez votre mot de passe.", "Enter your password.";
+    SessionExpiredTextKept => "Votre session a expiré avant l'envoi du formulaire : rien n'a été fait. Reconnectez-vous : vous reviendrez à la page, votre texte remis dans le formulaire.", "Your session expired before the form was sent: nothing was done. Sign in again: you will be back on the page with your text in the form.";
+    SessionExpiredPostAgain => "Votre session a expiré avant l'envoi du formulaire : rien n'a été fait. Reconnectez-vous puis recommencez.", "Your session expired before the form was sent: nothing was done. Sign in again, then try once more.";
+    TextRestored => "Vous êtes reconnecté : votre texte est remis dans le formulaire, relisez-le puis envoyez-le.", "You are signed in again: your text is back in the form; read it over, then send it.";
+    FormStaleTextKept => "Ce formulaire venait d'une page ouverte avant votre dernière connexion : rien n'a été fait. Votre texte est remis dans le formulaire ; relisez-le puis envoyez-le.", "This form came from a page opened before your last sign-in: nothing was done. Your text is back in the form; read it over, then send it.";
     SessionEnded => "Votre session a pris fin : reconnectez-vous.", "Your session has ended: please sign in again.";
     DashboardTitle => "Tableau de bord", "Dashboard";
     Welcome => "Bienvenue, {n}.", "Welcome, {n}.";

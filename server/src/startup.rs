@@ -153,6 +153,10 @@ impl Application {
                         Ok(purged) => tracing::debug!(purged, "form tokens purged"),
                         Err(err) => tracing::warn!(error = %err, "form token purge failed"),
                     }
+                    match app::backend::pending_posts::purge(&pool, now).await {
+                        Ok(purged) => tracing::debug!(purged, "pending posts purged"),
+                        Err(err) => tracing::warn!(error = %err, "pending post purge failed"),
+                    }
                 }
             }
         });

@@ -14,6 +14,7 @@ pub mod incidents;
 pub mod inventory;
 pub mod markdown;
 pub mod password;
+pub mod pending_posts;
 pub mod plans;
 pub mod post_mortems;
 pub mod security;

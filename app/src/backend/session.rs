@@ -94,6 +94,9 @@ pub struct Visit {
     pub csrf: String,
     pub lang: Option<Lang>,
     pub flash: Option<Flash>,
+    /// A form posted after the session expired, kept for the next sign-in.
+    #[serde(default)]
+    pub pending: Option<uuid::Uuid>,
 }
 
 /// The key that signs visitors' cookies (HMAC-SHA256), made once and kept in the database
@@ -220,6 +223,7 @@ mod tests {
             csrf: "token".into(),
             lang: Some(Lang::En),
             flash: None,
+            pending: None,
         };
         let sealed = key.seal(&visit);
         assert_eq!(key.open(&sealed), Some(visit.clone()));

@@ -35,6 +35,36 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+/// The key of the form a post to `action` came from, as that form's page reads what was
+/// typed back ([`Viewer::typed`]), for the forms where losing the text hurts: a post made
+/// after the session expired is kept and given back after sign-in. `None`: not kept.
+pub fn restorable_form(
+    action: &str,
+    fields: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
+    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
+    let incident = field("incident_id").parse::<i64>().ok();
+    let on = |name: &str| incident.map(|id| format!("{name}:{id}"));
+    match action.strip_prefix("/api/")? {
+        "open_incident" => Some("open_incident".to_owned()),
+        "save_post_mortem" => on("post-mortem"),
+        "comment_incident" => on("comment"),
+        "decide_incident" => on("decide"),
+        "edit_incident" => on("edit"),
+        "cancel_incident" => on("cancel"),
+        "record_step" => on(&format!("step-{}", field("step"))),
+        "save_plan" => on("plan"),
+        "review_plan" => on("review"),
+        "control_execution" => on("execution"),
+        "send_email" => on("email"),
+        "verify_item" => incident.map(|id| format!("verify:{id}:{}", field("item"))),
+        "confirm_check" => on("monitoring"),
+        "resolve_incident" => on("resolve"),
+        _ => None,
+    }
+    .filter(|key| key.len() <= 200)
+}
+
 /// The viewer the server resolved for this request (see `viewer.rs`).
 pub fn current_viewer() -> Viewer {
     #[cfg(feature = "ssr")]

@@ -104,6 +104,25 @@ pub async fn sign_in(
         session::start_signed_in(&ctx.session, account.id, account.language).await?;
         sign_in::remember_device(&device_token, ctx.state.secure_cookies);
         tracing::info!(user = %account.id, "signed in");
+        // A form posted after the session expired: back to its page, the text in the form.
+        if let Some(id) = ctx.visit.get().pending {
+            if let Some(kept) =
+                crate::backend::pending_posts::take(&ctx.state.pool, id, chrono::Utc::now()).await?
+            {
+                session::set_flash(
+                    &ctx.session,
+                    &ctx.visit,
+                    crate::viewer::Flash {
+                        form: Some(kept.form),
+                        values: kept.fields.0,
+                        notice: Some(Msg::TextRestored.into()),
+                        ..crate::viewer::Flash::default()
+                    },
+                )
+                .await?;
+                return Ok(Done::to(kept.back));
+            }
+        }
         Ok(Done::to(next.clone()))
     }
     .await;

@@ -90,6 +90,29 @@ async fn pass(
         };
         let (checked, genuine) = check_forgery(gate, token.as_deref(), req).await;
         if !genuine {
+            // From this site's own page, most often a session that expired (or was renewed by
+            // a sign-in in another tab) while someone typed: nothing is done, and the text is
+            // given back rather than refused bare.
+            if let Some(stale) = stale_post(gate, &path, checked).await {
+                let response = match user {
+                    None => keep_for_sign_in(gate, &visit, &path, stale).await?,
+                    Some(_) => {
+                        session::set_flash(
+                            session,
+                            &visit,
+                            Flash {
+                                alert: Some(Msg::FormStaleTextKept.into()),
+                                form: Some(stale.form),
+                                values: stale.fields,
+                                ..Flash::default()
+                            },
+                        )
+                        .await?;
+                        Redirect::to(&stale.back).into_response()
+                    }
+                };
+                return finish_visit(gate, session, &visit, sent_visit.is_some(), response).await;
+            }
             tracing::warn!(%path, "form post refused: cross-site or without a valid token");
             return Ok(forgery_refused(lang));
         }
@@ -391,6 +414,85 @@ fn same_origin(gate: &GateState, headers: &HeaderMap) -> bool {
             host_matches || gate.public_origin.as_deref() == Some(origin)
         }
     }
+}
+
+/// A post from this site's own page that no session's token matches: what it carried.
+struct StalePost {
+    /// The page it came from (a local path).
+    back: String,
+    /// The form's key on that page (one whose text is given back).
+    form: String,
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+/// The post as a [`StalePost`], when a browser sent it from this site; `None` otherwise (a
+/// script's post without an origin, another site's, a file upload).
+async fn stale_post(gate: &GateState, path: &str, req: Request) -> Option<StalePost> {
+    let headers = req.headers().clone();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let origin = header("origin")?;
+    let urlencoded = header(header::CONTENT_TYPE.as_str())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if !same_origin(gate, &headers) || !urlencoded {
+        return None;
+    }
+    let bytes = read_form(req.into_body(), MAX_FORM_BYTES).await?;
+    // A page opened in an earlier session carries that session's token; a post with none is
+    // no such page (refused as a forgery).
+    form_urlencoded::parse(&bytes).find(|(name, value)| name == "_csrf" && !value.is_empty())?;
+    // Tokens and passwords are never kept; the rest is what the person typed or chose.
+    let fields: std::collections::BTreeMap<String, String> = form_urlencoded::parse(&bytes)
+        .filter(|(name, _)| !name.starts_with('_') && !name.contains("password"))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    let back = header("referer")
+        .and_then(|r| r.strip_prefix(origin))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && p.len() <= 2000)
+        .map(|p| p.split('#').next().unwrap_or(p).to_owned())
+        .unwrap_or_else(|| "/".to_owned());
+    // Only forms whose text is worth giving back; any other stale post is refused as before.
+    let form = app::pages::restorable_form(path, &fields)?;
+    Some(StalePost { back, form, fields })
+}
+
+/// A signed-out visitor's stale post: kept for their next sign-in, then they are sent to sign
+/// in and, once signed in, back to the page with it.
+async fn keep_for_sign_in(
+    gate: &GateState,
+    visit: &session::VisitCookie,
+    path: &str,
+    stale: StalePost,
+) -> Result<Response, AppError> {
+    let kept = if stale.back == "/login" {
+        None
+    } else {
+        let previous = visit.get().pending;
+        app::backend::pending_posts::keep(
+            &gate.app.pool,
+            previous,
+            &stale.back,
+            &stale.form,
+            &stale.fields,
+        )
+        .await?
+    };
+    visit.update(|v| {
+        v.pending = kept;
+        v.flash = Some(Flash {
+            alert: Some(
+                if kept.is_some() {
+                    Msg::SessionExpiredTextKept
+                } else {
+                    Msg::SessionExpiredPostAgain
+                }
+                .into(),
+            ),
+            ..Flash::default()
+        });
+    });
+    tracing::info!(%path, kept = kept.is_some(), "form posted after the session ended: sign-in asked");
+    let next: String = form_urlencoded::byte_serialize(stale.back.as_bytes()).collect();
+    Ok(Redirect::to(&format!("/login?next={next}")).into_response())
 }
 
 fn forgery_refused(lang: Lang) -> Response {
