@@ -994,3 +994,110 @@ async fn the_live_log_grows_without_stealing_focus() {
     );
     browser.quit().await;
 }
+
+/// Issue 16 §1 and §5: the dashboard with its attention kinds and an approver's plan page, at
+/// 1366 and 390 px: nothing wider than the screen, screenshots kept under target/screenshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_and_the_plan_at_both_widths() {
+    use crate::plans::{scenario, CLAIRE, MARC, PREVIOUS};
+    use server::demo::DEMO_PASSWORD;
+    let s = scenario("application_database").await;
+    let claire = s.user(CLAIRE).await;
+    s.prepare(&claire, PREVIOUS).await;
+    let pool = &s.app.pool;
+    let incident = |title: &'static str, state: &'static str, minutes_ago: i32| async move {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state,
+                                    monitoring_started_at)
+             SELECT $1, now() - make_interval(mins => $3), 'urgent', $4, id, $2,
+                    CASE WHEN $2 = 'monitoring' THEN now() - interval '32 minutes' END
+             FROM users LIMIT 1 RETURNING id",
+        )
+        .bind(title)
+        .bind(state)
+        .bind(minutes_ago)
+        .bind(s.environment)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    incident(
+        "Paiements bloqués depuis la mise en production",
+        "detected",
+        45,
+    )
+    .await;
+    incident("Lenteurs sur l'export des factures", "evaluating", 25).await;
+    let watched = incident("Surveillance après rollback", "monitoring", 120).await;
+    sqlx::query(
+        "INSERT INTO monitoring_checks (incident_id, slot, due_at, taken_at, passed)
+         VALUES ($1, 1, now() - interval '17 minutes', now() - interval '17 minutes', false),
+                ($1, 2, now() - interval '2 minutes', NULL, NULL)",
+    )
+    .bind(watched)
+    .execute(pool)
+    .await
+    .unwrap();
+    let closed = incident("Ancien incident", "closed", 4000).await;
+    sqlx::query(
+        "INSERT INTO post_mortems (incident_id, created_at, due_at, content, saved_at)
+         VALUES ($1, now() - interval '50 hours', now() - interval '2 hours', '{}', now())",
+    )
+    .bind(closed)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO corrective_actions (incident_id, position, action, owner_id, due_on, status)
+         SELECT $1, 0, 'Ajouter un test de non-régression sur la facturation', id,
+                current_date - 3, 'to_do' FROM users WHERE email = $2",
+    )
+    .bind(closed)
+    .bind(MARC)
+    .execute(pool)
+    .await
+    .unwrap();
+
+    let browser = Chromium::start(true).await;
+    browser.sign_in(&s.app, MARC, DEMO_PASSWORD).await;
+    for (width, height) in [(1366, 900), (390, 844)] {
+        browser.client.set_window_size(width, height).await.unwrap();
+        for (name, path) in [("dashboard", "/".to_owned()), ("plan", s.plan_page())] {
+            browser.client.goto(&s.app.url(&path)).await.unwrap();
+            let widths = browser
+                .client
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let widths: Vec<i64> = serde_json::from_value(widths).unwrap();
+            browser.screenshot(&format!("{name}-{width}")).await;
+            assert!(
+                widths[0] <= widths[1],
+                "{name} at {width} px: {widths:?} {}",
+                browser.too_wide().await
+            );
+        }
+        let attention = {
+            browser.client.goto(&s.app.url("/")).await.unwrap();
+            browser.text("#attention").await
+        };
+        for line in [
+            "Contrôle de surveillance n° 1 en échec",
+            "Décision en retard",
+            "Décision due à",
+            "Plan en attente de votre avis",
+            "Contrôle de surveillance n° 2 à confirmer maintenant",
+            "Post-mortem en retard",
+            "Votre action corrective en retard",
+        ] {
+            assert!(
+                attention.contains(line),
+                "{line} at {width} px: {attention}"
+            );
+        }
+    }
+    browser.quit().await;
+}
