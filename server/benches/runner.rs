@@ -266,6 +266,51 @@ fn overhead(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
     });
 }
 
+/// A bare SMTP client on one connection (`TCP_NODELAY`, each command one write): the ceiling
+/// a mailer could reach against this sink.
+async fn raw_smtp(port: u16, from: usize, count: usize) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (read, mut write) = tcp.into_split();
+    let mut lines = BufReader::new(read).lines();
+    // A reply: lines until one whose code is followed by a space.
+    async fn reply(lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>) {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.as_bytes().get(3) != Some(&b'-') {
+                assert!(line.starts_with('2') || line.starts_with('3'), "{line}");
+                return;
+            }
+        }
+    }
+    reply(&mut lines).await;
+    write.write_all(b"EHLO bench\r\n").await.unwrap();
+    reply(&mut lines).await;
+    for n in from..from + count {
+        for command in [
+            "MAIL FROM:<desk@taskflow.example>\r\n".to_owned(),
+            format!("RCPT TO:<user{n}@example.com>\r\n"),
+            "DATA\r\n".to_owned(),
+            format!(
+                "From: desk@taskflow.example\r\nTo: user{n}@example.com\r\n\
+                 Subject: Incident technique resolu - TaskFlow\r\n\r\nLe service est retabli.\r\n.\r\n"
+            ),
+        ] {
+            write.write_all(command.as_bytes()).await.unwrap();
+            reply(&mut lines).await;
+        }
+    }
+    write.write_all(b"QUIT\r\n").await.unwrap();
+}
+
+/// Median and spread (min–max) of per-round rates.
+fn summary(mut rates: Vec<f64>) -> (f64, f64, f64) {
+    rates.sort_by(f64::total_cmp);
+    (rates[rates.len() / 2], rates[0], rates[rates.len() - 1])
+}
+
 fn mailer(rt: &tokio::runtime::Runtime) {
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
     let count: usize = std::env::var("RBD_BENCH_MAILS")
@@ -301,26 +346,9 @@ fn mailer(rt: &tokio::runtime::Runtime) {
     }
     rt.block_on(async {
         use sqlx::Executor as _;
-        // Baseline: a new connection for every message.
-        let baseline_count = (count / 10).max(100);
-        let started = Instant::now();
-        for n in 0..baseline_count {
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
-                .port(port)
-                .build();
-            let message = Message::builder()
-                .from("Rollback Desk <desk@taskflow.example>".parse().unwrap())
-                .to(format!("user{n}@example.com").parse().unwrap())
-                .subject("Incident technique résolu - TaskFlow")
-                .body("Le service est rétabli.".to_owned())
-                .unwrap();
-            transport.send(message).await.unwrap();
-        }
-        let baseline = baseline_count as f64 / started.elapsed().as_secs_f64();
-
         let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL at DATABASE_URL");
         let db = format!("rbd_bench_mail_{}", std::process::id());
-        admin.execute(format!("DROP DATABASE IF EXISTS {db}").as_str()).await.unwrap();
+        admin.execute(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)").as_str()).await.unwrap();
         admin.execute(format!("CREATE DATABASE {db}").as_str()).await.unwrap();
         let (base, _) = url.rsplit_once('/').unwrap();
         let pool = sqlx::PgPool::connect(&format!("{base}/{db}")).await.unwrap();
@@ -333,16 +361,23 @@ fn mailer(rt: &tokio::runtime::Runtime) {
         .fetch_one(&pool)
         .await
         .unwrap();
-        sqlx::query(
-            "INSERT INTO outbox (send_id, recipient, message_id)
-             SELECT $1, 'user' || n || '@example.com', gen_random_uuid()::text || '@bench'
-             FROM generate_series(1, $2) AS n",
-        )
-        .bind(send)
-        .bind(count as i64)
-        .execute(&pool)
-        .await
-        .unwrap();
+        // Recipients numbered from `from`: one send never has the same recipient twice.
+        let queue = |from: usize, n: usize| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query(
+                    "INSERT INTO outbox (send_id, recipient, message_id)
+                     SELECT $1, 'user' || n || '@example.com', gen_random_uuid()::text || '@bench'
+                     FROM generate_series($3::bigint, $3::bigint + $2 - 1) AS n",
+                )
+                .bind(send)
+                .bind(n as i64)
+                .bind(from as i64)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        };
         let delivery = server::mailer::Delivery::from_settings(
             Some(&format!("smtp://127.0.0.1:{port}")),
             std::path::PathBuf::from("/nonexistent"),
@@ -355,20 +390,60 @@ fn mailer(rt: &tokio::runtime::Runtime) {
             1_000_000,
         )
         .unwrap();
+
+        // Rounds interleaved, so that the machine's load weighs on each measure alike.
+        let rounds = 3;
+        let (per_connection, per_round) = ((count / 50).max(50), (count / 5).max(200));
+        let (mut fresh, mut raw, mut ours) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..rounds {
+            // Baseline 1: a new connection for every message (lettre's transport, no pool).
+            let started = Instant::now();
+            for n in 0..per_connection {
+                let transport =
+                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+                        .port(port)
+                        .build();
+                let message = Message::builder()
+                    .from("Rollback Desk <desk@taskflow.example>".parse().unwrap())
+                    .to(format!("user{n}@example.com").parse().unwrap())
+                    .subject("Incident technique résolu - TaskFlow")
+                    .body("Le service est rétabli.".to_owned())
+                    .unwrap();
+                transport.send(message).await.unwrap();
+            }
+            fresh.push(per_connection as f64 / started.elapsed().as_secs_f64());
+            // Baseline 2: a bare client on one connection.
+            let started = Instant::now();
+            raw_smtp(port, round * per_round, per_round).await;
+            raw.push(per_round as f64 / started.elapsed().as_secs_f64());
+            // The mailer: from the outbox, each message recorded.
+            queue(round * per_round, per_round).await;
+            let started = Instant::now();
+            while mailer.tick().await.unwrap() > 0 {}
+            ours.push(per_round as f64 / started.elapsed().as_secs_f64());
+        }
+        // The target: `count` users' emails through the outbox, pace unlimited.
+        queue(rounds * per_round, count).await;
         let started = Instant::now();
         while mailer.tick().await.unwrap() > 0 {}
-        let ours = count as f64 / started.elapsed().as_secs_f64();
+        let all = started.elapsed();
         let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
             .fetch_one(&pool)
             .await
             .unwrap();
-        assert_eq!(sent as usize, count);
-        println!("mailer: {count} messages to a local SMTP sink");
-        println!("  one connection per message (baseline) {:>8.0} messages/s", baseline);
-        println!("  outbox + pooled mailer                {:>8.0} messages/s", ours);
-        println!("  ratio mailer / baseline               {:>8.2}", ours / baseline);
+        assert_eq!(sent as usize, count + rounds * per_round);
+        let (f, fl, fh) = summary(fresh);
+        let (r, rl, rh) = summary(raw);
+        let (o, ol, oh) = summary(ours);
+        println!("mailer: {rounds} interleaved rounds to a local SMTP sink (median, min–max, messages/s)");
+        println!("  one connection per message (lettre) {f:>8.0}  {fl:.0}–{fh:.0}");
+        println!("  bare SMTP client, one connection    {r:>8.0}  {rl:.0}–{rh:.0}");
+        println!("  outbox + mailer (4 connections)     {o:>8.0}  {ol:.0}–{oh:.0}");
+        println!("  ratio mailer / one per message      {:>8.2}", o / f);
+        println!("  ratio mailer / bare client          {:>8.2}", o / r);
+        println!("  {count} messages through the outbox in {:.1} s", all.as_secs_f64());
         pool.close().await;
-        admin.execute(format!("DROP DATABASE {db}").as_str()).await.unwrap();
+        admin.execute(format!("DROP DATABASE {db} WITH (FORCE)").as_str()).await.unwrap();
     });
     let _ = sink.kill();
     let _ = sink.wait();

@@ -41,7 +41,9 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of the emails.
     pub mail_from: String,
-    /// At most this many messages per second.
+    /// At most this many messages per second. 200 by default: what a relay of one's own
+    /// (Postfix, Exim) takes without queueing; hosted relays state their own limits (often
+    /// 10–100 a second) and should be set here.
     pub mail_per_second: u32,
     /// Seconds a runner holds an execution without renewing its lease; past it, the execution
     /// is declared interrupted.
@@ -83,7 +85,7 @@ impl Default for Settings {
             demo_sandbox: None,
             smtp_url: None,
             mail_from: "Rollback Desk <rollback-desk@localhost>".to_owned(),
-            mail_per_second: 50,
+            mail_per_second: 200,
             asset_origins: Vec::new(),
             background_tasks: true,
         }

@@ -15,7 +15,8 @@
 //!   emails page.
 use futures::StreamExt;
 use lettre::message::{header, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
@@ -35,9 +36,150 @@ const CONCURRENCY: usize = 4;
 
 #[derive(Clone)]
 pub enum Delivery {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `smtp://`: plain, or STARTTLS when the server offers it, over connections of our own.
+    Smtp(SmtpPool),
+    /// `smtps://`: TLS from the start, through lettre's own pooled transport.
+    Smtps(AsyncSmtpTransport<Tokio1Executor>),
     /// One `.eml` file per message in this folder.
     Files(PathBuf),
+}
+
+/// SMTP connections opened by the mailer itself, with `TCP_NODELAY`.
+///
+/// lettre 0.11.23 writes a message's terminator (`.`) in a second small write and never sets
+/// `TCP_NODELAY`: Nagle's algorithm holds that write until the server acknowledges the body,
+/// which a server delays by up to 40 ms — every message waited that long (measured 56 ms
+/// against 2 ms). Upstream fixed it (lettre PR #1159) in no release yet, and lettre's pooled
+/// transport offers no way to set the option, so the connections are opened here and handed
+/// to lettre's public `AsyncSmtpConnection::connect_with_transport`, which speaks SMTP over
+/// them (EHLO, STARTTLS, MAIL/RCPT/DATA). When a lettre release carries the fix, this pool
+/// can go back to `AsyncSmtpTransport`. `smtps://` still goes through lettre's transport (its
+/// TLS-from-the-start connector is not public) and keeps the stall.
+#[derive(Clone)]
+pub struct SmtpPool {
+    inner: std::sync::Arc<SmtpPoolInner>,
+}
+
+struct SmtpPoolInner {
+    host: String,
+    port: u16,
+    tls: TlsParameters,
+    hello: ClientId,
+    timeout: Duration,
+    /// Connections not in use, with when each was last used.
+    idle: tokio::sync::Mutex<Vec<(AsyncSmtpConnection, std::time::Instant)>>,
+}
+
+impl SmtpPool {
+    fn new(host: String, port: u16, tls: TlsParameters, timeout: Duration) -> SmtpPool {
+        SmtpPool {
+            inner: std::sync::Arc::new(SmtpPoolInner {
+                host,
+                port,
+                tls,
+                hello: ClientId::default(),
+                timeout,
+                idle: tokio::sync::Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// A connection: an idle one still answering, or a new one.
+    async fn take(&self) -> Result<AsyncSmtpConnection, SmtpError> {
+        loop {
+            let next = self.inner.idle.lock().await.pop();
+            let Some((mut connection, used)) = next else {
+                break;
+            };
+            // A connection idle for a while may have been closed by the server: ask first.
+            if used.elapsed() < Duration::from_secs(5) || connection.test_connected().await {
+                return Ok(connection);
+            }
+            connection.abort().await;
+        }
+        self.connect().await
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpError> {
+        let inner = &self.inner;
+        let tcp = tokio::time::timeout(
+            inner.timeout,
+            tokio::net::TcpStream::connect((inner.host.as_str(), inner.port)),
+        )
+        .await
+        .map_err(|_| SmtpError::Io(std::io::Error::from(std::io::ErrorKind::TimedOut)))?
+        .map_err(SmtpError::Io)?;
+        // The point of this pool: no Nagle wait before the message's terminator.
+        tcp.set_nodelay(true).map_err(SmtpError::Io)?;
+        let mut connection = tokio::time::timeout(
+            inner.timeout,
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &inner.hello),
+        )
+        .await
+        .map_err(|_| SmtpError::Io(std::io::Error::from(std::io::ErrorKind::TimedOut)))?
+        .map_err(SmtpError::Smtp)?;
+        if connection.can_starttls() {
+            connection
+                .starttls(inner.tls.clone(), &inner.hello)
+                .await
+                .map_err(SmtpError::Smtp)?;
+        }
+        Ok(connection)
+    }
+
+    async fn send(&self, message: &Message) -> Result<(), SmtpError> {
+        let mut connection = self.take().await?;
+        let sent = tokio::time::timeout(
+            self.inner.timeout,
+            connection.send(message.envelope(), &message.formatted()),
+        )
+        .await;
+        match sent {
+            Ok(Ok(_)) => {
+                self.inner
+                    .idle
+                    .lock()
+                    .await
+                    .push((connection, std::time::Instant::now()));
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                // A refused message leaves the connection usable; a broken one is dropped.
+                if connection.has_broken() {
+                    connection.abort().await;
+                } else {
+                    self.inner
+                        .idle
+                        .lock()
+                        .await
+                        .push((connection, std::time::Instant::now()));
+                }
+                Err(SmtpError::Smtp(e))
+            }
+            Err(_) => {
+                connection.abort().await;
+                Err(SmtpError::Io(std::io::Error::from(
+                    std::io::ErrorKind::TimedOut,
+                )))
+            }
+        }
+    }
+}
+
+/// Why an SMTP delivery failed.
+#[derive(Debug, thiserror::Error)]
+enum SmtpError {
+    #[error("{0}")]
+    Io(std::io::Error),
+    #[error("{0}")]
+    Smtp(lettre::transport::smtp::Error),
+}
+
+impl SmtpError {
+    /// A permanent refusal (5xx): retrying would change nothing.
+    fn is_permanent(&self) -> bool {
+        matches!(self, SmtpError::Smtp(e) if e.is_permanent())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,18 +213,19 @@ impl Delivery {
         };
         let tls =
             TlsParameters::new(host.clone()).map_err(|e| MailerError::Settings(e.to_string()))?;
-        let tls = match scheme {
-            "smtps" => Tls::Wrapper(tls),
-            "smtp" => Tls::Opportunistic(tls),
-            other => return Err(MailerError::Settings(format!("unknown scheme {other}"))),
-        };
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(port)
-            .tls(tls)
-            .timeout(Some(Duration::from_secs(20)))
-            .pool_config(PoolConfig::new().max_size(4))
-            .build();
-        Ok(Delivery::Smtp(transport))
+        let timeout = Duration::from_secs(20);
+        match scheme {
+            "smtp" => Ok(Delivery::Smtp(SmtpPool::new(host, port, tls, timeout))),
+            "smtps" => Ok(Delivery::Smtps(
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+                    .port(port)
+                    .tls(Tls::Wrapper(tls))
+                    .timeout(Some(timeout))
+                    .pool_config(PoolConfig::new().max_size(CONCURRENCY as u32))
+                    .build(),
+            )),
+            other => Err(MailerError::Settings(format!("unknown scheme {other}"))),
+        }
     }
 }
 
@@ -315,7 +458,12 @@ impl Mailer {
                     Err(e) => Outcome::Retry(format!("{}: {e}", path.display())),
                 }
             }
-            Delivery::Smtp(transport) => match transport.send(message).await {
+            Delivery::Smtp(pool) => match pool.send(&message).await {
+                Ok(()) => Outcome::Sent,
+                Err(e) if e.is_permanent() => Outcome::Bounced(e.to_string()),
+                Err(e) => Outcome::Retry(e.to_string()),
+            },
+            Delivery::Smtps(transport) => match transport.send(message).await {
                 Ok(_) => Outcome::Sent,
                 // A permanent refusal (5xx): retrying would change nothing.
                 Err(e) if e.is_permanent() => Outcome::Bounced(e.to_string()),
