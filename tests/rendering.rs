@@ -53,3 +53,52 @@ async fn pages_render_while_other_apps_are_built() {
     assert!(built > 10, "apps were built meanwhile ({built})");
     app.stop().await;
 }
+
+/// Issue 17 §2: pages carry what they show — no serialized copy of their data for a client
+/// bundle that is never built (the execution page sent 64 KiB of output per step twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_no_copy_of_their_data_for_hydration() {
+    use crate::plans::{scenario, CLAIRE, PREVIOUS};
+    let s = scenario("application").await;
+    let claire = s.user(CLAIRE).await;
+    s.prepare(&claire, PREVIOUS).await;
+    app::backend::executions::start(
+        &s.app.pool,
+        app::domain::plan::ApprovalPolicy::default(),
+        &claire,
+        s.incident,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    server::runner::Runner::new(s.app.pool.clone(), Duration::from_secs(30))
+        .tick()
+        .await
+        .unwrap();
+    let browser = s.browser(CLAIRE).await;
+    let id = s.incident;
+    for page in [
+        "/".to_owned(),
+        format!("/incidents/{id}"),
+        format!("/incidents/{id}/plan"),
+        format!("/incidents/{id}/execution"),
+    ] {
+        let (status, html) = browser.page(&s.app, &page).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(html.contains("</main>"), "{page} rendered");
+        assert!(
+            !html.contains("__RESOLVED_RESOURCES[0]"),
+            "{page} carries a serialized copy of its data"
+        );
+    }
+    // The execution page shows the failed step's output once.
+    let (_, html) = browser
+        .page(&s.app, &format!("/incidents/{id}/execution"))
+        .await;
+    assert_eq!(
+        html.matches("GET https://taskflow.app").count(),
+        2,
+        "once in the failure summary, once in the step: {html}"
+    );
+}

@@ -80,6 +80,13 @@ pub fn current_viewer() -> Viewer {
 }
 
 pub fn shell(_options: leptos::config::LeptosOptions) -> impl IntoView {
+    // No client bundle is ever built here (no wasm32 target): a copy of every resource's data
+    // serialized into the page for hydration would only be weight — 64 KiB of output per step
+    // on the execution page. Without hydration, resources are not written into the page.
+    #[cfg(all(feature = "ssr", not(feature = "hydrate")))]
+    if let Some(context) = leptos::reactive::owner::Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     let viewer = current_viewer();
     // The page's policy allows the inline scripts Leptos writes, by the nonce it gave them.
     #[cfg(feature = "ssr")]
