@@ -219,3 +219,130 @@ async fn a_formula_typed_in_a_field_is_plain_text_in_the_csv() {
         "{titles:?}"
     );
 }
+
+/// The figures computed in the database: months counted in the reader's zone (31 October
+/// 23:30 UTC is 1 November in Paris), minutes to decide and to restore against §2.2 and §3,
+/// and the MTTR, over the whole filtered period.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_count_months_in_the_readers_zone() {
+    use app::backend::history::{figures, HistoryFilter};
+    let app = spawn_app(test_database().await).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let user = app
+        .create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
+        .await;
+    let at = |d, h, m| Utc.with_ymd_and_hms(2025, 10, d, h, m, 0).unwrap();
+    let late = at(31, 23, 30);
+    for (kind, detected, decided, restored) in [
+        // The procedure's scenario: 14:22, decided 14:25, restored 14:30 (Paris).
+        (
+            "application",
+            at(17, 12, 22),
+            Some(at(17, 12, 25)),
+            Some(at(17, 12, 30)),
+        ),
+        // 40 minutes to decide, 35 to restore a database (over its 30).
+        (
+            "application_database",
+            late,
+            Some(late + Duration::minutes(40)),
+            Some(late + Duration::minutes(75)),
+        ),
+        ("system", at(20, 9, 0), None, None),
+    ] {
+        sqlx::query(
+            "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state,
+                                    decision, rollback_type, decision_reason, decided_at, decided_by,
+                                    restored_at)
+             VALUES ('i', $1, 'critical', $2, $3, 'resolved', 'rollback', $4, 'r', $5, $3, $6)",
+        )
+        .bind(detected)
+        .bind(env)
+        .bind(user)
+        .bind(kind)
+        .bind(decided)
+        .bind(restored)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let f = figures(&app.pool, &HistoryFilter::default(), "Europe/Paris")
+        .await
+        .unwrap();
+    assert_eq!(
+        f.per_month,
+        vec![
+            ("2025-10".to_owned(), [1, 0, 1]),
+            ("2025-11".to_owned(), [0, 1, 0])
+        ]
+    );
+    assert_eq!((f.decided, f.decided_in_time), (2, 1));
+    assert_eq!(f.restored, [1, 1, 0]);
+    assert_eq!(f.restored_in_estimate, [1, 0, 0]);
+    assert_eq!(f.mean_time_to_restore, Some((8.0 + 75.0) / 2.0));
+    // In UTC the late one is still October.
+    let utc = figures(&app.pool, &HistoryFilter::default(), "UTC")
+        .await
+        .unwrap();
+    assert_eq!(utc.per_month, vec![("2025-10".to_owned(), [1, 1, 1])]);
+}
+
+/// Issue 17 §1: the History page costs one page of rows — 50 a page, the filters kept across
+/// pages, the figures over the whole filtered period — and the CSV export still holds all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_is_paged_and_its_figures_cover_the_period() {
+    let app = spawn_app(test_database().await).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let user = app
+        .create_user("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
+        .await;
+    sqlx::query(
+        "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state,
+                                decision, rollback_type, decision_reason, decided_at, decided_by,
+                                restored_at)
+         SELECT 'Incident ' || n, timestamptz '2025-01-01 10:00Z' + n * interval '1 day',
+                'critical', $1, $2, 'resolved', 'rollback', 'application', 'r',
+                timestamptz '2025-01-01 10:05Z' + n * interval '1 day', $2,
+                timestamptz '2025-01-01 10:10Z' + n * interval '1 day'
+         FROM generate_series(1, 120) AS n",
+    )
+    .bind(env)
+    .bind(user)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let browser = app
+        .signed_in_browser("qa@taskflow.example", "Quentin QA", &["qa"])
+        .await;
+    let query = format!("environment={env}&kind=application&from=&to=");
+    let (_, first) = browser.page(&app, &format!("/history?{query}")).await;
+    assert_eq!(first.matches("<tr id=\"rollback-").count(), 50);
+    assert!(first.contains("Incident 120<"), "newest first");
+    assert!(first.contains("Décidés dans les 30 minutes (§2.2) : 120/120"));
+    let next = format!(
+        "href=\"/history?{}&amp;page=2\"",
+        query.replace('&', "&amp;")
+    );
+    assert!(first.contains(&next), "the filters kept across pages");
+    let (_, third) = browser
+        .page(&app, &format!("/history?{query}&page=3"))
+        .await;
+    assert_eq!(third.matches("<tr id=\"rollback-").count(), 20);
+    assert!(third.contains("Incident 1<"));
+    assert!(!third.contains("id=\"history-next\""), "the last page");
+    assert!(
+        third.contains("120/120"),
+        "figures of the whole period on every page"
+    );
+    let (status, _) = browser.page(&app, "/history?page=999999999999").await;
+    assert_eq!(status, 200, "a page out of range is no error");
+
+    let res = browser
+        .client
+        .get(app.url(&format!("/history/rollbacks.csv?{query}")))
+        .send()
+        .await
+        .unwrap();
+    let csv = res.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 121, "the header and every rollback");
+}

@@ -1041,3 +1041,50 @@ async fn a_post_after_the_session_expired_keeps_the_text_through_sign_in() {
         .unwrap();
     assert_eq!(kept, 0);
 }
+
+/// Issue 17 §1: /post-mortems is paged (50 a page, open ones first) and counts the missing
+/// participants in the query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_post_mortem_list_is_paged() {
+    let app = spawn_app(test_database().await).await;
+    let env = app.create_environment("TaskFlow production").await;
+    let user = app
+        .create_user("lea@taskflow.example", "Léa Lead", &["tech_lead"])
+        .await;
+    sqlx::query(
+        "WITH i AS (
+           INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state)
+           SELECT 'Incident ' || n, now() - n * interval '1 day', 'urgent', $1, $2, 'closed'
+           FROM generate_series(1, 60) AS n RETURNING id, title)
+         INSERT INTO post_mortems (incident_id, created_at, due_at, content, saved_at, finalized_at)
+         SELECT id, now(), now() + (split_part(title, ' ', 2)::int) * interval '1 hour',
+                CASE WHEN title = 'Incident 1'
+                     THEN jsonb_build_object('participants', jsonb_build_object('tech_lead', $2::text))
+                     ELSE '{}' END,
+                now(), CASE WHEN title = 'Incident 60' THEN now() END
+         FROM i",
+    )
+    .bind(env)
+    .bind(user)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let browser = app
+        .signed_in_browser("qa@taskflow.example", "Quentin QA", &["qa"])
+        .await;
+    let (_, first) = browser.page(&app, "/post-mortems").await;
+    assert_eq!(first.matches("<tr id=\"pm-").count(), 50);
+    assert!(first.contains("Incident 1<"), "the most urgent first");
+    let first_row = &first[first.find("<tr id=\"pm-").unwrap()..];
+    let first_row = &first_row[..first_row.find("</tr>").unwrap()];
+    assert!(
+        first_row.contains("Incident 1<") && first_row.contains('3'),
+        "{first_row}"
+    );
+    assert!(first.contains("href=\"/post-mortems?page=2\""));
+    let (_, second) = browser.page(&app, "/post-mortems?page=2").await;
+    assert_eq!(second.matches("<tr id=\"pm-").count(), 10);
+    let last = &second[second.rfind("<tr id=\"pm-").unwrap()..];
+    assert!(last.contains("Incident 60<"), "the finalized one last");
+    assert!(!second.contains("href=\"/post-mortems?page=3\""));
+}

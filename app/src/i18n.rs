@@ -256,6 +256,7 @@ messages! {
     PreviousPage => "Page précédente", "Previous page";
     NextPage => "Page suivante", "Next page";
     PageOf => "Page {n}", "Page {n}";
+    PagesLabel => "Pages", "Pages";
     NoIncidents => "Aucun incident.", "No incidents.";
     OpenIncidents => "Incidents ouverts", "Open incidents";
     IncidentOpened => "Incident n°{n} ouvert.", "Incident #{n} opened.";

@@ -13,6 +13,9 @@ pub struct EnvironmentOption {
     pub name: String,
 }
 
+/// Incidents the list counts at most; past it the pager says "+" (counting stops there).
+pub const INCIDENT_COUNT_CAP: i64 = 10_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentSummary {
     pub id: i64,

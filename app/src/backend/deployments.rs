@@ -90,13 +90,20 @@ pub async fn record(
 }
 
 /// The §11.2 table: every deployment, newest first.
+/// Deployments shown per environment on the History page: the latest ones (the §11.2 table
+/// is read for what was deployed lately; a page never holds every deployment ever made).
+pub const HISTORY_PER_ENVIRONMENT: i64 = 20;
+
 pub async fn history(pool: &PgPool) -> Result<Vec<DeploymentRecord>, AppError> {
     Ok(sqlx::query_as(
         "SELECT e.name AS environment, d.version, d.release, d.deployed_at, d.checklist,
                 d.source, d.rolled_back_at, d.rollback_reason
-             FROM deployments d JOIN environments e ON e.id = d.environment_id
+             FROM environments e
+             CROSS JOIN LATERAL (SELECT * FROM deployments d WHERE d.environment_id = e.id
+                                 ORDER BY d.deployed_at DESC LIMIT $1) d
              ORDER BY e.name, d.deployed_at DESC",
     )
+    .bind(HISTORY_PER_ENVIRONMENT)
     .fetch_all(pool)
     .await?)
 }

@@ -1,7 +1,7 @@
 //! The rollback history: every incident decided for a rollback, with its plan, approvers and
 //! times, filtered by environment, kind and period (detection date, in the viewer's zone).
 use super::AppError;
-use crate::domain::figures::RollbackRow;
+use crate::domain::figures::{kind_index, Figures, RollbackRow, DECISION_DEADLINE_MINUTES};
 use crate::domain::RollbackType;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -30,39 +30,171 @@ impl HistoryFilter {
     }
 }
 
-pub async fn rollbacks(
-    pool: &PgPool,
-    filter: &HistoryFilter,
-    tz: &str,
-) -> Result<Vec<RollbackRow>, AppError> {
-    Ok(sqlx::query_as::<_, RollbackRow>(
+/// Rows of the History table per page.
+pub const PAGE_SIZE: i64 = 50;
+/// The highest page asked for.
+pub const MAX_PAGE: i64 = 10_000;
+
+/// The incidents the filter keeps (`$1`–`$5`: environment, kind, from, to, time zone).
+const FILTERED: &str = "FROM incidents i
+     WHERE i.decision = 'rollback'
+       AND ($1::uuid IS NULL OR i.environment_id = $1)
+       AND ($2::text IS NULL OR i.rollback_type = $2)
+       AND ($3::date IS NULL OR (i.detected_at AT TIME ZONE $5)::date >= $3)
+       AND ($4::date IS NULL OR (i.detected_at AT TIME ZONE $5)::date <= $4)";
+
+/// When service came back: recorded, else the end of the successful execution.
+const RESTORED_AT: &str = "COALESCE(i.restored_at, (SELECT max(x.finished_at) FROM executions x
+     WHERE x.incident_id = i.id AND x.status IN ('succeeded', 'succeeded_with_skips')))";
+
+fn rows_query(tail: &str) -> String {
+    format!(
         "SELECT i.id AS incident, i.title, e.name AS environment, i.rollback_type AS kind,
                 p.from_release, p.target_release AS to_release, p.backup_file AS backup,
                 COALESCE((SELECT array_agg(u.name ORDER BY r.at) FROM plan_reviews r
                  JOIN users u ON u.id = r.reviewer_id
                  WHERE r.plan_id = p.id AND r.verdict = 'approved' AND r.fingerprint = p.fingerprint),
-                         '{}') AS approvers,
-                i.detected_at, i.decided_at,
-                COALESCE(i.restored_at, (SELECT max(x.finished_at) FROM executions x
-                                         WHERE x.incident_id = i.id AND x.status IN ('succeeded', 'succeeded_with_skips')))
-                    AS restored_at,
-                i.state,
+                         '{{}}') AS approvers,
+                i.detected_at, i.decided_at, {RESTORED_AT} AS restored_at, i.state,
                 EXISTS (SELECT 1 FROM executions x WHERE x.incident_id = i.id
                         AND x.status = 'succeeded_with_skips') AS skipped_steps
-         FROM incidents i JOIN environments e ON e.id = i.environment_id
+         FROM (SELECT i.* {FILTERED} ORDER BY i.detected_at DESC, i.id DESC {tail}) i
+         JOIN environments e ON e.id = i.environment_id
          LEFT JOIN plans p ON p.incident_id = i.id
-         WHERE i.decision = 'rollback'
-           AND ($1::uuid IS NULL OR i.environment_id = $1)
-           AND ($2::text IS NULL OR i.rollback_type = $2)
-           AND ($3::date IS NULL OR (i.detected_at AT TIME ZONE $5)::date >= $3)
-           AND ($4::date IS NULL OR (i.detected_at AT TIME ZONE $5)::date <= $4)
-         ORDER BY i.detected_at DESC, i.id DESC",
+         ORDER BY i.detected_at DESC, i.id DESC"
     )
+}
+
+/// One page (from 1) of the rollbacks `filter` keeps, newest first, and whether more follow.
+/// Only that page's incidents are read and joined.
+pub async fn page(
+    pool: &PgPool,
+    filter: &HistoryFilter,
+    tz: &str,
+    page: i64,
+) -> Result<(Vec<RollbackRow>, bool), AppError> {
+    let page = page.clamp(1, MAX_PAGE);
+    let mut rows = sqlx::query_as::<_, RollbackRow>(&rows_query("LIMIT $6 OFFSET $7"))
+        .bind(filter.environment)
+        .bind(filter.kind.map(|k| k.as_str()))
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(tz)
+        .bind(PAGE_SIZE + 1)
+        .bind((page - 1) * PAGE_SIZE)
+        .fetch_all(pool)
+        .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok((rows, more))
+}
+
+/// Every rollback `filter` keeps, newest first, as a stream (the CSV export: never all in
+/// memory at once).
+pub fn all<'a>(
+    pool: &'a PgPool,
+    filter: &'a HistoryFilter,
+    tz: &'a str,
+    query: &'a str,
+) -> impl futures::Stream<Item = Result<RollbackRow, sqlx::Error>> + 'a {
+    sqlx::query_as::<_, RollbackRow>(query)
+        .bind(filter.environment)
+        .bind(filter.kind.map(|k| k.as_str()))
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(tz)
+        .fetch(pool)
+}
+
+/// The query [`all`] runs.
+pub fn all_query() -> String {
+    rows_query("")
+}
+
+/// The figures of every rollback `filter` keeps, computed in the database over the whole
+/// filtered period (not the page): months counted in `tz`; minutes truncated as the table
+/// shows them.
+pub async fn figures(pool: &PgPool, filter: &HistoryFilter, tz: &str) -> Result<Figures, AppError> {
+    let with = format!(
+        "WITH r AS (SELECT i.rollback_type AS kind, i.detected_at, i.decided_at,
+                           {RESTORED_AT} AS restored_at {FILTERED})"
+    );
+    let months: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "{with} SELECT to_char(detected_at AT TIME ZONE $5, 'YYYY-MM'), kind, count(*)
+         FROM r GROUP BY 1, 2 ORDER BY 1"
+    ))
     .bind(filter.environment)
     .bind(filter.kind.map(|k| k.as_str()))
     .bind(filter.from)
     .bind(filter.to)
     .bind(tz)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    let mut f = Figures::default();
+    for (month, kind, n) in months {
+        let kind = RollbackType::parse(&kind)
+            .ok_or_else(|| AppError::Internal(format!("rollback type {kind}")))?;
+        match f.per_month.last_mut() {
+            Some((m, counts)) if *m == month => counts[kind_index(kind)] += n as usize,
+            _ => {
+                let mut counts = [0; 3];
+                counts[kind_index(kind)] = n as usize;
+                f.per_month.push((month, counts));
+            }
+        }
+    }
+    #[derive(sqlx::FromRow)]
+    struct Totals {
+        decided: i64,
+        decided_in_time: i64,
+        restored: Vec<i64>,
+        restored_in_estimate: Vec<i64>,
+        mean_downtime: Option<f64>,
+    }
+    let minutes = |from: &str, to: &str| format!("trunc(extract(epoch FROM {to} - {from}) / 60)");
+    let (decide, restore, down) = (
+        minutes("detected_at", "decided_at"),
+        minutes("decided_at", "restored_at"),
+        minutes("detected_at", "restored_at"),
+    );
+    let per_kind = |condition: &str| {
+        RollbackType::ALL
+            .iter()
+            .map(|k| {
+                let (_, most) = crate::domain::figures::estimate(*k);
+                let condition = condition.replace("{most}", &most.to_string());
+                format!(
+                    "count(*) FILTER (WHERE kind = '{}' AND {condition})",
+                    k.as_str()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let totals: Totals = sqlx::query_as(&format!(
+        "{with} SELECT count(decided_at) AS decided,
+                count(*) FILTER (WHERE {decide} <= {DECISION_DEADLINE_MINUTES}) AS decided_in_time,
+                ARRAY[{}] AS restored,
+                ARRAY[{}] AS restored_in_estimate,
+                avg({down})::float8 AS mean_downtime
+         FROM r",
+        per_kind("decided_at IS NOT NULL AND restored_at IS NOT NULL"),
+        per_kind(&format!(
+            "decided_at IS NOT NULL AND restored_at IS NOT NULL AND {restore} <= {{most}}"
+        )),
+    ))
+    .bind(filter.environment)
+    .bind(filter.kind.map(|k| k.as_str()))
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(tz)
+    .fetch_one(pool)
+    .await?;
+    let three = |v: &[i64]| [0, 1, 2].map(|k| v.get(k).copied().unwrap_or(0) as usize);
+    f.decided = totals.decided as usize;
+    f.decided_in_time = totals.decided_in_time as usize;
+    f.restored = three(&totals.restored);
+    f.restored_in_estimate = three(&totals.restored_in_estimate);
+    f.mean_time_to_restore = totals.mean_downtime;
+    Ok(f)
 }

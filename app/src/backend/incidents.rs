@@ -368,10 +368,12 @@ pub async fn summary(
     policy: crate::domain::plan::ApprovalPolicy,
     id: i64,
 ) -> Result<Option<IncidentSummary>, AppError> {
-    let Some(row) = sqlx::query_as::<_, SummaryRow>(&format!("{SUMMARY} WHERE i.id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
+    let Some(row) = sqlx::query_as::<_, SummaryRow>(&format!(
+        "{SUMMARY_COLUMNS} FROM incidents i {SUMMARY_JOINS} WHERE i.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
     else {
         return Ok(None);
     };
@@ -381,15 +383,18 @@ pub async fn summary(
 }
 
 /// The incident's line, with the status of its latest execution.
-const SUMMARY: &str =
+const SUMMARY_COLUMNS: &str =
     "SELECT i.id, i.title, i.state, i.severity, e.name AS environment, i.environment_id,
             i.detected_at,
             i.monitoring_alert_at,
             x.status AS execution_status, x.next_step AS execution_next_step,
-            x.steps -> x.next_step AS execution_step
-     FROM incidents i JOIN environments e ON e.id = i.environment_id
+            x.steps -> x.next_step AS execution_step";
+const SUMMARY_JOINS: &str = "JOIN environments e ON e.id = i.environment_id
      LEFT JOIN LATERAL (SELECT status, next_step, steps FROM executions
                         WHERE incident_id = i.id ORDER BY id DESC LIMIT 1) x ON true";
+
+/// Incidents counted at most (the list says "more than" past it).
+const COUNT_CAP: i64 = crate::records::INCIDENT_COUNT_CAP;
 
 /// Filters of the incident list.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -422,9 +427,15 @@ pub async fn list(
          AND ($4::text IS NULL OR i.severity = $4)
          AND ($5::uuid IS NULL OR i.environment_id = $5)"
     );
+    // The page's incidents are chosen first, then only they are joined (environment, latest
+    // execution): the cost is a page's, not the table's.
+    let order = format!("{overdue} DESC, i.detected_at DESC, i.id DESC");
     let rows = sqlx::query_as::<_, SummaryRow>(&format!(
-        "{SUMMARY} WHERE {conditions}
-         ORDER BY {overdue} DESC, i.detected_at DESC, i.id DESC LIMIT $6 OFFSET $7"
+        "{SUMMARY_COLUMNS}
+         FROM (SELECT i.* FROM incidents i WHERE {conditions} ORDER BY {order}
+               LIMIT $6 OFFSET $7) i
+         {SUMMARY_JOINS}
+         ORDER BY {order}"
     ))
     .bind(filter.open_only)
     .bind(filter.overdue_only)
@@ -435,8 +446,11 @@ pub async fn list(
     .bind(page.clamp(0, MAX_PAGE) * PAGE_SIZE)
     .fetch_all(pool)
     .await?;
+    // Counted up to a cap: past it the pager says "more than", and no request counts a huge
+    // table to say so.
     let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM incidents i WHERE {conditions}"
+        "SELECT count(*) FROM (SELECT 1 FROM incidents i WHERE {conditions} LIMIT {}) c",
+        COUNT_CAP + 1
     ))
     .bind(filter.open_only)
     .bind(filter.overdue_only)
@@ -488,10 +502,12 @@ pub async fn detail(
     policy: crate::domain::plan::ApprovalPolicy,
     id: i64,
 ) -> Result<Option<IncidentDetail>, AppError> {
-    let Some(summary) = sqlx::query_as::<_, SummaryRow>(&format!("{SUMMARY} WHERE i.id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
+    let Some(summary) = sqlx::query_as::<_, SummaryRow>(&format!(
+        "{SUMMARY_COLUMNS} FROM incidents i {SUMMARY_JOINS} WHERE i.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
     else {
         return Ok(None);
     };

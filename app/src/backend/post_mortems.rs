@@ -490,52 +490,81 @@ struct StoredPostMortem {
     saved_at: DateTime<Utc>,
 }
 
-/// All post-mortems: those still open first, the most urgent (overdue) at the top.
-pub async fn list(pool: &PgPool) -> Result<Vec<PostMortemSummary>, AppError> {
+/// Rows of the post-mortems and actions lists per page.
+pub const PAGE_SIZE: i64 = 50;
+/// The highest page asked for.
+pub const MAX_PAGE: i64 = 10_000;
+
+/// One page (from 1) of the post-mortems — those still open first, the most urgent (overdue)
+/// at the top — and whether more follow. The missing participants are counted in the query
+/// (no post-mortem's text is read to list it).
+pub async fn list(pool: &PgPool, page: i64) -> Result<(Vec<PostMortemSummary>, bool), AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         incident_id: i64,
         title: String,
         due_at: DateTime<Utc>,
         finalized_at: Option<DateTime<Utc>>,
-        #[sqlx(json)]
-        content: PostMortemContent,
+        missing: i64,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.incident_id, i.title, p.due_at, p.finalized_at, p.content
-             FROM post_mortems p JOIN incidents i ON i.id = p.incident_id
+    let names: Vec<&str> = Participant::ALL.iter().map(|p| p.as_str()).collect();
+    let page = page.clamp(1, MAX_PAGE);
+    let mut rows: Vec<Row> = sqlx::query_as(
+        "SELECT p.incident_id, i.title, p.due_at, p.finalized_at,
+                (SELECT count(*) FROM unnest($1::text[]) AS n
+                 WHERE NOT coalesce(p.content -> 'participants' ? n, false)) AS missing
+             FROM (SELECT * FROM post_mortems
+                   ORDER BY finalized_at IS NOT NULL, due_at, incident_id
+                   LIMIT $2 OFFSET $3) p
+             JOIN incidents i ON i.id = p.incident_id
              ORDER BY p.finalized_at IS NOT NULL, p.due_at, p.incident_id",
     )
+    .bind(&names)
+    .bind(PAGE_SIZE + 1)
+    .bind((page - 1) * PAGE_SIZE)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| PostMortemSummary {
-            incident_id: row.incident_id,
-            title: row.title,
-            due_at: row.due_at,
-            finalized_at: row.finalized_at,
-            missing: row.content.missing().len(),
-        })
-        .collect())
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok((
+        rows.into_iter()
+            .map(|row| PostMortemSummary {
+                incident_id: row.incident_id,
+                title: row.title,
+                due_at: row.due_at,
+                finalized_at: row.finalized_at,
+                missing: usize::try_from(row.missing).unwrap_or_default(),
+            })
+            .collect(),
+        more,
+    ))
 }
 
-/// Open corrective actions (not done), soonest due first; only `owner`'s when given.
+/// One page (from 1) of the open corrective actions (not done), soonest due first; only
+/// `owner`'s when given; and whether more follow.
 pub async fn open_actions(
     pool: &PgPool,
     owner: Option<Uuid>,
-) -> Result<Vec<CorrectiveActionRecord>, AppError> {
-    Ok(sqlx::query_as(
+    page: i64,
+) -> Result<(Vec<CorrectiveActionRecord>, bool), AppError> {
+    let page = page.clamp(1, MAX_PAGE);
+    let mut rows: Vec<CorrectiveActionRecord> = sqlx::query_as(
         "SELECT a.incident_id, i.title AS incident_title, a.action, u.name AS owner, a.due_on,
                 a.status
              FROM corrective_actions a JOIN incidents i ON i.id = a.incident_id
              LEFT JOIN users u ON u.id = a.owner_id
              WHERE a.status <> 'done' AND ($1::uuid IS NULL OR a.owner_id = $1)
-             ORDER BY a.due_on NULLS LAST, a.incident_id, a.position",
+             ORDER BY a.due_on NULLS LAST, a.incident_id, a.position
+             LIMIT $2 OFFSET $3",
     )
     .bind(owner)
+    .bind(PAGE_SIZE + 1)
+    .bind((page - 1) * PAGE_SIZE)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok((rows, more))
 }
 
 /// Active accounts, by name, to choose participants and owners from.

@@ -280,6 +280,34 @@ pub fn FlashHere(#[prop(into)] anchor: String) -> impl IntoView {
     view! { {notice} {alert} }
 }
 
+/// Previous / next links of a paged list: `path?query&page=N`, the filters kept.
+#[component]
+pub fn Pager(
+    path: &'static str,
+    #[prop(into)] query: String,
+    page: i64,
+    more: bool,
+    id: &'static str,
+) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let link = move |n: i64| {
+        if query.is_empty() {
+            format!("{path}?page={n}")
+        } else {
+            format!("{path}?{query}&page={n}")
+        }
+    };
+    (page > 1 || more).then(|| {
+        view! {
+            <nav class="pager" id=id aria-label=viewer.t(Msg::PagesLabel)>
+                {(page > 1).then(|| view! { <a rel="prev" class="pager-prev" href=link(page - 1)>{viewer.t(Msg::PreviousPage)}</a> })}
+                <span class="muted">{Msg::PageOf.fill(viewer.lang, page)}</span>
+                {more.then(|| view! { <a rel="next" class="pager-next" href=link(page + 1)>{viewer.t(Msg::NextPage)}</a> })}
+            </nav>
+        }
+    })
+}
+
 #[server(endpoint = "set_language")]
 pub async fn set_language(lang: String, back: String) -> Result<(), ServerFnError> {
     use crate::backend::{accounts, session, AppError, Done, FormPost, RequestCtx};

@@ -117,7 +117,7 @@ pub fn Dashboard() -> impl IntoView {
     let attention = Resource::new(|| (), |_| attention_now());
     let my_actions = Resource::new(
         || (),
-        |_| crate::pages::post_mortems::list_open_actions(true),
+        |_| crate::pages::post_mortems::list_open_actions(true, 1),
     );
     viewer.user.map(|user| {
         let may_decide = user.roles.may_decide_rollback();
@@ -138,7 +138,7 @@ pub fn Dashboard() -> impl IntoView {
             </Suspense>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let mine = match my_actions.await {
+                    let (mine, more) = match my_actions.await {
                         Ok(mine) => mine,
                         Err(error) => return view! { <crate::pages::common::LoadFailed error=error/> }.into_any(),
                     };
@@ -146,6 +146,7 @@ pub fn Dashboard() -> impl IntoView {
                         <section class="card" id="my-actions">
                             <h2>{t(Msg::MyActions)}</h2>
                             <crate::pages::post_mortems::ActionsTable rows=mine/>
+                            {more.then(|| view! { <p><a href="/actions">{t(Msg::ActionsTitle)}</a></p> })}
                         </section>
                     })
                     .into_any()

@@ -40,12 +40,13 @@ pub fn HistoryPage() -> impl IntoView {
         kind: get("kind"),
         from: get("from"),
         to: get("to"),
+        page: get("page"),
     };
     let rollbacks = {
         let f = filters.clone();
         Resource::new(
             move || f.clone(),
-            |f| super::rollbacks::load_rollbacks(f.environment, f.kind, f.from, f.to),
+            |f| super::rollbacks::load_rollbacks(f.environment, f.kind, f.from, f.to, f.page),
         )
     };
     view! {

@@ -16,24 +16,37 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 #[server(endpoint = "list_post_mortems")]
-pub async fn list_post_mortems() -> Result<Vec<PostMortemSummary>, ServerFnError> {
+pub async fn list_post_mortems(page: i64) -> Result<(Vec<PostMortemSummary>, bool), ServerFnError> {
     use crate::backend::{post_mortems, RequestCtx};
     let ctx = RequestCtx::load().await?;
     ctx.user().map_err(crate::backend::page_error)?;
-    post_mortems::list(&ctx.state.pool)
+    post_mortems::list(&ctx.state.pool, page)
         .await
         .map_err(crate::backend::page_error)
 }
 
 #[server(endpoint = "list_open_actions")]
-pub async fn list_open_actions(mine: bool) -> Result<Vec<CorrectiveActionRecord>, ServerFnError> {
+pub async fn list_open_actions(
+    mine: bool,
+    page: i64,
+) -> Result<(Vec<CorrectiveActionRecord>, bool), ServerFnError> {
     use crate::backend::{post_mortems, RequestCtx};
     let ctx = RequestCtx::load().await?;
     let user = ctx.user().map_err(crate::backend::page_error)?;
     let owner = mine.then_some(user.id);
-    post_mortems::open_actions(&ctx.state.pool, owner)
+    post_mortems::open_actions(&ctx.state.pool, owner, page)
         .await
         .map_err(crate::backend::page_error)
+}
+
+/// The `page` of the query string (1 when absent or not a number).
+fn page_asked() -> i64 {
+    leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("page")
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1)
 }
 
 #[component]
@@ -41,13 +54,17 @@ pub fn PostMortemsPage() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let lang = viewer.lang;
     let t = move |m: Msg| m.text(lang);
-    let rows = Resource::new(|| (), |_| list_post_mortems());
+    let page = page_asked();
+    let rows = Resource::new(move || page, list_post_mortems);
     view! {
         <h1>{t(Msg::PostMortemsTitle)}</h1>
         <p class="muted">{t(Msg::PostMortemsHelp)}" "<a href="/actions">{t(Msg::ActionsTitle)}</a></p>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                crate::pages::common::loaded(rows.await, |rows| view! { <PostMortemTable rows=rows/> })
+                crate::pages::common::loaded(rows.await, |(rows, more)| view! {
+                    <PostMortemTable rows=rows/>
+                    <crate::pages::common::Pager path="/post-mortems" query="" page=page more=more id="post-mortem-pages"/>
+                })
             })}
         </Suspense>
     }
@@ -100,12 +117,16 @@ fn PostMortemTable(rows: Vec<PostMortemSummary>) -> impl IntoView {
 #[component]
 pub fn ActionsPage() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
-    let rows = Resource::new(|| (), |_| list_open_actions(false));
+    let page = page_asked();
+    let rows = Resource::new(move || page, |page| list_open_actions(false, page));
     view! {
         <h1>{viewer.t(Msg::ActionsTitle)}</h1>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                crate::pages::common::loaded(rows.await, |rows| view! { <ActionsTable rows=rows/> })
+                crate::pages::common::loaded(rows.await, |(rows, more)| view! {
+                    <ActionsTable rows=rows/>
+                    <crate::pages::common::Pager path="/actions" query="" page=page more=more id="action-pages"/>
+                })
             })}
         </Suspense>
     }
@@ -130,7 +151,7 @@ pub fn ActionsTable(rows: Vec<CorrectiveActionRecord>) -> impl IntoView {
                     <td>{a.action}</td>
                     <td>{a.owner.unwrap_or_default()}</td>
                     <td>
-                        {a.due_on.map(|d| d.to_string())}
+                        {a.due_on.map(|d| viewer.date(d))}
                         {overdue.then(|| view! { " "<span class="deadline overdue">{t(Msg::Overdue)}</span> })}
                     </td>
                     <td>{t(Msg::action_status(a.status))}</td>

@@ -13,7 +13,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollbackHistory {
+    /// One page of rollbacks, newest first.
     pub rows: Vec<RollbackRow>,
+    pub page: i64,
+    pub more: bool,
+    /// Over every rollback the filters keep, not only this page.
     pub figures: Figures,
     pub environments: Vec<EnvironmentOption>,
 }
@@ -24,20 +28,29 @@ pub async fn load_rollbacks(
     kind: String,
     from: String,
     to: String,
+    page: String,
 ) -> Result<RollbackHistory, ServerFnError> {
-    use crate::backend::history::{rollbacks, HistoryFilter};
+    use crate::backend::history::{self, HistoryFilter};
     use crate::backend::{environments, RequestCtx};
-    use crate::domain::figures::figures;
     let ctx = RequestCtx::load().await?;
     ctx.user().map_err(crate::backend::page_error)?;
     let filter = HistoryFilter::parse(&environment, &kind, &from, &to);
     let tz = ctx.viewer.tz();
-    let rows = rollbacks(&ctx.state.pool, &filter, tz.name())
+    let page = page
+        .trim()
+        .parse::<i64>()
+        .unwrap_or(1)
+        .clamp(1, history::MAX_PAGE);
+    let (rows, more) = history::page(&ctx.state.pool, &filter, tz.name(), page)
         .await
         .map_err(crate::backend::page_error)?;
     Ok(RollbackHistory {
-        figures: figures(&rows, tz),
+        figures: history::figures(&ctx.state.pool, &filter, tz.name())
+            .await
+            .map_err(crate::backend::page_error)?,
         rows,
+        page,
+        more,
         environments: environments::options(&ctx.state.pool)
             .await
             .map_err(crate::backend::page_error)?,
@@ -51,6 +64,7 @@ pub struct Filters {
     pub kind: String,
     pub from: String,
     pub to: String,
+    pub page: String,
 }
 
 impl Filters {
@@ -228,6 +242,7 @@ pub fn Rollbacks(history: RollbackHistory, filters: Filters) -> impl IntoView {
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
+            <crate::pages::common::Pager path="/history" query=filters.query() page=history.page more=history.more id="history-pages"/>
         </section>
     }
 }

@@ -52,94 +52,115 @@ pub async fn rollbacks_csv(
     Extension(viewer): Extension<Viewer>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    use app::backend::history::{rollbacks, HistoryFilter};
-    use app::i18n::Msg;
+    use app::backend::history::{self, HistoryFilter};
+    use futures::StreamExt;
     if viewer.user.is_none() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     let get = |name: &str| query.get(name).map(String::as_str).unwrap_or("");
     let filter = HistoryFilter::parse(get("environment"), get("kind"), get("from"), get("to"));
-    let tz = viewer.tz();
-    let rows = match rollbacks(&state.pool, &filter, tz.name()).await {
-        Ok(rows) => rows,
-        Err(err) => {
-            tracing::error!(error = %err, "rollback history export");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    // Rows go out as the database yields them, a chunk of lines at a time: an export of the
+    // whole history never sits in memory.
+    let (chunks, body) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(8);
+    tokio::spawn(async move {
+        let tz = viewer.tz();
+        let query = history::all_query();
+        let mut rows = history::all(&state.pool, &filter, tz.name(), &query);
+        let mut lines = csv_lines(&viewer, None);
+        while let Some(row) = rows.next().await {
+            let row = match row {
+                Ok(row) => row,
+                Err(err) => {
+                    tracing::error!(error = %err, "rollback history export");
+                    let _ = chunks
+                        .send(Err(std::io::Error::other("export stopped")))
+                        .await;
+                    return;
+                }
+            };
+            lines.extend(csv_lines(&viewer, Some(&row)));
+            if lines.len() >= 64 * 1024
+                && chunks.send(Ok(std::mem::take(&mut lines))).await.is_err()
+            {
+                return;
+            }
         }
-    };
+        let _ = chunks.send(Ok(lines)).await;
+    });
+    let stream = futures::stream::unfold(body, |mut body| async move {
+        body.recv().await.map(|chunk| (chunk, body))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"rollbacks.csv\"",
+            ),
+        ],
+        axum::body::Body::from_stream(stream.boxed()),
+    )
+        .into_response()
+}
+
+/// The CSV bytes of one row, or of the header (with the byte-order mark spreadsheets need)
+/// when `row` is `None`.
+fn csv_lines(viewer: &Viewer, row: Option<&app::domain::figures::RollbackRow>) -> Vec<u8> {
+    use app::i18n::Msg;
     let lang = viewer.lang;
     let t = |m: Msg| m.text(lang);
-    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let header = [
-        "#".to_owned(),
-        t(Msg::Title).to_owned(),
-        t(Msg::Environment).to_owned(),
-        t(Msg::RollbackTypeLabel).to_owned(),
-        t(Msg::Releases).to_owned(),
-        t(Msg::Backup).to_owned(),
-        t(Msg::Approvers).to_owned(),
-        t(Msg::DetectedAt).to_owned(),
-        format!("{} (min)", t(Msg::ColToDecide)),
-        format!("{} (min)", t(Msg::ColToRestore)),
-        format!("{} (min)", t(Msg::ColDowntime)),
-        t(Msg::Outcome).to_owned(),
-    ];
     let minutes = |m: Option<i64>| m.map(|m| m.to_string()).unwrap_or_default();
-    let mut result = out.write_record(header.map(spreadsheet_safe));
-    for r in &rows {
-        if result.is_err() {
-            break;
-        }
-        result = out.write_record(
-            [
-                r.incident.to_string(),
-                r.title.clone(),
-                r.environment.clone(),
-                t(Msg::rollback_type(r.kind)).to_owned(),
+    let record: Vec<String> = match row {
+        None => vec![
+            "#".to_owned(),
+            t(Msg::Title).to_owned(),
+            t(Msg::Environment).to_owned(),
+            t(Msg::RollbackTypeLabel).to_owned(),
+            t(Msg::Releases).to_owned(),
+            t(Msg::Backup).to_owned(),
+            t(Msg::Approvers).to_owned(),
+            t(Msg::DetectedAt).to_owned(),
+            format!("{} (min)", t(Msg::ColToDecide)),
+            format!("{} (min)", t(Msg::ColToRestore)),
+            format!("{} (min)", t(Msg::ColDowntime)),
+            t(Msg::Outcome).to_owned(),
+        ],
+        Some(r) => vec![
+            r.incident.to_string(),
+            r.title.clone(),
+            r.environment.clone(),
+            t(Msg::rollback_type(r.kind)).to_owned(),
+            format!(
+                "{} → {}",
+                r.from_release.as_deref().unwrap_or("—"),
+                r.to_release.as_deref().unwrap_or("—")
+            ),
+            r.backup.clone().unwrap_or_default(),
+            r.approvers.join(", "),
+            viewer.datetime(r.detected_at),
+            minutes(r.to_decide()),
+            minutes(r.to_restore()),
+            minutes(r.downtime()),
+            if r.skipped_steps {
                 format!(
-                    "{} → {}",
-                    r.from_release.as_deref().unwrap_or("—"),
-                    r.to_release.as_deref().unwrap_or("—")
-                ),
-                r.backup.clone().unwrap_or_default(),
-                r.approvers.join(", "),
-                viewer.datetime(r.detected_at),
-                minutes(r.to_decide()),
-                minutes(r.to_restore()),
-                minutes(r.downtime()),
-                if r.skipped_steps {
-                    format!(
-                        "{} · {}",
-                        t(Msg::state(r.state)),
-                        t(Msg::ExecSucceededWithSkips)
-                    )
-                } else {
-                    t(Msg::state(r.state)).to_owned()
-                },
-            ]
-            .map(spreadsheet_safe),
-        );
-    }
-    match result
-        .map_err(|e| e.to_string())
-        .and_then(|_| out.into_inner().map_err(|e| e.to_string()))
-    {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"rollbacks.csv\"",
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "rollback history export");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+                    "{} · {}",
+                    t(Msg::state(r.state)),
+                    t(Msg::ExecSucceededWithSkips)
+                )
+            } else {
+                t(Msg::state(r.state)).to_owned()
+            },
+        ],
+    };
+    let start = if row.is_none() {
+        vec![0xEF, 0xBB, 0xBF]
+    } else {
+        Vec::new()
+    };
+    let mut out = csv::Writer::from_writer(start);
+    // Writing to memory can't fail.
+    let _ = out.write_record(record.into_iter().map(spreadsheet_safe));
+    out.into_inner().unwrap_or_default()
 }
 
 /// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a leading TAB or CR,

@@ -128,7 +128,8 @@ fn Listing(page: IncidentListPage, params: leptos_router::params::ParamsMap) -> 
     let open_checked = params.get("open").is_some_and(|v| !v.is_empty());
     let overdue_checked = params.get("overdue").is_some_and(|v| !v.is_empty());
 
-    let pages = (page.total + page.page_size - 1) / page.page_size;
+    let counted = page.total.min(crate::records::INCIDENT_COUNT_CAP);
+    let pages = (counted + page.page_size - 1) / page.page_size;
     let link = |to: i64| {
         let mut pairs: Vec<(String, String)> =
             ["state", "severity", "environment", "open", "overdue"]
@@ -166,9 +167,15 @@ fn Listing(page: IncidentListPage, params: leptos_router::params::ParamsMap) -> 
             <button type="submit">{t(Msg::Apply)}</button>
         </form>
         <IncidentTable incidents=page.incidents/>
-        <nav class="pager" aria-label="pages">
+        <nav class="pager" aria-label=t(Msg::PagesLabel)>
             {prev}
-            <span>{Msg::PageOf.fill(lang, format!("{} / {}", page.page, pages.max(1)))}</span>
+            <span>{Msg::PageOf.fill(lang, format!(
+                "{} / {}{}",
+                page.page,
+                pages.max(1),
+                // Counted up to a cap: there may be more.
+                if page.total > crate::records::INCIDENT_COUNT_CAP { "+" } else { "" }
+            ))}</span>
             {next}
         </nav>
     }
