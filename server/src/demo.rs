@@ -306,13 +306,23 @@ pub const DEMO_ACCOUNTS: [(&str, &str, &str); 9] = [
 
 /// Creates the demo accounts that don't exist yet; returns how many were created.
 pub async fn seed(pool: &PgPool) -> Result<usize, AppError> {
+    // Accounts already there are skipped before anything is hashed: a restart with `--demo`
+    // costs no argon2 run (nor its memory) for the nine demo passwords.
+    let emails: Vec<&str> = DEMO_ACCOUNTS.iter().map(|(email, _, _)| *email).collect();
+    let existing: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE email = ANY($1)")
+        .bind(&emails)
+        .fetch_all(pool)
+        .await?;
     let mut created = 0;
-    for (email, name, role) in DEMO_ACCOUNTS {
+    for (email, name, role) in DEMO_ACCOUNTS
+        .iter()
+        .filter(|(email, _, _)| !existing.iter().any(|e| e == email))
+    {
         let (Some(email), Some(name), Some(password), Some(roles)) = (
             EmailAddress::parse(email),
             PersonName::parse(name),
             NewPassword::parse(DEMO_PASSWORD),
-            Roles::parse([role]),
+            Roles::parse([*role]),
         ) else {
             return Err(AppError::Internal(format!(
                 "demo account {email} is invalid"
