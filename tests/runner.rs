@@ -1371,3 +1371,62 @@ async fn two_server_processes_on_one_database_run_each_execution_once() {
         assert_eq!(attempts(&app, execution).await.len(), 1);
     }
 }
+
+/// Issue 16 §3: over SSH too, the runner's words come back as notes in the reader's language:
+/// the remote script reports by exit code what the maintenance-page removal found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_maintenance_removal_speaks_the_readers_language() {
+    use app::domain::runner_note::render;
+    use app::i18n::Lang;
+    let sshd = Sshd::start();
+    let root = tempfile::tempdir().unwrap();
+    let base = root.path().display().to_string();
+    for release in ["releases/a/public", "releases/b/public"] {
+        std::fs::create_dir_all(root.path().join(release)).unwrap();
+    }
+    std::os::unix::fs::symlink("releases/b", root.path().join("current")).unwrap();
+    let mut config = test_config(root.path());
+    config.target = app::domain::environment::Target::Ssh {
+        user: sshd.user.clone(),
+        host: "127.0.0.1".into(),
+        port: sshd.port,
+        key_path: sshd.key_path.clone(),
+        known_hosts: sshd.known_hosts.clone(),
+    };
+    let step = Operation::MaintenanceOff {
+        path: format!("{base}/current/public/maintenance.html"),
+    };
+    let written = format!("{base}/releases/a/public/maintenance.html");
+    let executor = Executor::new();
+
+    // The page this execution wrote is gone already: a failed step, never a success.
+    let absent = executor.run(&config, &step, Some(&written)).await;
+    assert!(!absent.succeeded);
+    assert_eq!(
+        render(&absent.output, Lang::Fr),
+        format!("{written} est absent : rien n'a été retiré")
+    );
+    // Removed, and the release served now (b) has none: the step succeeds and says where.
+    std::fs::write(&written, "maintenance").unwrap();
+    let removed = executor.run(&config, &step, Some(&written)).await;
+    assert!(removed.succeeded, "{removed:?}");
+    assert!(!Path::new(&written).exists());
+    let served = std::fs::canonicalize(root.path().join("releases/b/public")).unwrap();
+    assert_eq!(
+        render(&removed.output, Lang::Fr),
+        format!(
+            "{written} retiré ; {} (servie maintenant) n'a pas de page de maintenance",
+            served.display()
+        )
+    );
+    // Removed, but the release served now shows one: failed, named.
+    std::fs::write(&written, "maintenance").unwrap();
+    std::fs::write(root.path().join("releases/b/public/maintenance.html"), "x").unwrap();
+    let still = executor.run(&config, &step, Some(&written)).await;
+    assert!(!still.succeeded);
+    assert!(
+        render(&still.output, Lang::En)
+            .contains("but the release served now has a maintenance page"),
+        "{still:?}"
+    );
+}

@@ -143,6 +143,9 @@ pub enum Note {
         error: String,
     },
     ManualStepByAPerson,
+    StepOutOfRange,
+    /// Queued by a version that did not keep the environment's settings with executions.
+    QueuedWithoutSettings,
 }
 
 impl Note {
@@ -373,6 +376,16 @@ impl Note {
                 fr,
                 format!("transmission interrompue : {error}"),
                 format!("streaming stopped: {error}"),
+            ),
+            Note::StepOutOfRange => pick(
+                fr,
+                "étape hors du plan : abandonnez cette exécution".into(),
+                "step out of range: abort this execution".into(),
+            ),
+            Note::QueuedWithoutSettings => pick(
+                fr,
+                "cette exécution a été mise en file avant que les exécutions gardent les réglages de l'environnement : abandonnez-la et exécutez le plan à nouveau".into(),
+                "this execution was queued before executions kept the environment's settings: abort it and execute the plan again".into(),
             ),
             Note::ManualStepByAPerson => pick(
                 fr,

@@ -55,8 +55,14 @@ fn untouched(output: impl Into<String>) -> StepOutcome {
     }
 }
 
-/// The exit code of a remote restore script that restored nothing (its file was refused).
+/// The exit code of a remote restore script that restored nothing: not a whole gzip file.
 const NOTHING_RESTORED: i32 = 97;
+/// … nothing restored: the file's sha256 is not the approved one.
+const CHECKSUM_REFUSED: i32 = 96;
+/// Remote maintenance-page removal: the page this execution wrote is not there.
+const ABSENT: i32 = 93;
+/// … removed, but the release served now has a maintenance page.
+const STILL_SERVED: i32 = 94;
 
 /// `name` in the folder `dir` (paths on the target).
 fn join_target(dir: &str, name: &str) -> String {
@@ -840,20 +846,41 @@ async fn remote(
                 return failed(Note::NoMaintenanceWritten { path: path.clone() }.line());
             };
             let (dir, name) = split_path(path);
+            // The script says what it found by its exit code (and prints the folder served
+            // now); the words are the runner's, in the reader's language.
             let script = format!(
-                "test -e {file} || {{ echo {missing} >&2; exit 1; }}\n\
+                "test -e {file} || exit {ABSENT}\n\
                  rm -- {file} || exit 1\n\
                  d=$(cd -P -- {dir} && pwd -P) || exit 1\n\
-                 if test -e \"$d\"/{name}; then echo \"removed {file_shown}, but the release served now has a maintenance page at $d/{name_shown}\" >&2; exit 1; fi\n\
-                 echo \"removed {file_shown}; $d (served now) has no maintenance page\"",
+                 if test -e \"$d\"/{name}; then echo \"$d\"/{name}; exit {STILL_SERVED}; fi\n\
+                 echo \"$d\"",
                 file = quote(file),
-                missing = quote(&format!("{file} is not there: nothing was removed")),
                 dir = quote(&dir),
                 name = quote(&name),
-                file_shown = file.replace(['"', '\\', '$', '`'], "_"),
-                name_shown = name.replace(['"', '\\', '$', '`'], "_"),
             );
-            over_ssh(target, &script, None, timeout).await
+            let outcome = over_ssh(target, &script, None, timeout).await;
+            let shown = outcome.output.trim().to_owned();
+            match (outcome.succeeded, outcome.exit_code) {
+                (true, _) => ok(Note::MaintenanceRemoved {
+                    file: file.to_owned(),
+                    served: shown,
+                }
+                .line()),
+                (false, Some(ABSENT)) => failed(
+                    Note::MaintenanceAbsent {
+                        file: file.to_owned(),
+                    }
+                    .line(),
+                ),
+                (false, Some(STILL_SERVED)) => failed(
+                    Note::MaintenanceStillServed {
+                        file: file.to_owned(),
+                        served: shown,
+                    }
+                    .line(),
+                ),
+                _ => outcome,
+            }
         }
         Operation::VerifyBackup { path, sha256 } => {
             let script = format!(
@@ -892,19 +919,29 @@ async fn remote(
             let client: Vec<String> = argv.iter().map(|a| quote(a)).collect();
             // The password is the first line of input (read by the wrapper); the dump streams from the
             // target's own file into the client there.
+            // Refusals come back as exit codes (and what gzip said, or the file's sha256):
+            // nothing was restored, said in the runner's words.
             let script = format!(
                 "export {variable}=\"$RBD_SECRET\"; unset RBD_SECRET\n\
-                 gzip -t -- {p} || {{ echo 'nothing restored: not a whole gzip file' >&2; exit {NOTHING_RESTORED}; }}\n\
-                 [ \"$(sha256sum < {p} | cut -d' ' -f1)\" = {sha} ] || {{ echo 'nothing restored: the sha256 differs from the approved one' >&2; exit {NOTHING_RESTORED}; }}\n\
+                 gzip -t -- {p} 2>&1 || exit {NOTHING_RESTORED}\n\
+                 s=$(sha256sum < {p} | cut -d' ' -f1)\n\
+                 [ \"$s\" = {sha} ] || {{ echo \"$s\"; exit {CHECKSUM_REFUSED}; }}\n\
                  gunzip -c -- {p} | {client}",
                 p = quote(path),
                 sha = quote(sha256),
                 client = client.join(" "),
             );
             let outcome = over_ssh(target, &script, Some(stdin), timeout).await;
-            StepOutcome {
-                untouched: outcome.exit_code == Some(NOTHING_RESTORED),
-                ..outcome
+            match outcome.exit_code {
+                Some(NOTHING_RESTORED) => untouched(nothing_restored(Note::NotWholeGzip {
+                    path: path.clone(),
+                    error: outcome.output.trim().to_owned(),
+                })),
+                Some(CHECKSUM_REFUSED) => untouched(nothing_restored(Note::ChecksumDiffers {
+                    actual: outcome.output.trim().to_owned(),
+                    expected: sha256.clone(),
+                })),
+                _ => outcome,
             }
         }
         Operation::VerifyDatabase {

@@ -352,13 +352,11 @@ impl Runner {
             );
             let outcome = match (claimed.steps.get(position), &config) {
                 (None, _) => StepOutcome {
-                    output: "step out of range: abort this execution".into(),
+                    output: app::domain::runner_note::Note::StepOutOfRange.line(),
                     ..Default::default()
                 },
                 (Some(_), None) => StepOutcome {
-                    output: "this execution was queued before executions kept the environment's \
-                             settings: abort it and execute the plan again"
-                        .into(),
+                    output: app::domain::runner_note::Note::QueuedWithoutSettings.line(),
                     ..Default::default()
                 },
                 (Some(step), Some(config)) => {
