@@ -1101,3 +1101,79 @@ async fn the_dashboard_and_the_plan_at_both_widths() {
     }
     browser.quit().await;
 }
+
+/// Issue 16 §8: the approver's part of the main flow with the keyboard alone — from the top of
+/// the plan page, Tab reaches the comment field and the Approve button in order, Enter
+/// approves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approver_approves_with_the_keyboard_alone() {
+    use crate::plans::{scenario, CLAIRE, MARC, PREVIOUS};
+    use fantoccini::key::Key;
+    use server::demo::DEMO_PASSWORD;
+    let s = scenario("application_database").await;
+    let claire = s.user(CLAIRE).await;
+    s.prepare(&claire, PREVIOUS).await;
+    let browser = Chromium::start(false).await;
+    browser.sign_in(&s.app, MARC, DEMO_PASSWORD).await;
+    browser
+        .client
+        .goto(&s.app.url(&s.plan_page()))
+        .await
+        .unwrap();
+    browser.wait_text("h1", "Plan de rollback").await;
+    let active = || async {
+        browser
+            .client
+            .execute(
+                "return document.activeElement.id || document.activeElement.tagName;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut seen = Vec::new();
+    for _ in 0..80 {
+        browser
+            .client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&Key::Tab.to_string())
+            .await
+            .unwrap();
+        let id = active().await;
+        seen.push(id.clone());
+        if id == "approve" {
+            break;
+        }
+    }
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("approve"),
+        "Tab reaches Approve: {seen:?}"
+    );
+    let comment = seen.iter().position(|id| id == "review-comment");
+    assert!(
+        comment.is_some_and(|c| c < seen.len() - 1),
+        "the comment comes before the button: {seen:?}"
+    );
+    browser
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .unwrap();
+    browser.wait_text(".reviews", "Marc Lefèvre").await;
+    let approvals: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM plan_reviews WHERE verdict = 'approved'")
+            .fetch_one(&s.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(approvals, 1);
+    browser.quit().await;
+}
