@@ -1430,3 +1430,41 @@ async fn remote_maintenance_removal_speaks_the_readers_language() {
         "{still:?}"
     );
 }
+
+/// Issue 16 §3: a running step's output is recorded as it comes (every second), so that its
+/// page shows it while the step runs; at the end the whole output replaces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_steps_output_is_shown_while_it_runs() {
+    let app = spawn_app(test_database().await).await;
+    let root = tempfile::tempdir().unwrap();
+    let (_, execution) = queue(
+        &app,
+        root.path(),
+        vec![command(
+            &["sh", "-c", "echo first line; sleep 3; echo second line"],
+            "/",
+        )],
+    )
+    .await;
+    let running = tokio::spawn({
+        let runner = runner(&app);
+        async move { runner.tick().await }
+    });
+    // While it sleeps, the first line is there and the step still runs.
+    let mut seen = None;
+    for _ in 0..50 {
+        let now = attempts(&app, execution).await;
+        if let Some(step) = now.first().filter(|s| s.4.contains("first line")) {
+            seen = Some(step.clone());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = seen.expect("the first line recorded while the step runs");
+    assert_eq!(seen.2, "running", "{seen:?}");
+    assert!(!seen.4.contains("second line"), "{seen:?}");
+    running.await.unwrap().unwrap();
+    let done = attempts(&app, execution).await;
+    assert_eq!(done[0].2, "succeeded");
+    assert_eq!(done[0].4, "first line\nsecond line\n");
+}

@@ -669,6 +669,28 @@ pub async fn renew(
 
 /// Records the process group a step's command runs in (on `host`, see
 /// [`crate::backend::step_processes::this_host`]).
+/// What the running attempt printed so far (its last [`OUTPUT_LIMIT`] bytes), shown while it
+/// runs; the attempt's end writes its whole output over it.
+pub async fn record_live_output(
+    pool: &PgPool,
+    id: i64,
+    position: usize,
+    attempt: i32,
+    output: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE execution_steps SET output = $4
+         WHERE execution_id = $1 AND position = $2 AND attempt = $3 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(position as i32)
+    .bind(attempt)
+    .bind(crate::domain::execution::output_tail(output, OUTPUT_LIMIT))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 pub async fn record_process(
     pool: &PgPool,
     id: i64,

@@ -144,6 +144,19 @@ pub enum Note {
     },
     ManualStepByAPerson,
     StepOutOfRange,
+    /// Not run: a process of an earlier attempt at this step still runs.
+    EarlierAttemptRunning {
+        step: usize,
+        group: i32,
+    },
+    /// Killed because a person insisted (`by`: who).
+    KilledOnRequest {
+        by: String,
+    },
+    /// Killed: the server stopped and the step did not end within the grace period.
+    KilledAtShutdown {
+        seconds: u64,
+    },
     /// Queued by a version that did not keep the environment's settings with executions.
     QueuedWithoutSettings,
 }
@@ -376,6 +389,21 @@ impl Note {
                 fr,
                 format!("transmission interrompue : {error}"),
                 format!("streaming stopped: {error}"),
+            ),
+            Note::EarlierAttemptRunning { step, group } => pick(
+                fr,
+                format!("non lancée : un processus de la tentative précédente de l'étape {step} (groupe {group}) tourne encore"),
+                format!("not run: a process of the earlier attempt at step {step} (process group {group}) is still running"),
+            ),
+            Note::KilledOnRequest { by } => pick(
+                fr,
+                format!("arrêtée à la demande de {by}"),
+                format!("killed at the request of user {by}"),
+            ),
+            Note::KilledAtShutdown { seconds } => pick(
+                fr,
+                format!("arrêtée : le serveur s'est arrêté et l'étape n'a pas fini en {seconds} s"),
+                format!("killed: the server stopped and the step did not end within {seconds} s"),
             ),
             Note::StepOutOfRange => pick(
                 fr,

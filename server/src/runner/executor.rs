@@ -198,7 +198,22 @@ async fn run_process(
             let _ = input_closed.await;
         });
     }
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+    // Output is read as it comes, so that the step's page shows it while it runs (the runner
+    // records what came every second); all of it is the step's output at the end.
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return failed(
+            Note::CouldNotRun {
+                error: "no output pipes".into(),
+            }
+            .line(),
+        );
+    };
+    let streams = async {
+        let (out, err) = tokio::join!(collect(stdout), collect(stderr));
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((status, out?, err?))
+    };
+    match tokio::time::timeout(timeout, streams).await {
         Err(_) => failed(
             Note::TimedOut {
                 seconds: timeout.as_secs(),
@@ -211,8 +226,13 @@ async fn run_process(
             }
             .line(),
         ),
-        Ok(Ok(out)) => {
+        Ok(Ok((status, stdout, stderr))) => {
             group.ended();
+            let out = std::process::Output {
+                status,
+                stdout,
+                stderr,
+            };
             let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
             text.push_str(&String::from_utf8_lossy(&out.stderr));
             let text = sanitize(&text);
@@ -224,6 +244,21 @@ async fn run_process(
                 untouched: false,
             }
         }
+    }
+}
+
+/// Reads a process's output to its end, each chunk also appended to the step's live output.
+async fn collect(mut pipe: impl tokio::io::AsyncRead + Unpin) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut all = Vec::new();
+    let mut chunk = vec![0u8; 8192];
+    loop {
+        let n = pipe.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(all);
+        }
+        super::process::append_live(&sanitize(&String::from_utf8_lossy(&chunk[..n])));
+        all.extend_from_slice(&chunk[..n]);
     }
 }
 

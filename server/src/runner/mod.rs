@@ -26,6 +26,7 @@ mod verification;
 
 use app::backend::executions::{self, Claimed, Next, StepOutcome};
 use app::backend::AppError;
+use app::domain::runner_note::Note;
 use executor::Executor;
 use std::collections::HashSet;
 use std::future::Future;
@@ -352,11 +353,11 @@ impl Runner {
             );
             let outcome = match (claimed.steps.get(position), &config) {
                 (None, _) => StepOutcome {
-                    output: app::domain::runner_note::Note::StepOutOfRange.line(),
+                    output: Note::StepOutOfRange.line(),
                     ..Default::default()
                 },
                 (Some(_), None) => StepOutcome {
-                    output: app::domain::runner_note::Note::QueuedWithoutSettings.line(),
+                    output: Note::QueuedWithoutSettings.line(),
                     ..Default::default()
                 },
                 (Some(step), Some(config)) => {
@@ -434,15 +435,23 @@ impl Runner {
             .await
             .flatten();
         if let Some(earlier) = earlier.filter(|e| e.elsewhere.is_none()) {
-            return killed(format!(
-                "not run: a process of the earlier attempt at step {} (process group {}) is still running",
-                earlier.step, earlier.process_group
-            ));
+            return killed(
+                Note::EarlierAttemptRunning {
+                    step: earlier.step,
+                    group: earlier.process_group,
+                }
+                .line(),
+            );
         }
         let (groups, mut started) = tokio::sync::mpsc::unbounded_channel();
+        let live = process::LiveOutput::default();
+        let mut shown = 0;
         let work = process::reporting(
             groups,
-            self.executor.run(config, operation, maintenance_file),
+            process::live(
+                live.clone(),
+                self.executor.run(config, operation, maintenance_file),
+            ),
         );
         tokio::pin!(work);
         let mut renewal = tokio::time::interval(self.lease / 3);
@@ -469,16 +478,21 @@ impl Runner {
                 }
                 _ = every_second.tick() => {
                     self.record_groups(execution, position, attempt, &mut unrecorded).await;
+                    // What the step printed so far, for its page (the end replaces it).
+                    let so_far = live.lock().map(|l| l.clone()).unwrap_or_default();
+                    if so_far.len() != shown {
+                        match executions::record_live_output(&self.pool, execution, position, attempt, &so_far).await {
+                            Ok(()) => shown = so_far.len(),
+                            Err(err) => tracing::warn!(error = %err, execution, "runner: live output not recorded"),
+                        }
+                    }
                     match executions::kill_requested(&self.pool, execution).await {
-                        Ok(Some(who)) => return killed(format!("killed at the request of user {who}")),
+                        Ok(Some(who)) => return killed(Note::KilledOnRequest { by: who.to_string() }.line()),
                         Ok(None) => {}
                         Err(err) => tracing::warn!(error = %err, execution, "runner: kill check failed"),
                     }
                     if deadline.is_some_and(|at| tokio::time::Instant::now() >= at) {
-                        return killed(format!(
-                            "killed: the server stopped and the step did not end within {} s",
-                            self.grace.as_secs()
-                        ));
+                        return killed(Note::KilledAtShutdown { seconds: self.grace.as_secs() }.line());
                     }
                 }
                 _ = self.stop.cancelled(), if deadline.is_none() => {

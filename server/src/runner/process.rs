@@ -35,6 +35,28 @@ fn report(pgid: i32) {
     let _ = GROUPS.try_with(|groups| groups.send(pgid));
 }
 
+/// What a running step has printed so far, for its page while it runs.
+pub type LiveOutput = std::sync::Arc<std::sync::Mutex<String>>;
+
+tokio::task_local! {
+    /// Where a step's processes append their output as it comes.
+    static LIVE: LiveOutput;
+}
+
+/// Runs `work` with its processes' output also appended to `live` as it comes.
+pub async fn live<F: std::future::Future>(live: LiveOutput, work: F) -> F::Output {
+    LIVE.scope(live, work).await
+}
+
+/// Appends `text` to the running step's live output, if the runner listens.
+pub fn append_live(text: &str) {
+    let _ = LIVE.try_with(|live| {
+        if let Ok(mut buffer) = live.lock() {
+            buffer.push_str(text);
+        }
+    });
+}
+
 /// `program args…` prepared to run under the supervisor, in a group of its own.
 pub fn supervised<S: AsRef<OsStr>>(
     program: impl AsRef<OsStr>,
