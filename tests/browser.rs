@@ -134,6 +134,33 @@ impl Chromium {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
+    async fn goto(&self, app: &TestApp, path: &str) {
+        self.client.goto(&app.url(path)).await.unwrap();
+    }
+
+    /// How the page sticks out of the viewport sideways ("415 > 390" and the innermost
+    /// elements that do, to say what to mend), or `None` when it fits.
+    async fn overflow(&self) -> Option<String> {
+        let widths = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let widths: Vec<i64> = serde_json::from_value(widths).unwrap();
+        if widths[0] <= widths[1] {
+            return None;
+        }
+        Some(format!(
+            "{} > {} {}",
+            widths[0],
+            widths[1],
+            self.too_wide().await
+        ))
+    }
+
     /// The innermost elements that stick out of the viewport, to say what to mend.
     async fn too_wide(&self) -> serde_json::Value {
         self.client
@@ -538,23 +565,10 @@ async fn execute_a_plan_and_handle_its_failure_with_javascript_off() {
     );
     for (width, height) in [(1366, 900), (390, 844)] {
         browser.client.set_window_size(width, height).await.unwrap();
-        let widths = browser
-            .client
-            .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let widths: Vec<i64> = serde_json::from_value(widths).unwrap();
         browser
             .screenshot(&format!("execution-failed-{width}"))
             .await;
-        assert!(
-            widths[0] <= widths[1],
-            "{width} px: {widths:?} {}",
-            browser.too_wide().await
-        );
+        assert_eq!(browser.overflow().await, None, "{width} px");
     }
     browser.client.set_window_size(1280, 900).await.unwrap();
 
@@ -859,16 +873,7 @@ async fn no_page_scrolls_sideways_on_a_phone() {
         "/contacts".to_owned(),
         format!("/environments/{}", s.environment),
     ] {
-        browser.client.goto(&s.app.url(&path)).await.unwrap();
-        let widths = browser
-            .client
-            .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let widths: Vec<i64> = serde_json::from_value(widths).unwrap();
+        browser.goto(&s.app, &path).await;
         let name = path.trim_matches('/').replace(['/', '?', '=', '&'], "-");
         browser
             .screenshot(&format!(
@@ -909,9 +914,8 @@ async fn no_page_scrolls_sideways_on_a_phone() {
         if a11y != serde_json::json!([[], []]) {
             inaccessible.push(format!("{path}: {a11y}"));
         }
-        if widths[0] > widths[1] {
-            let culprits = browser.too_wide().await;
-            wide.push(format!("{path}: {} > {} {culprits}", widths[0], widths[1]));
+        if let Some(overflow) = browser.overflow().await {
+            wide.push(format!("{path}: {overflow}"));
         }
     }
     assert!(wide.is_empty(), "pages wider than the phone: {wide:#?}");
@@ -931,16 +935,7 @@ async fn the_live_log_grows_without_stealing_focus() {
     let s = scenario("application").await;
     let claire = s.user(CLAIRE).await;
     s.prepare(&claire, PREVIOUS).await;
-    let execution = app::backend::executions::start(
-        &s.app.pool,
-        app::domain::plan::ApprovalPolicy::default(),
-        &claire,
-        s.incident,
-        None,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let execution = s.execute(&claire).await;
     // As the runner leaves it while step 1 runs.
     sqlx::query("UPDATE executions SET status = 'running', started_at = now() WHERE id = $1")
         .bind(execution)
@@ -951,7 +946,7 @@ async fn the_live_log_grows_without_stealing_focus() {
     let browser = Chromium::start(true).await;
     browser.sign_in(&s.app, CLAIRE, DEMO_PASSWORD).await;
     let page = format!("/incidents/{}/execution", s.incident);
-    browser.client.goto(&s.app.url(&page)).await.unwrap();
+    browser.goto(&s.app, &page).await;
     browser.wait_text(".exec-status", "En cours").await;
     assert!(!browser.text("#exec-step-1").await.contains("réussie"));
     // A mark that a reload would wipe, and the focus on Stop.
@@ -1063,25 +1058,12 @@ async fn the_dashboard_and_the_plan_at_both_widths() {
     for (width, height) in [(1366, 900), (390, 844)] {
         browser.client.set_window_size(width, height).await.unwrap();
         for (name, path) in [("dashboard", "/".to_owned()), ("plan", s.plan_page())] {
-            browser.client.goto(&s.app.url(&path)).await.unwrap();
-            let widths = browser
-                .client
-                .execute(
-                    "return [document.documentElement.scrollWidth, window.innerWidth];",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            let widths: Vec<i64> = serde_json::from_value(widths).unwrap();
+            browser.goto(&s.app, &path).await;
             browser.screenshot(&format!("{name}-{width}")).await;
-            assert!(
-                widths[0] <= widths[1],
-                "{name} at {width} px: {widths:?} {}",
-                browser.too_wide().await
-            );
+            assert_eq!(browser.overflow().await, None, "{name} at {width} px");
         }
         let attention = {
-            browser.client.goto(&s.app.url("/")).await.unwrap();
+            browser.goto(&s.app, "/").await;
             browser.text("#attention").await
         };
         for line in [
@@ -1115,11 +1097,7 @@ async fn an_approver_approves_with_the_keyboard_alone() {
     s.prepare(&claire, PREVIOUS).await;
     let browser = Chromium::start(false).await;
     browser.sign_in(&s.app, MARC, DEMO_PASSWORD).await;
-    browser
-        .client
-        .goto(&s.app.url(&s.plan_page()))
-        .await
-        .unwrap();
+    browser.goto(&s.app, &s.plan_page()).await;
     browser.wait_text("h1", "Plan de rollback").await;
     let active = || async {
         browser

@@ -142,20 +142,8 @@ async fn rolled_back() -> crate::plans::Scenario {
         .unwrap();
     let claire = s.user(CLAIRE).await;
     s.prepare(&claire, PREVIOUS).await;
-    app::backend::executions::start(
-        &s.app.pool,
-        app::domain::plan::ApprovalPolicy::default(),
-        &claire,
-        s.incident,
-        None,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    server::runner::Runner::new(s.app.pool.clone(), Duration::from_secs(30))
-        .tick()
-        .await
-        .unwrap();
+    s.execute(&claire).await;
+    s.run().await;
     assert_eq!(s.state().await, "verifying");
     s
 }

@@ -380,7 +380,21 @@ impl Browser {
     ) -> Response {
         let (_, html) = self.page(app, page).await;
         let token = csrf_token(&html).expect("the page carries a form token");
-        let mut form: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        self.post_with_token(app, page, action, &token, fields)
+            .await
+    }
+
+    /// Posts a form from `page` carrying `token` (one the page held earlier, say), as
+    /// [`Browser::submit`] does. Returns the response, unfollowed.
+    pub async fn post_with_token(
+        &self,
+        app: &TestApp,
+        page: &str,
+        action: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", token)];
         form.extend_from_slice(fields);
         let res = self
             .client

@@ -135,6 +135,28 @@ impl Scenario {
         .map_err(|e| format!("{e:?}"))
     }
 
+    /// Queues the plan's execution, by `by`; returns the execution.
+    pub async fn execute(&self, by: &SignedInUser) -> i64 {
+        app::backend::executions::start(
+            &self.app.pool,
+            ApprovalPolicy::default(),
+            by,
+            self.incident,
+            None,
+            Utc::now(),
+        )
+        .await
+        .expect("execution queued")
+    }
+
+    /// One pass of a runner over the queue.
+    pub async fn run(&self) {
+        server::runner::Runner::new(self.app.pool.clone(), std::time::Duration::from_secs(30))
+            .tick()
+            .await
+            .unwrap();
+    }
+
     pub async fn state(&self) -> String {
         sqlx::query_scalar("SELECT state FROM incidents WHERE id = $1")
             .bind(self.incident)
@@ -845,21 +867,9 @@ async fn the_dashboard_starts_with_what_needs_attention() {
     let s = scenario("application").await;
     let claire = s.user(CLAIRE).await;
     s.prepare(&claire, PREVIOUS).await;
-    app::backend::executions::start(
-        &s.app.pool,
-        ApprovalPolicy::default(),
-        &claire,
-        s.incident,
-        None,
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    s.execute(&claire).await;
     // The health check can't reach https://taskflow.app: step 7 fails.
-    server::runner::Runner::new(s.app.pool.clone(), std::time::Duration::from_secs(30))
-        .tick()
-        .await
-        .unwrap();
+    s.run().await;
     let insert = |title: &'static str, minutes_ago: i64| {
         let pool = s.app.pool.clone();
         let env = s.environment;

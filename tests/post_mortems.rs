@@ -930,20 +930,18 @@ async fn a_post_after_the_session_expired_keeps_the_text_through_sign_in() {
         .unwrap();
     let typed = "Migration non testée : trois heures de texte à ne pas perdre.";
     let res = lead
-        .client
-        .post(v.app.url("/api/save_post_mortem"))
-        .header("Accept", "text/html")
-        .header("Origin", format!("http://{}", v.app.addr))
-        .header("Referer", v.app.url(&page))
-        .form(&[
-            ("_csrf", token.as_str()),
-            ("incident_id", id.as_str()),
-            ("revision", "1"),
-            ("root_cause", typed),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_with_token(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &token,
+            &[
+                ("incident_id", id.as_str()),
+                ("revision", "1"),
+                ("root_cause", typed),
+            ],
+        )
+        .await;
     assert!(res.status().is_redirection(), "{}", res.status());
     let to = location(&res);
     assert_eq!(
@@ -1003,20 +1001,18 @@ async fn a_post_after_the_session_expired_keeps_the_text_through_sign_in() {
     lead.sign_in(&v.app, "lead@taskflow.example", PASSWORD)
         .await;
     let res = lead
-        .client
-        .post(v.app.url("/api/save_post_mortem"))
-        .header("Accept", "text/html")
-        .header("Origin", format!("http://{}", v.app.addr))
-        .header("Referer", v.app.url(&page))
-        .form(&[
-            ("_csrf", old_token.as_str()),
-            ("incident_id", id.as_str()),
-            ("revision", "1"),
-            ("root_cause", "Texte d'un onglet resté ouvert"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_with_token(
+            &v.app,
+            &page,
+            "/api/save_post_mortem",
+            &old_token,
+            &[
+                ("incident_id", id.as_str()),
+                ("revision", "1"),
+                ("root_cause", "Texte d'un onglet resté ouvert"),
+            ],
+        )
+        .await;
     assert_eq!(location(&res), page);
     let (_, html) = lead.page(&v.app, &page).await;
     assert!(

@@ -62,20 +62,8 @@ async fn pages_carry_no_copy_of_their_data_for_hydration() {
     let s = scenario("application").await;
     let claire = s.user(CLAIRE).await;
     s.prepare(&claire, PREVIOUS).await;
-    app::backend::executions::start(
-        &s.app.pool,
-        app::domain::plan::ApprovalPolicy::default(),
-        &claire,
-        s.incident,
-        None,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    server::runner::Runner::new(s.app.pool.clone(), Duration::from_secs(30))
-        .tick()
-        .await
-        .unwrap();
+    s.execute(&claire).await;
+    s.run().await;
     let browser = s.browser(CLAIRE).await;
     let id = s.incident;
     for page in [

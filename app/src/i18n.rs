@@ -720,7 +720,6 @@ messages! {
     ApprovalRule => "Il faut {n} approbations de personnes distinctes ayant un rôle du §2.2 ; le demandeur ne peut pas approuver ; un rejet bloque le plan.", "It takes {n} approvals from distinct people holding a §2.2 role; the requester cannot approve; one rejection blocks the plan.";
     ApprovalExpiry => "Une approbation vaut {n} minutes et seulement pour cette empreinte.", "An approval counts for {n} minutes and only for this fingerprint.";
     NoApprovalNeeded => "Rollback applicatif : la décision d'un rôle du §2.2 suffit, sans seconde approbation.", "Application rollback: the decision of a §2.2 role is enough, with no second approval.";
-    PlansWaitingForMe => "Plans qui attendent mon avis", "Plans waiting for my verdict";
     PlanSection => "Plan de rollback", "Rollback plan";
     OpenPlan => "Ouvrir le plan", "Open the plan";
     BackToIncident => "Retour à l'incident", "Back to the incident";

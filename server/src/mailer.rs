@@ -127,6 +127,15 @@ impl SmtpPool {
         Ok(connection)
     }
 
+    /// A connection that can serve again, kept for the next message.
+    async fn give_back(&self, connection: AsyncSmtpConnection) {
+        self.inner
+            .idle
+            .lock()
+            .await
+            .push((connection, std::time::Instant::now()));
+    }
+
     async fn send(&self, message: &Message) -> Result<(), SmtpError> {
         let mut connection = self.take().await?;
         let sent = tokio::time::timeout(
@@ -136,11 +145,7 @@ impl SmtpPool {
         .await;
         match sent {
             Ok(Ok(_)) => {
-                self.inner
-                    .idle
-                    .lock()
-                    .await
-                    .push((connection, std::time::Instant::now()));
+                self.give_back(connection).await;
                 Ok(())
             }
             Ok(Err(e)) => {
@@ -148,11 +153,7 @@ impl SmtpPool {
                 if connection.has_broken() {
                     connection.abort().await;
                 } else {
-                    self.inner
-                        .idle
-                        .lock()
-                        .await
-                        .push((connection, std::time::Instant::now()));
+                    self.give_back(connection).await;
                 }
                 Err(SmtpError::Smtp(e))
             }

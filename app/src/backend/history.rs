@@ -74,19 +74,27 @@ pub async fn page(
     page: i64,
 ) -> Result<(Vec<RollbackRow>, bool), AppError> {
     let page = page.clamp(1, MAX_PAGE);
-    let mut rows = sqlx::query_as::<_, RollbackRow>(&rows_query("LIMIT $6 OFFSET $7"))
+    let query = rows_query("LIMIT $6 OFFSET $7");
+    let rows = filtered(sqlx::query_as::<_, RollbackRow>(&query), filter, tz)
+        .bind(PAGE_SIZE + 1)
+        .bind((page - 1) * PAGE_SIZE)
+        .fetch_all(pool)
+        .await?;
+    Ok(super::one_page(rows, PAGE_SIZE))
+}
+
+/// `query` with the filter's values bound as `$1`–`$5` (see [`FILTERED`]).
+fn filtered<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    filter: &'q HistoryFilter,
+    tz: &'q str,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    query
         .bind(filter.environment)
         .bind(filter.kind.map(|k| k.as_str()))
         .bind(filter.from)
         .bind(filter.to)
         .bind(tz)
-        .bind(PAGE_SIZE + 1)
-        .bind((page - 1) * PAGE_SIZE)
-        .fetch_all(pool)
-        .await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    Ok((rows, more))
 }
 
 /// Every rollback `filter` keeps, newest first, as a stream (the CSV export: never all in
@@ -97,13 +105,7 @@ pub fn all<'a>(
     tz: &'a str,
     query: &'a str,
 ) -> impl futures::Stream<Item = Result<RollbackRow, sqlx::Error>> + 'a {
-    sqlx::query_as::<_, RollbackRow>(query)
-        .bind(filter.environment)
-        .bind(filter.kind.map(|k| k.as_str()))
-        .bind(filter.from)
-        .bind(filter.to)
-        .bind(tz)
-        .fetch(pool)
+    filtered(sqlx::query_as::<_, RollbackRow>(query), filter, tz).fetch(pool)
 }
 
 /// The query [`all`] runs.
@@ -119,17 +121,13 @@ pub async fn figures(pool: &PgPool, filter: &HistoryFilter, tz: &str) -> Result<
         "WITH r AS (SELECT i.rollback_type AS kind, i.detected_at, i.decided_at,
                            {RESTORED_AT} AS restored_at {FILTERED})"
     );
-    let months: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+    let months_query = format!(
         "{with} SELECT to_char(detected_at AT TIME ZONE $5, 'YYYY-MM'), kind, count(*)
          FROM r GROUP BY 1, 2 ORDER BY 1"
-    ))
-    .bind(filter.environment)
-    .bind(filter.kind.map(|k| k.as_str()))
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(tz)
-    .fetch_all(pool)
-    .await?;
+    );
+    let months: Vec<(String, String, i64)> = filtered(sqlx::query_as(&months_query), filter, tz)
+        .fetch_all(pool)
+        .await?;
     let mut f = Figures::default();
     for (month, kind, n) in months {
         let kind = RollbackType::parse(&kind)
@@ -171,7 +169,7 @@ pub async fn figures(pool: &PgPool, filter: &HistoryFilter, tz: &str) -> Result<
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let totals: Totals = sqlx::query_as(&format!(
+    let totals_query = format!(
         "{with} SELECT count(decided_at) AS decided,
                 count(*) FILTER (WHERE {decide} <= {DECISION_DEADLINE_MINUTES}) AS decided_in_time,
                 ARRAY[{}] AS restored,
@@ -182,14 +180,10 @@ pub async fn figures(pool: &PgPool, filter: &HistoryFilter, tz: &str) -> Result<
         per_kind(&format!(
             "decided_at IS NOT NULL AND restored_at IS NOT NULL AND {restore} <= {{most}}"
         )),
-    ))
-    .bind(filter.environment)
-    .bind(filter.kind.map(|k| k.as_str()))
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(tz)
-    .fetch_one(pool)
-    .await?;
+    );
+    let totals: Totals = filtered(sqlx::query_as(&totals_query), filter, tz)
+        .fetch_one(pool)
+        .await?;
     let three = |v: &[i64]| [0, 1, 2].map(|k| v.get(k).copied().unwrap_or(0) as usize);
     f.decided = totals.decided as usize;
     f.decided_in_time = totals.decided_in_time as usize;

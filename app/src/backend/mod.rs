@@ -29,5 +29,14 @@ pub mod transitions;
 pub mod verification;
 
 pub use error::{page_error, AppError};
+
+/// A page of rows read with one row more than the page holds: the page, and whether more
+/// follow.
+pub fn one_page<T>(mut rows: Vec<T>, size: i64) -> (Vec<T>, bool) {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let more = rows.len() > size;
+    rows.truncate(size);
+    (rows, more)
+}
 pub use form::{Done, FormPost, RequestCtx};
 pub use state::{AppState, SignInPolicy};

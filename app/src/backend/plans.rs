@@ -1066,25 +1066,10 @@ pub async fn open_for(
         let kind = plan.kind()?;
         let (current, _, given) = assess(&mut conn, policy, &plan, now).await?;
         let given: Vec<Review> = given.into_iter().map(|r| r.review).collect();
-        if current == PlanStatus::Ready {
-            let since = given
-                .iter()
-                .filter(|r| r.fingerprint == plan.fingerprint)
-                .map(|r| r.at)
-                .max()
-                .unwrap_or(plan.updated_at);
-            open.ready.push((
-                PlanWaiting {
-                    incident: plan.incident_id,
-                    title,
-                    kind,
-                    status: current,
-                },
-                since,
-            ));
-            continue;
-        }
-        let may = user.roles.may_decide_rollback()
+        let ready = current == PlanStatus::Ready;
+        // Waiting for this reader's verdict (the requester never approves their own plan).
+        let may = !ready
+            && user.roles.may_decide_rollback()
             && plan.requested_by != user.id
             && check_review(
                 kind,
@@ -1100,16 +1085,23 @@ pub async fn open_for(
                 Verdict::Approved,
             )
             .is_ok();
-        if may {
-            open.waiting.push((
-                PlanWaiting {
-                    incident: plan.incident_id,
-                    title,
-                    kind,
-                    status: current,
-                },
-                plan.updated_at,
-            ));
+        let line = PlanWaiting {
+            incident: plan.incident_id,
+            title,
+            kind,
+            status: current,
+        };
+        if ready {
+            // Ready since its last approval of this version.
+            let since = given
+                .iter()
+                .filter(|r| r.fingerprint == plan.fingerprint)
+                .map(|r| r.at)
+                .max()
+                .unwrap_or(plan.updated_at);
+            open.ready.push((line, since));
+        } else if may {
+            open.waiting.push((line, plan.updated_at));
         }
     }
     Ok(open)

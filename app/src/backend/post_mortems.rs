@@ -509,7 +509,7 @@ pub async fn list(pool: &PgPool, page: i64) -> Result<(Vec<PostMortemSummary>, b
     }
     let names: Vec<&str> = Participant::ALL.iter().map(|p| p.as_str()).collect();
     let page = page.clamp(1, MAX_PAGE);
-    let mut rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT p.incident_id, i.title, p.due_at, p.finalized_at,
                 (SELECT count(*) FROM unnest($1::text[]) AS n
                  WHERE NOT coalesce(p.content -> 'participants' ? n, false)) AS missing
@@ -524,8 +524,7 @@ pub async fn list(pool: &PgPool, page: i64) -> Result<(Vec<PostMortemSummary>, b
     .bind((page - 1) * PAGE_SIZE)
     .fetch_all(pool)
     .await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let (rows, more) = super::one_page(rows, PAGE_SIZE);
     Ok((
         rows.into_iter()
             .map(|row| PostMortemSummary {
@@ -548,7 +547,7 @@ pub async fn open_actions(
     page: i64,
 ) -> Result<(Vec<CorrectiveActionRecord>, bool), AppError> {
     let page = page.clamp(1, MAX_PAGE);
-    let mut rows: Vec<CorrectiveActionRecord> = sqlx::query_as(
+    let rows: Vec<CorrectiveActionRecord> = sqlx::query_as(
         "SELECT a.incident_id, i.title AS incident_title, a.action, u.name AS owner, a.due_on,
                 a.status
              FROM corrective_actions a JOIN incidents i ON i.id = a.incident_id
@@ -562,9 +561,7 @@ pub async fn open_actions(
     .bind((page - 1) * PAGE_SIZE)
     .fetch_all(pool)
     .await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    Ok((rows, more))
+    Ok(super::one_page(rows, PAGE_SIZE))
 }
 
 /// Active accounts, by name, to choose participants and owners from.
