@@ -370,6 +370,50 @@ async fn pages_need_a_signed_in_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_pages_does_not_write_the_session_but_a_message_is_shown_once() {
+    let pool = test_database().await;
+    let app = spawn_app(pool).await;
+    app.create_user("julien@taskflow.example", "Julien", &["senior_dev_oncall"])
+        .await;
+    let browser = Browser::new();
+    browser
+        .sign_in(&app, "julien@taskflow.example", PASSWORD)
+        .await;
+    let stored = || async {
+        sqlx::query_as::<_, (Vec<u8>, chrono::DateTime<chrono::Utc>)>(
+            "SELECT data, expiry_date FROM tower_sessions.session",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+    };
+    let before = stored().await;
+    assert_eq!(before.len(), 1, "one signed-in session");
+    for page in ["/", "/incidents", "/history", "/"] {
+        assert_eq!(browser.get(&app, page).await.status(), 200, "{page}");
+    }
+    assert_eq!(
+        stored().await,
+        before,
+        "reading pages stores nothing (no write, no commit per page view)"
+    );
+    // A message for the next page still shows once, then is gone.
+    let res = browser
+        .submit(
+            &app,
+            "/profile",
+            "/api/save_preferences",
+            &[("lang", "fr"), ("time_zone", "Europe/Paris")],
+        )
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let shown = browser.get(&app, "/profile").await.text().await.unwrap();
+    assert!(shown.contains("class=\"flash"), "the message once: {shown}");
+    let again = browser.get(&app, "/profile").await.text().await.unwrap();
+    assert!(!again.contains("class=\"flash"), "not twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_starts_at_sign_in_and_cookies_are_locked_down() {
     let pool = test_database().await;
     let app = spawn_app(pool).await;

@@ -1186,3 +1186,51 @@ async fn the_incident_links_its_environment_and_pages_have_a_favicon() {
     assert_eq!(icon.headers()["content-type"], "image/svg+xml");
     assert!(icon.text().await.unwrap().starts_with("<svg"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_a_page_of_open_incidents_and_the_way_to_all_of_them() {
+    let pool = test_database().await;
+    let app = spawn_app(pool).await;
+    let browser = app
+        .signed_in_browser("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await;
+    let env = app.create_environment("TaskFlow production").await;
+    let add = |n: i32, state: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state)
+                 SELECT 'Incident ' || $1, now() - make_interval(mins => $1), 'urgent', $2, id, $3
+                 FROM users LIMIT 1",
+            )
+            .bind(n)
+            .bind(env)
+            .bind(state)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    for n in 1..=20 {
+        add(n, "detected").await;
+    }
+    add(100, "closed").await;
+    let (_, html) = browser.page(&app, "/").await;
+    let open = html.split("id=\"open-incidents\"").nth(1).unwrap();
+    assert!(open.contains("Incident 20"), "{open}");
+    assert!(!open.contains("Incident 100"), "a closed one is not open");
+    assert!(
+        !open.contains("/incidents?open=1"),
+        "all 20 fit on the dashboard: no link"
+    );
+    for n in 21..=23 {
+        add(n, "evaluating").await;
+    }
+    let (_, html) = browser.page(&app, "/").await;
+    let open = html.split("id=\"open-incidents\"").nth(1).unwrap();
+    assert_eq!(open.matches("<tr").count() - 1, 20, "one page: {open}");
+    assert!(
+        open.contains(r#"<a href="/incidents?open=1">Les 23 incidents ouverts</a>"#),
+        "{open}"
+    );
+}

@@ -232,20 +232,46 @@ fn main() {
             .await
             .unwrap();
         assert!(signed.status().is_redirection(), "signed in");
+        let session_cookie = signed
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("rollback_desk_session="))
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_default()
+            .to_owned();
         let plain = reqwest::Client::builder()
             .pool_max_idle_per_host(CONNECTIONS)
             .build()
             .unwrap();
 
-        let pages = ["/", "/incidents/1", "/incidents", "/history", "/post-mortems"];
+        // `RBD_BENCH_PAGES` and `RBD_BENCH_COUNTS` (comma-separated) narrow a run, for profiling.
+        let pages_env = std::env::var("RBD_BENCH_PAGES").unwrap_or_default();
+        let pages: Vec<&str> = if pages_env.is_empty() {
+            vec!["/", "/incidents/1", "/incidents", "/history", "/post-mortems"]
+        } else {
+            pages_env.split(',').collect()
+        };
+        let counts: Vec<i64> = std::env::var("RBD_BENCH_COUNTS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![10, 1_000, 10_000]);
         println!(
             "pages against Fortunes (axum + sqlx, same run, interleaved; {CONNECTIONS} connections, {seconds} s a measure)"
         );
         println!("{:>10}  {:<16} {:>10} {:>10} {:>7}", "incidents", "page", "req/s", "Fortunes", "ratio");
         let mut at_ten = std::collections::HashMap::new();
-        for count in [10_i64, 1_000, 10_000] {
+        if std::env::var_os("RBD_BENCH_HOLD").is_some() {
+            // For profiling from outside (wrk, perf): seeded, signed in, then served until
+            // interrupted.
+            seed_incidents(&pool, environment, user.id, counts[0]).await;
+            println!("serving {site} and Fortunes at {baseline_url}; Cookie: {session_cookie}");
+            std::future::pending::<()>().await;
+        }
+        for &count in &counts {
             seed_incidents(&pool, environment, user.id, count).await;
-            for page in pages {
+            for &page in &pages {
                 // Warm up, then baseline and page alternately, twice each.
                 rate(&client, &format!("{site}{page}"), 0.3).await;
                 let (mut ours, mut theirs) = (0.0, 0.0);
@@ -254,19 +280,20 @@ fn main() {
                     ours += rate(&client, &format!("{site}{page}"), seconds).await;
                 }
                 let (ours, theirs) = (ours / 2.0, theirs / 2.0);
-                if count == 10 {
+                if count == counts[0] {
                     at_ten.insert(page, ours);
                 }
                 println!(
-                    "{count:>10}  {page:<16} {ours:>10.0} {theirs:>10.0} {:>7.3}   ({:.2} of its rate at 10)",
+                    "{count:>10}  {page:<16} {ours:>10.0} {theirs:>10.0} {:>7.3}   ({:.2} of its rate at {})",
                     ours / theirs,
-                    ours / at_ten[page]
+                    ours / at_ten[page],
+                    counts[0]
                 );
             }
         }
         let (fortune_p50, fortune_p99) = latency(&plain, &baseline_url, 200, 5).await;
         let (p50, p99) = latency(&client, &format!("{site}/"), 200, 5).await;
-        println!("at 200 requests/s for 5 s, 10,000 incidents (ms):");
+        println!("at 200 requests/s for 5 s, {} incidents (ms):", counts[counts.len() - 1]);
         println!("  Fortunes   p50 {fortune_p50:>7.2}  p99 {fortune_p99:>7.2}");
         println!("  dashboard  p50 {p50:>7.2}  p99 {p99:>7.2}   p99 ratio {:.2}", p99 / fortune_p99);
         pool.close().await;

@@ -4,7 +4,7 @@ use crate::domain::environment::*;
 use crate::i18n::Msg;
 use crate::records::EnvironmentOption;
 use sqlx::PgPool;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 pub async fn options(pool: &PgPool) -> Result<Vec<EnvironmentOption>, AppError> {
@@ -59,63 +59,88 @@ pub async fn config(
     db: impl sqlx::PgExecutor<'_>,
     id: Uuid,
 ) -> Result<Option<EnvironmentConfig>, AppError> {
-    let Some(row) = sqlx::query_as::<_, ConfigRow>("SELECT * FROM environments WHERE id = $1")
+    sqlx::query_as::<_, ConfigRow>("SELECT * FROM environments WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
         .await?
-    else {
-        return Ok(None);
-    };
-    let port = |p: i32| u16::try_from(p).unwrap_or(0);
-    // The table's CHECK constraints admit only known names; commands missing from an older
-    // row fall back to the procedure's.
-    let commands = CommandName::ALL
-        .iter()
-        .map(|name| {
-            let stored = row
-                .commands
-                .get(name.as_str())
-                .cloned()
-                .and_then(CommandLine::from_argv);
-            (*name, stored.unwrap_or_else(|| name.procedure_default()))
+        .map(ConfigRow::into_config)
+        .transpose()
+}
+
+/// The settings of each of these environments (those that exist), in one query.
+pub async fn configs(
+    db: impl sqlx::PgExecutor<'_>,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, EnvironmentConfig>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        #[sqlx(flatten)]
+        config: ConfigRow,
+    }
+    sqlx::query_as::<_, Row>("SELECT * FROM environments WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|row| Ok((row.id, row.config.into_config()?)))
+        .collect()
+}
+
+impl ConfigRow {
+    fn into_config(self) -> Result<EnvironmentConfig, AppError> {
+        let row = self;
+        let port = |p: i32| u16::try_from(p).unwrap_or(0);
+        // The table's CHECK constraints admit only known names; commands missing from an older
+        // row fall back to the procedure's.
+        let commands = CommandName::ALL
+            .iter()
+            .map(|name| {
+                let stored = row
+                    .commands
+                    .get(name.as_str())
+                    .cloned()
+                    .and_then(CommandLine::from_argv);
+                (*name, stored.unwrap_or_else(|| name.procedure_default()))
+            })
+            .collect();
+        let target = match TargetKind::parse(&row.target) {
+            Some(TargetKind::Ssh) => Target::Ssh {
+                user: row.ssh_user,
+                host: row.ssh_host,
+                port: port(row.ssh_port),
+                key_path: row.ssh_key_path,
+                known_hosts: row.ssh_known_hosts,
+            },
+            _ => Target::Local {
+                root: row.local_root,
+            },
+        };
+        Ok(EnvironmentConfig {
+            name: row.name,
+            target,
+            releases_dir: row.releases_dir,
+            current_link: row.current_link,
+            backups_dir: row.backups_dir,
+            public_dir: row.public_dir,
+            health_url: row.health_url,
+            time_zone: row.time_zone,
+            commands,
+            database: DatabaseConfig {
+                kind: DatabaseKind::parse(&row.db_kind).ok_or_else(|| {
+                    AppError::Internal("unknown database kind in the database".to_owned())
+                })?,
+                host: row.db_host,
+                port: port(row.db_port),
+                name: row.db_name,
+                user: row.db_user,
+                password_source: PasswordSource::parse(&row.db_password_source).ok_or_else(
+                    || AppError::Internal("unknown password source in the database".to_owned()),
+                )?,
+                password_ref: row.db_password_ref,
+            },
         })
-        .collect();
-    let target = match TargetKind::parse(&row.target) {
-        Some(TargetKind::Ssh) => Target::Ssh {
-            user: row.ssh_user,
-            host: row.ssh_host,
-            port: port(row.ssh_port),
-            key_path: row.ssh_key_path,
-            known_hosts: row.ssh_known_hosts,
-        },
-        _ => Target::Local {
-            root: row.local_root,
-        },
-    };
-    Ok(Some(EnvironmentConfig {
-        name: row.name,
-        target,
-        releases_dir: row.releases_dir,
-        current_link: row.current_link,
-        backups_dir: row.backups_dir,
-        public_dir: row.public_dir,
-        health_url: row.health_url,
-        time_zone: row.time_zone,
-        commands,
-        database: DatabaseConfig {
-            kind: DatabaseKind::parse(&row.db_kind).ok_or_else(|| {
-                AppError::Internal("unknown database kind in the database".to_owned())
-            })?,
-            host: row.db_host,
-            port: port(row.db_port),
-            name: row.db_name,
-            user: row.db_user,
-            password_source: PasswordSource::parse(&row.db_password_source).ok_or_else(|| {
-                AppError::Internal("unknown password source in the database".to_owned())
-            })?,
-            password_ref: row.db_password_ref,
-        },
-    }))
+    }
 }
 
 /// What a save changed in what runs on the environment.

@@ -136,54 +136,85 @@ pub async fn live_basis(
     target_release: Option<&str>,
     backup_file: Option<&str>,
 ) -> Result<Option<PlanBasis>, AppError> {
-    let Some(mut config) = environments::config(&mut *conn, environment).await? else {
-        return Ok(None);
+    let wanted = BasisWanted {
+        environment,
+        target_release: target_release.map(str::to_owned),
+        backup_file: backup_file.map(str::to_owned),
     };
-    config.name = String::new();
-    let current_target: Option<Option<String>> =
-        sqlx::query_scalar("SELECT current_target FROM inventories WHERE environment_id = $1")
-            .bind(environment)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let target_release_present =
-        match target_release {
-            Some(release) => sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM releases WHERE environment_id = $1 AND name = $2)",
-            )
-            .bind(environment)
-            .bind(release)
-            .fetch_one(&mut *conn)
-            .await?,
-            None => false,
-        };
-    let backup = match backup_file {
-        Some(file) => sqlx::query_as::<_, (String, i64, String)>(
-            "SELECT file_name, size_bytes, sha256 FROM backups
-             WHERE environment_id = $1 AND file_name = $2",
-        )
-        .bind(environment)
-        .bind(file)
-        .fetch_optional(&mut *conn)
+    Ok(live_bases(conn, std::slice::from_ref(&wanted))
         .await?
-        .map(|(file_name, size_bytes, sha256)| BackupFacts {
-            file_name,
-            size_bytes,
-            sha256,
-        }),
-        None => None,
-    };
-    let last_deployment: Option<i64> =
-        sqlx::query_scalar("SELECT max(id) FROM deployments WHERE environment_id = $1")
-            .bind(environment)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(Some(PlanBasis {
-        config,
-        current_target: current_target.flatten(),
-        target_release_present,
-        backup,
-        last_deployment,
-    }))
+        .remove(0))
+}
+
+/// The facts one plan relies on: on which environment, which release and which backup.
+struct BasisWanted {
+    environment: Uuid,
+    target_release: Option<String>,
+    backup_file: Option<String>,
+}
+
+/// [`live_basis`] for each of `wanted`, in that order, in two queries however many there are
+/// (lists assess every plan they show).
+async fn live_bases(
+    conn: &mut PgConnection,
+    wanted: &[BasisWanted],
+) -> Result<Vec<Option<PlanBasis>>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Facts {
+        current_target: Option<String>,
+        target_release_present: bool,
+        backup_file: Option<String>,
+        backup_size: Option<i64>,
+        backup_sha256: Option<String>,
+        last_deployment: Option<i64>,
+    }
+    let environments: Vec<Uuid> = wanted.iter().map(|w| w.environment).collect();
+    let configs = environments::configs(&mut *conn, &environments).await?;
+    let releases: Vec<Option<String>> = wanted.iter().map(|w| w.target_release.clone()).collect();
+    let backups: Vec<Option<String>> = wanted.iter().map(|w| w.backup_file.clone()).collect();
+    let facts: Vec<Facts> = sqlx::query_as(
+        "SELECT (SELECT current_target FROM inventories WHERE environment_id = w.environment)
+                  AS current_target,
+                w.release IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM releases r
+                    WHERE r.environment_id = w.environment AND r.name = w.release)
+                  AS target_release_present,
+                b.file_name AS backup_file, b.size_bytes AS backup_size,
+                b.sha256 AS backup_sha256,
+                (SELECT max(id) FROM deployments d WHERE d.environment_id = w.environment)
+                  AS last_deployment
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY
+              AS w(environment, release, backup, n)
+         LEFT JOIN backups b ON b.environment_id = w.environment AND b.file_name = w.backup
+         ORDER BY w.n",
+    )
+    .bind(&environments)
+    .bind(&releases)
+    .bind(&backups)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(wanted
+        .iter()
+        .zip(facts)
+        .map(|(w, f)| {
+            let mut config = configs.get(&w.environment)?.clone();
+            config.name = String::new();
+            Some(PlanBasis {
+                config,
+                current_target: f.current_target,
+                target_release_present: f.target_release_present,
+                backup: match (f.backup_file, f.backup_size, f.backup_sha256) {
+                    (Some(file_name), Some(size_bytes), Some(sha256)) => Some(BackupFacts {
+                        file_name,
+                        size_bytes,
+                        sha256,
+                    }),
+                    _ => None,
+                },
+                last_deployment: f.last_deployment,
+            })
+        })
+        .collect())
 }
 
 /// The incident's facts that choose a plan's defaults.
@@ -540,40 +571,76 @@ async fn assess(
     policy: ApprovalPolicy,
     plan: &PlanRow,
     now: DateTime<Utc>,
-) -> Result<
-    (
-        PlanStatus,
-        Vec<crate::domain::plan::BasisChange>,
-        Vec<ReviewRow>,
-    ),
-    AppError,
-> {
-    let kind = plan.kind()?;
-    let given = reviews(&mut *conn, plan.id).await?;
-    let plain: Vec<Review> = given.iter().map(|r| r.review.clone()).collect();
-    let reviewed = status(kind, &plan.fingerprint, &plain, policy, now);
-    let changes = match plan.basis() {
-        None => vec![crate::domain::plan::BasisChange::Unknown],
-        Some(basis) => match live_basis(
-            conn,
-            plan.environment_id,
-            plan.target_release.as_deref(),
-            plan.backup_file.as_deref(),
-        )
-        .await?
-        {
-            Some(live) => basis.changes(&live),
-            None => vec![crate::domain::plan::BasisChange::Settings],
-        },
-    };
-    let execution = latest_execution(conn, plan)
-        .await?
-        .map(|(_, status)| status);
-    Ok((
-        PlanStatus::overall(reviewed, changes.clone(), execution),
-        changes,
-        given,
-    ))
+) -> Result<Assessed, AppError> {
+    let mut all = assess_all(conn, policy, std::slice::from_ref(plan), now).await?;
+    all.pop()
+        .ok_or_else(|| AppError::Internal("a plan without its assessment".to_owned()))
+}
+
+/// What [`assess`] finds: the status, what changed in the facts, the verdicts given.
+type Assessed = (
+    PlanStatus,
+    Vec<crate::domain::plan::BasisChange>,
+    Vec<ReviewRow>,
+);
+
+/// [`assess`] for each of `plans`, in that order, in four queries however many there are.
+async fn assess_all(
+    conn: &mut PgConnection,
+    policy: ApprovalPolicy,
+    plans: &[PlanRow],
+    now: DateTime<Utc>,
+) -> Result<Vec<Assessed>, AppError> {
+    if plans.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = plans.iter().map(|p| p.id).collect();
+    let mut given = reviews_of(&mut *conn, &ids).await?;
+    let wanted: Vec<BasisWanted> = plans
+        .iter()
+        .map(|p| BasisWanted {
+            environment: p.environment_id,
+            target_release: p.target_release.clone(),
+            backup_file: p.backup_file.clone(),
+        })
+        .collect();
+    let live = live_bases(conn, &wanted).await?;
+    let fingerprints: Vec<&str> = plans.iter().map(|p| p.fingerprint.as_str()).collect();
+    // The latest execution of each plan's version.
+    let executions: HashMap<i64, ExecutionStatus> = sqlx::query_as::<_, (i64, ExecutionStatus)>(
+        "SELECT DISTINCT ON (e.plan_id) e.plan_id, e.status
+         FROM executions e
+         JOIN unnest($1::bigint[], $2::text[]) AS p(id, fingerprint)
+           ON e.plan_id = p.id AND e.fingerprint = p.fingerprint
+         ORDER BY e.plan_id, e.id DESC",
+    )
+    .bind(&ids)
+    .bind(&fingerprints)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    plans
+        .iter()
+        .zip(live)
+        .map(|(plan, live)| {
+            let kind = plan.kind()?;
+            let given = given.remove(&plan.id).unwrap_or_default();
+            let plain: Vec<Review> = given.iter().map(|r| r.review.clone()).collect();
+            let reviewed = status(kind, &plan.fingerprint, &plain, policy, now);
+            let changes = match (plan.basis(), live) {
+                (None, _) => vec![crate::domain::plan::BasisChange::Unknown],
+                (Some(basis), Some(live)) => basis.changes(&live),
+                (Some(_), None) => vec![crate::domain::plan::BasisChange::Settings],
+            };
+            let execution = executions.get(&plan.id).copied();
+            Ok((
+                PlanStatus::overall(reviewed, changes.clone(), execution),
+                changes,
+                given,
+            ))
+        })
+        .collect()
 }
 
 /// The status of the plan of `incident` as it is now (`None`: no plan), for the server's
@@ -604,12 +671,12 @@ pub async fn statuses(
     .bind(incidents)
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = HashMap::new();
-    for row in rows {
-        let (status, _, _) = assess(&mut conn, policy, &row, now).await?;
-        out.insert(row.incident_id, status);
-    }
-    Ok(out)
+    let assessed = assess_all(&mut conn, policy, &rows, now).await?;
+    Ok(rows
+        .iter()
+        .zip(assessed)
+        .map(|(row, (status, _, _))| (row.incident_id, status))
+        .collect())
 }
 
 /// Prepares or revises the plan of incident `incident`. Returns its new fingerprint.
@@ -750,6 +817,7 @@ pub(crate) struct ReviewRow {
 
 #[derive(sqlx::FromRow)]
 struct ReviewDbRow {
+    plan_id: i64,
     reviewer_id: Uuid,
     verdict: String,
     fingerprint: String,
@@ -760,46 +828,47 @@ struct ReviewDbRow {
     roles: Vec<String>,
 }
 
-/// The plan's verdicts, oldest first, each with whether its reviewer may still approve.
-pub(crate) async fn reviews(
+/// The verdicts on each of these plans, oldest first, each with whether its reviewer may
+/// still approve, in one query.
+async fn reviews_of(
     conn: &mut PgConnection,
-    plan: i64,
-) -> Result<Vec<ReviewRow>, AppError> {
+    plans: &[i64],
+) -> Result<HashMap<i64, Vec<ReviewRow>>, AppError> {
     let rows: Vec<ReviewDbRow> = sqlx::query_as(
-        "SELECT r.reviewer_id, r.verdict, r.fingerprint, r.at, r.comment, u.name, u.active,
-                u.roles
+        "SELECT r.plan_id, r.reviewer_id, r.verdict, r.fingerprint, r.at, r.comment, u.name,
+                u.active, u.roles
          FROM plan_reviews r JOIN users u ON u.id = r.reviewer_id
-         WHERE r.plan_id = $1 ORDER BY r.id",
+         WHERE r.plan_id = ANY($1) ORDER BY r.plan_id, r.id",
     )
-    .bind(plan)
+    .bind(plans)
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            let verdict = Verdict::parse(&row.verdict)
-                .ok_or_else(|| AppError::Internal(format!("verdict {}", row.verdict)))?;
-            let standing = if !row.active {
-                ReviewerStanding::Deactivated
-            } else if !Roles::parse(row.roles.iter().map(String::as_str))
-                .is_some_and(|r| r.may_decide_rollback())
-            {
-                ReviewerStanding::NoLongerDecider
-            } else {
-                ReviewerStanding::MayApprove
-            };
-            Ok(ReviewRow {
-                review: Review {
-                    reviewer: row.reviewer_id,
-                    verdict,
-                    fingerprint: row.fingerprint,
-                    at: row.at,
-                    standing,
-                },
-                comment: row.comment,
-                name: row.name,
-            })
-        })
-        .collect()
+    let mut out: HashMap<i64, Vec<ReviewRow>> = HashMap::new();
+    for row in rows {
+        let verdict = Verdict::parse(&row.verdict)
+            .ok_or_else(|| AppError::Internal(format!("verdict {}", row.verdict)))?;
+        let standing = if !row.active {
+            ReviewerStanding::Deactivated
+        } else if !Roles::parse(row.roles.iter().map(String::as_str))
+            .is_some_and(|r| r.may_decide_rollback())
+        {
+            ReviewerStanding::NoLongerDecider
+        } else {
+            ReviewerStanding::MayApprove
+        };
+        out.entry(row.plan_id).or_default().push(ReviewRow {
+            review: Review {
+                reviewer: row.reviewer_id,
+                verdict,
+                fingerprint: row.fingerprint,
+                at: row.at,
+                standing,
+            },
+            comment: row.comment,
+            name: row.name,
+        });
+    }
+    Ok(out)
 }
 
 impl From<ReviewRefusal> for AppError {
@@ -1061,10 +1130,11 @@ pub async fn open_for(
     ))
     .fetch_all(&mut *conn)
     .await?;
+    let plans: Vec<PlanRow> = rows.iter().map(|r| r.plan.clone()).collect();
+    let assessed = assess_all(&mut conn, policy, &plans, now).await?;
     let mut open = OpenPlans::default();
-    for Row { plan, title } in rows {
+    for (Row { plan, title }, (current, _, given)) in rows.into_iter().zip(assessed) {
         let kind = plan.kind()?;
-        let (current, _, given) = assess(&mut conn, policy, &plan, now).await?;
         let given: Vec<Review> = given.into_iter().map(|r| r.review).collect();
         let ready = current == PlanStatus::Ready;
         // Waiting for this reader's verdict (the requester never approves their own plan).

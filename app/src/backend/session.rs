@@ -12,6 +12,13 @@ const USER_ID: &str = "user_id";
 const CSRF: &str = "csrf";
 const LANG: &str = "lang";
 const FLASH: &str = "flash";
+const SEEN: &str = "seen";
+
+/// How stale the session's "last seen" may get before a request writes it again. Sessions end
+/// after `session_idle_hours` without a write; reading a session stores nothing, so a page
+/// view renews the session at most this often instead of writing (and committing) on every
+/// request.
+const RENEW_EVERY_SECONDS: i64 = 300;
 
 fn new_token() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 43)
@@ -80,8 +87,27 @@ pub async fn set_flash(
     Ok(())
 }
 
+/// The message for this page, removed from the session. Without one the session is left
+/// unmodified (a removal marks it for saving even when there was nothing to remove).
 pub async fn take_flash(session: &Session) -> Result<Option<Flash>, AppError> {
+    if session.get_value(FLASH).await?.is_none() {
+        return Ok(None);
+    }
     Ok(session.remove(FLASH).await?)
+}
+
+/// Keeps an active session from reaching its idle end: writes the time seen when the last
+/// write is older than [`RENEW_EVERY_SECONDS`] (saving moves the session's expiry on).
+pub async fn renew(session: &Session, now: chrono::DateTime<chrono::Utc>) -> Result<(), AppError> {
+    let seen: Option<i64> = session.get(SEEN).await?;
+    if renewal_due(seen, now.timestamp()) {
+        session.insert(SEEN, now.timestamp()).await?;
+    }
+    Ok(())
+}
+
+fn renewal_due(seen: Option<i64>, now: i64) -> bool {
+    seen.is_none_or(|at| now - at >= RENEW_EVERY_SECONDS)
 }
 
 /// The name of the anonymous visitor's cookie.
@@ -215,6 +241,13 @@ impl VisitCookie {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_is_renewed_once_its_last_write_is_five_minutes_old() {
+        assert!(renewal_due(None, 1_000), "never written: now");
+        assert!(!renewal_due(Some(1_000), 1_000 + 299));
+        assert!(renewal_due(Some(1_000), 1_000 + 300));
+    }
 
     #[test]
     fn a_sealed_visit_opens_only_unaltered_and_with_its_key() {

@@ -110,6 +110,7 @@ pub fn Dashboard() -> impl IntoView {
         |_| {
             list_incidents(IncidentQuery {
                 open: Some("1".into()),
+                for_dashboard: true,
                 ..IncidentQuery::default()
             })
         },
@@ -159,7 +160,18 @@ pub fn Dashboard() -> impl IntoView {
                 </div>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        crate::pages::common::loaded(open.await, |page| view! { <IncidentTable incidents=page.incidents/> })
+                        crate::pages::common::loaded(open.await, |page| {
+                            // More open incidents than one page: the way to all of them.
+                            let more = (page.total > page.incidents.len() as i64).then(|| view! {
+                                <p><a href="/incidents?open=1">{Msg::AllOpenIncidents.fill(lang, format!(
+                                    "{}{}",
+                                    page.total.min(crate::records::INCIDENT_COUNT_CAP),
+                                    // Counted up to a cap: there may be more.
+                                    if page.total > crate::records::INCIDENT_COUNT_CAP { "+" } else { "" }
+                                ))}</a></p>
+                            });
+                            view! { <IncidentTable incidents=page.incidents/> {more} }
+                        })
                     })}
                 </Suspense>
             </section>

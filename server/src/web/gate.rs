@@ -62,7 +62,10 @@ async fn pass(
     let mut ended = false;
     if let Some(id) = session::user_id(session).await? {
         match accounts::find(&gate.app.pool, id).await? {
-            Some(account) if account.active => user = Some(account),
+            Some(account) if account.active => {
+                session::renew(session, chrono::Utc::now()).await?;
+                user = Some(account);
+            }
             _ => {
                 tracing::info!(user = %id, "session of a deactivated or deleted account ended");
                 session::end(session).await?;

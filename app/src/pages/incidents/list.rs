@@ -16,6 +16,9 @@ pub struct IncidentQuery {
     pub open: Option<String>,
     pub overdue: Option<String>,
     pub page: Option<String>,
+    /// Asked by the dashboard (no filter form): not from a URL.
+    #[serde(default, skip)]
+    pub for_dashboard: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,9 +57,14 @@ pub async fn list_incidents(query: IncidentQuery) -> Result<IncidentListPage, Se
     let (list, total) = incidents::list(pool, ctx.state.approval_policy, &filter, page - 1)
         .await
         .map_err(crate::backend::page_error)?;
-    let environments = environments::options(pool)
-        .await
-        .map_err(crate::backend::page_error)?;
+    // The dashboard shows no filters: no environments to offer.
+    let environments = if query.for_dashboard {
+        Vec::new()
+    } else {
+        environments::options(pool)
+            .await
+            .map_err(crate::backend::page_error)?
+    };
     Ok(IncidentListPage {
         incidents: list,
         total,
@@ -79,6 +87,7 @@ pub fn IncidentsPage() -> impl IntoView {
         open: params.get("open"),
         overdue: params.get("overdue"),
         page: params.get("page"),
+        for_dashboard: false,
     };
     let may_open = viewer
         .user
