@@ -420,51 +420,82 @@ pub async fn list(
 ) -> Result<(Vec<IncidentSummary>, i64), AppError> {
     let undecided = "i.state IN ('detected', 'evaluating')";
     let overdue = format!("({undecided} AND i.detected_at + interval '30 minutes' < now())");
-    let conditions = format!(
-        "($1 = false OR i.state NOT IN ('resolved', 'closed', 'fix_forward', 'cancelled'))
-         AND ($2 = false OR {overdue})
-         AND ($3::text IS NULL OR i.state = $3)
-         AND ($4::text IS NULL OR i.severity = $4)
-         AND ($5::uuid IS NULL OR i.environment_id = $5)"
-    );
+    // Only the filters in use are written into the statement (no `$1 IS NULL OR …`): each
+    // combination is then planned once per connection and the plan kept, and "open only"
+    // walks the index of unresolved incidents.
+    let mut conditions = vec!["true".to_owned()];
+    if filter.open_only {
+        conditions.push(
+            "i.state NOT IN ('resolved', 'closed', 'fix_forward', 'cancelled')".to_owned(),
+        );
+    }
+    if filter.overdue_only {
+        conditions.push(overdue.clone());
+    }
+    let mut params = 0;
+    let mut param = || {
+        params += 1;
+        format!("${params}")
+    };
+    if filter.state.is_some() {
+        conditions.push(format!("i.state = {}", param()));
+    }
+    if filter.severity.is_some() {
+        conditions.push(format!("i.severity = {}", param()));
+    }
+    if filter.environment.is_some() {
+        conditions.push(format!("i.environment_id = {}", param()));
+    }
+    let (limit, offset) = (param(), param());
+    let conditions = conditions.join(" AND ");
+    fn bind_filters<'q>(
+        sql: &'q str,
+        filter: &IncidentFilter,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let mut q = sqlx::query(sql);
+        if let Some(state) = filter.state {
+            q = q.bind(state.as_str());
+        }
+        if let Some(severity) = filter.severity {
+            q = q.bind(severity.as_str());
+        }
+        if let Some(environment) = filter.environment {
+            q = q.bind(environment);
+        }
+        q
+    }
     // The page's incidents are chosen first, then only they are joined (environment, latest
     // execution): the cost is a page's, not the table's. "Overdue first" is two walks of the
     // detection-time index, each stopping after the rows the page can need, instead of a sort
     // of every matching row by an expression.
     let newest = "i.detected_at DESC, i.id DESC";
-    let rows = sqlx::query_as::<_, SummaryRow>(&format!(
+    let page_sql = format!(
         "{SUMMARY_COLUMNS}
          FROM ((SELECT i.*, 0 AS bucket FROM incidents i WHERE {conditions} AND {overdue}
-                ORDER BY {newest} LIMIT $6 + $7)
+                ORDER BY {newest} LIMIT {limit} + {offset})
                UNION ALL
                (SELECT i.*, 1 AS bucket FROM incidents i WHERE {conditions} AND NOT {overdue}
-                ORDER BY {newest} LIMIT $6 + $7)
-               ORDER BY bucket, detected_at DESC, id DESC LIMIT $6 OFFSET $7) i
+                ORDER BY {newest} LIMIT {limit} + {offset})
+               ORDER BY bucket, detected_at DESC, id DESC LIMIT {limit} OFFSET {offset}) i
          {SUMMARY_JOINS}
          ORDER BY i.bucket, {newest}"
-    ))
-    .bind(filter.open_only)
-    .bind(filter.overdue_only)
-    .bind(filter.state.map(|s| s.as_str()))
-    .bind(filter.severity.map(|s| s.as_str()))
-    .bind(filter.environment)
-    .bind(PAGE_SIZE)
-    .bind(page.clamp(0, MAX_PAGE) * PAGE_SIZE)
-    .fetch_all(pool)
-    .await?;
+    );
+    let rows = bind_filters(&page_sql, filter)
+        .bind(PAGE_SIZE)
+        .bind(page.clamp(0, MAX_PAGE) * PAGE_SIZE)
+        .try_map(|row: sqlx::postgres::PgRow| <SummaryRow as sqlx::FromRow<_>>::from_row(&row))
+        .fetch_all(pool)
+        .await?;
     // Counted up to a cap: past it the pager says "more than", and no request counts a huge
     // table to say so.
-    let total: i64 = sqlx::query_scalar(&format!(
+    let count_sql = format!(
         "SELECT count(*) FROM (SELECT 1 FROM incidents i WHERE {conditions} LIMIT {}) c",
         COUNT_CAP + 1
-    ))
-    .bind(filter.open_only)
-    .bind(filter.overdue_only)
-    .bind(filter.state.map(|s| s.as_str()))
-    .bind(filter.severity.map(|s| s.as_str()))
-    .bind(filter.environment)
-    .fetch_one(pool)
-    .await?;
+    );
+    let total: i64 = bind_filters(&count_sql, filter)
+        .try_map(|row: sqlx::postgres::PgRow| sqlx::Row::try_get::<i64, _>(&row, 0))
+        .fetch_one(pool)
+        .await?;
     let rows = rows.into_iter().map(SummaryRow::into_summary).collect();
     Ok((with_plans(pool, policy, rows).await?, total))
 }
