@@ -425,9 +425,21 @@ async fn only_the_four_roles_decide_even_with_a_forged_post() {
     let browser = app
         .signed_in_browser("claire@taskflow.example", "Claire Dubois", &["tech_lead"])
         .await;
+    // The History figures are kept between views, until an incident changes.
+    let (_, history) = browser.page(&app, "/history").await;
+    assert!(
+        history.contains("Décidés dans les 30 minutes (§2.2) : 0/0"),
+        "{history}"
+    );
+    assert!(history.contains("Chiffres calculés à "), "{history}");
     let (to, html) = browser
         .submit_and_follow(&app, &page, "/api/decide_incident", &decide)
         .await;
+    let (_, history) = browser.page(&app, "/history").await;
+    assert!(
+        history.contains("Décidés dans les 30 minutes (§2.2) : 1/1"),
+        "the decision counts at once, not when the kept figures expire: {history}"
+    );
     assert_eq!(
         to,
         format!("{page}#decision"),

@@ -259,6 +259,7 @@ messages! {
     PagesLabel => "Pages", "Pages";
     NoIncidents => "Aucun incident.", "No incidents.";
     OpenIncidents => "Incidents ouverts", "Open incidents";
+    FiguresAt => "Chiffres calculés à {n}.", "Figures as of {n}.";
     AllOpenIncidents => "Les {n} incidents ouverts", "All {n} open incidents";
     IncidentOpened => "Incident n°{n} ouvert.", "Incident #{n} opened.";
     StepRecordedNotice => "Étape {n} enregistrée.", "Step {n} recorded.";

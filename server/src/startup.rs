@@ -286,6 +286,7 @@ pub fn router(
             .is_none()
             .then(|| settings.data_dir.join("mail")),
         secure_cookies: settings.secure_cookies(),
+        figures: Default::default(),
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("rollback-desk")

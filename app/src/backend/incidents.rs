@@ -425,9 +425,8 @@ pub async fn list(
     // walks the index of unresolved incidents.
     let mut conditions = vec!["true".to_owned()];
     if filter.open_only {
-        conditions.push(
-            "i.state NOT IN ('resolved', 'closed', 'fix_forward', 'cancelled')".to_owned(),
-        );
+        conditions
+            .push("i.state NOT IN ('resolved', 'closed', 'fix_forward', 'cancelled')".to_owned());
     }
     if filter.overdue_only {
         conditions.push(overdue.clone());

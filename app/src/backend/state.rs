@@ -10,6 +10,8 @@ pub struct AppState {
     pub mail_dir: Option<std::path::PathBuf>,
     /// The app is reached over https: cookies it sets itself are `Secure`.
     pub secure_cookies: bool,
+    /// The History figures last computed.
+    pub figures: std::sync::Arc<crate::backend::history::FiguresCache>,
 }
 
 /// How repeated failed sign-ins for one account are slowed, then refused for a while.

@@ -82,6 +82,7 @@ pub(crate) async fn apply(
         .bind(to.as_str())
         .execute(&mut **tx)
         .await?;
+    crate::backend::history::rollbacks_changed();
     timeline::append(tx, id, actor, Event::StateChanged { from, to }).await
 }
 

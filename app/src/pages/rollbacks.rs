@@ -19,6 +19,8 @@ pub struct RollbackHistory {
     pub more: bool,
     /// Over every rollback the filters keep, not only this page.
     pub figures: Figures,
+    /// When the figures were computed (they are kept until an incident changes).
+    pub figures_at: chrono::DateTime<chrono::Utc>,
     pub environments: Vec<EnvironmentOption>,
 }
 
@@ -44,10 +46,13 @@ pub async fn load_rollbacks(
     let (rows, more) = history::page(&ctx.state.pool, &filter, tz.name(), page)
         .await
         .map_err(crate::backend::page_error)?;
-    Ok(RollbackHistory {
-        figures: history::figures(&ctx.state.pool, &filter, tz.name())
+    let (figures, figures_at) =
+        history::figures_kept(&ctx.state.pool, &ctx.state.figures, &filter, tz.name())
             .await
-            .map_err(crate::backend::page_error)?,
+            .map_err(crate::backend::page_error)?;
+    Ok(RollbackHistory {
+        figures,
+        figures_at,
         rows,
         page,
         more,
@@ -151,6 +156,7 @@ pub fn Rollbacks(history: RollbackHistory, filters: Filters) -> impl IntoView {
             <li id="fig-restored">{Msg::FigRestoredInEstimate.fill(lang, format!("{}/{}", f.restored_in_estimate.iter().sum::<usize>(), f.restored.iter().sum::<usize>()))}</li>
             <li id="fig-mttr">{Msg::FigMttr.fill(lang, f.mean_time_to_restore.map(|m| format!("{m:.1} min")).unwrap_or_else(|| "—".into()))}</li>
         </ul>
+        <p class="muted" id="figures-at">{Msg::FiguresAt.fill(lang, viewer.time(history.figures_at))}</p>
     };
     let months: Vec<Bar> = f
         .per_month
