@@ -1246,3 +1246,38 @@ async fn the_dashboard_shows_a_page_of_open_incidents_and_the_way_to_all_of_them
         "{open}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_a_thousand_incidents_the_list_counts_no_further_and_still_pages() {
+    let pool = test_database().await;
+    let app = spawn_app(pool).await;
+    let browser = app
+        .signed_in_browser("claire@taskflow.example", "Claire", &["tech_lead"])
+        .await;
+    let env = app.create_environment("TaskFlow production").await;
+    let add = |from: i32, to: i32| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state)
+                 SELECT 'Incident ' || n, now() - make_interval(hours => n), 'urgent', $3, u.id,
+                        'closed'
+                 FROM generate_series($1::int, $2::int) AS n, (SELECT id FROM users LIMIT 1) u",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(env)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    add(1, 1_000).await;
+    let (_, html) = browser.page(&app, "/incidents").await;
+    assert!(html.contains("Page 1 / 50<"), "exactly 1,000: counted");
+    add(1_001, 1_005).await;
+    let (_, html) = browser.page(&app, "/incidents").await;
+    assert!(html.contains("Page 1 / 50+<"), "more than counted: {html}");
+    let (_, last) = browser.page(&app, "/incidents?page=51").await;
+    assert!(last.contains("Incident 1005<"), "the pages past the count still open");
+}
