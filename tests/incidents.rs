@@ -1279,5 +1279,8 @@ async fn past_a_thousand_incidents_the_list_counts_no_further_and_still_pages() 
     let (_, html) = browser.page(&app, "/incidents").await;
     assert!(html.contains("Page 1 / 50+<"), "more than counted: {html}");
     let (_, last) = browser.page(&app, "/incidents?page=51").await;
-    assert!(last.contains("Incident 1005<"), "the pages past the count still open");
+    assert!(
+        last.contains("Incident 1005<"),
+        "the pages past the count still open"
+    );
 }
