@@ -7,6 +7,28 @@ use chrono::{Duration, TimeZone, Utc};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
+/// Inserts incidents "Incident n" for each n of `numbers`, detected n hours ago, in `state`
+/// (test set-up only).
+async fn add_incidents(
+    app: &TestApp,
+    env: uuid::Uuid,
+    numbers: std::ops::RangeInclusive<i32>,
+    state: &str,
+) {
+    sqlx::query(
+        "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state)
+         SELECT 'Incident ' || n, now() - make_interval(hours => n), 'urgent', $3, u.id, $4
+         FROM generate_series($1::int, $2::int) AS n, (SELECT id FROM users LIMIT 1) u",
+    )
+    .bind(numbers.start())
+    .bind(numbers.end())
+    .bind(env)
+    .bind(state)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
 /// Inserts an incident directly in `state` with `steps` recorded (test set-up only).
 async fn incident_in(
     app: &TestApp,
@@ -1207,26 +1229,8 @@ async fn the_dashboard_shows_a_page_of_open_incidents_and_the_way_to_all_of_them
         .signed_in_browser("claire@taskflow.example", "Claire", &["tech_lead"])
         .await;
     let env = app.create_environment("TaskFlow production").await;
-    let add = |n: i32, state: &'static str| {
-        let pool = app.pool.clone();
-        async move {
-            sqlx::query(
-                "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state)
-                 SELECT 'Incident ' || $1, now() - make_interval(mins => $1), 'urgent', $2, id, $3
-                 FROM users LIMIT 1",
-            )
-            .bind(n)
-            .bind(env)
-            .bind(state)
-            .execute(&pool)
-            .await
-            .unwrap();
-        }
-    };
-    for n in 1..=20 {
-        add(n, "detected").await;
-    }
-    add(100, "closed").await;
+    add_incidents(&app, env, 1..=20, "detected").await;
+    add_incidents(&app, env, 100..=100, "closed").await;
     let (_, html) = browser.page(&app, "/").await;
     let open = html.split("id=\"open-incidents\"").nth(1).unwrap();
     assert!(open.contains("Incident 20"), "{open}");
@@ -1235,9 +1239,7 @@ async fn the_dashboard_shows_a_page_of_open_incidents_and_the_way_to_all_of_them
         !open.contains("/incidents?open=1"),
         "all 20 fit on the dashboard: no link"
     );
-    for n in 21..=23 {
-        add(n, "evaluating").await;
-    }
+    add_incidents(&app, env, 21..=23, "evaluating").await;
     let (_, html) = browser.page(&app, "/").await;
     let open = html.split("id=\"open-incidents\"").nth(1).unwrap();
     assert_eq!(open.matches("<tr").count() - 1, 20, "one page: {open}");
@@ -1255,27 +1257,10 @@ async fn past_a_thousand_incidents_the_list_counts_no_further_and_still_pages() 
         .signed_in_browser("claire@taskflow.example", "Claire", &["tech_lead"])
         .await;
     let env = app.create_environment("TaskFlow production").await;
-    let add = |from: i32, to: i32| {
-        let pool = app.pool.clone();
-        async move {
-            sqlx::query(
-                "INSERT INTO incidents (title, detected_at, severity, environment_id, created_by, state)
-                 SELECT 'Incident ' || n, now() - make_interval(hours => n), 'urgent', $3, u.id,
-                        'closed'
-                 FROM generate_series($1::int, $2::int) AS n, (SELECT id FROM users LIMIT 1) u",
-            )
-            .bind(from)
-            .bind(to)
-            .bind(env)
-            .execute(&pool)
-            .await
-            .unwrap();
-        }
-    };
-    add(1, 1_000).await;
+    add_incidents(&app, env, 1..=1_000, "closed").await;
     let (_, html) = browser.page(&app, "/incidents").await;
     assert!(html.contains("Page 1 / 50<"), "exactly 1,000: counted");
-    add(1_001, 1_005).await;
+    add_incidents(&app, env, 1_001..=1_005, "closed").await;
     let (_, html) = browser.page(&app, "/incidents").await;
     assert!(html.contains("Page 1 / 50+<"), "more than counted: {html}");
     let (_, last) = browser.page(&app, "/incidents?page=51").await;

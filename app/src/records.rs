@@ -18,6 +18,16 @@ pub struct EnvironmentOption {
 /// cost grow with the table (a count of 10,000 rows cost six times the page's own query).
 pub const INCIDENT_COUNT_CAP: i64 = 1_000;
 
+/// "+" after a number derived from a count of incidents that reached the cap (there may be
+/// more), else nothing.
+pub fn beyond_incident_count(total: i64) -> &'static str {
+    if total > INCIDENT_COUNT_CAP {
+        "+"
+    } else {
+        ""
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentSummary {
     pub id: i64,

@@ -136,20 +136,13 @@ pub async fn now(
                 },
                 format!("/incidents/{incident}/verification#monitoring"),
             ),
-            "action" => {
-                let due_on = row.due_on.unwrap_or(today);
-                items.push(AttentionItem {
-                    kind: AttentionKind::ActionOverdue {
-                        action: row.action.unwrap_or_default(),
-                        due_on,
-                    },
-                    incident,
-                    title: row.title,
-                    since: due_on.and_time(chrono::NaiveTime::MIN).and_utc(),
-                    link: format!("/incidents/{incident}/post-mortem#actions"),
-                });
-                continue;
-            }
+            "action" => (
+                AttentionKind::ActionOverdue {
+                    action: row.action.unwrap_or_default(),
+                    due_on: row.due_on.unwrap_or(today),
+                },
+                format!("/incidents/{incident}/post-mortem#actions"),
+            ),
             "post_mortem" => (
                 if since <= now {
                     AttentionKind::PostMortemOverdue
@@ -159,6 +152,13 @@ pub async fn now(
                 format!("/incidents/{incident}/post-mortem"),
             ),
             other => return Err(AppError::Internal(format!("attention line {other}"))),
+        };
+        // Actions are due on a date: since its start.
+        let since = match &kind {
+            AttentionKind::ActionOverdue { due_on, .. } => {
+                due_on.and_time(chrono::NaiveTime::MIN).and_utc()
+            }
+            _ => since,
         };
         items.push(AttentionItem {
             kind,

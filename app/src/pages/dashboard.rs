@@ -166,8 +166,7 @@ pub fn Dashboard() -> impl IntoView {
                                 <p><a href="/incidents?open=1">{Msg::AllOpenIncidents.fill(lang, format!(
                                     "{}{}",
                                     page.total.min(crate::records::INCIDENT_COUNT_CAP),
-                                    // Counted up to a cap: there may be more.
-                                    if page.total > crate::records::INCIDENT_COUNT_CAP { "+" } else { "" }
+                                    crate::records::beyond_incident_count(page.total)
                                 ))}</a></p>
                             });
                             view! { <IncidentTable incidents=page.incidents/> {more} }

@@ -182,8 +182,7 @@ fn Listing(page: IncidentListPage, params: leptos_router::params::ParamsMap) -> 
                 "{} / {}{}",
                 page.page,
                 pages.max(1),
-                // Counted up to a cap: there may be more.
-                if page.total > crate::records::INCIDENT_COUNT_CAP { "+" } else { "" }
+                crate::records::beyond_incident_count(page.total)
             ))}</span>
             {next}
         </nav>
