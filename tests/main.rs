@@ -1,6 +1,7 @@
 //! The whole integration suite in one binary (few binaries keep builds short).
 //! Every test runs the real server on a random port with a database of its own.
 mod accounts;
+mod alerts;
 mod browser;
 mod cli;
 mod contacts;

@@ -631,6 +631,31 @@ messages! {
     EventPostMortemSaved => "Post-mortem enregistré", "Post-mortem saved";
     EventPostMortemFinalized => "Post-mortem finalisé", "Post-mortem finalized";
     EventPostMortemReminded => "Rappel : post-mortem dû dans moins de 12 heures", "Reminder: post-mortem due in less than 12 hours";
+    AlertRuleLine => "Ligne {n} illisible (attendu : « valeur: gravité » ou « label=valeur: critère »)", "Line {n} can't be read (expected \"value: severity\" or \"label=value: criterion\")";
+    AlertsTitle => "Alertes", "Alerts";
+    AlertFiring => "en cours", "firing";
+    AlertResolvedAt => "résolue le {n}", "resolved {n}";
+    AlertStartedAt => "depuis le {n}", "since {n}";
+    AlertSource => "Source", "Source";
+    AlertDashboard => "Tableau de bord", "Dashboard";
+    AlertPanel => "Panneau", "Panel";
+    DeployedBeforeAlert => "déployée {n} avant l'alerte", "deployed {n} before the alert";
+    IntegrationsTitle => "Intégrations", "Integrations";
+    AlertIntakeTitle => "Alertes entrantes (Alertmanager, Grafana)", "Incoming alerts (Alertmanager, Grafana)";
+    AlertIntakeUrl => "Adresse du webhook (jeton en en-tête « Authorization: Bearer ») :", "Webhook address (token in the \"Authorization: Bearer\" header):";
+    AlertTokenSetAt => "Jeton créé le {n} (il n'est montré qu'une fois).", "Token made {n} (it is shown only once).";
+    AlertTokenNone => "Pas encore de jeton : aucune alerte n'est acceptée.", "No token yet: no alert is accepted.";
+    AlertTokenCreate => "Créer le jeton", "Make the token";
+    AlertTokenRotate => "Remplacer le jeton (l'ancien cesse de fonctionner)", "Replace the token (the old one stops working)";
+    AlertTokenShownOnce => "Nouveau jeton, à copier maintenant (il ne sera plus montré) : {n}", "New token, copy it now (it won't be shown again): {n}";
+    AlertSeverityRules => "Gravité selon le label « severity »", "Severity from the \"severity\" label";
+    AlertSeverityRulesHint => "Une ligne par valeur : « warning: urgent » (critical, urgent ou normal). Sans correspondance : urgent.", "One line per value: \"warning: urgent\" (critical, urgent or normal). No match: urgent.";
+    AlertCriteriaRules => "Critères du §2.1 selon les labels", "§2.1 criteria from labels";
+    AlertCriteriaRulesHint => "Une ligne par règle : « alertname=HighErrorRate: critical_errors ».", "One line per rule: \"alertname=HighErrorRate: critical_errors\".";
+    AlertRulesSaved => "Règles des alertes enregistrées", "Alert rules saved";
+    OpenedByAlert => "Ouvert par une alerte", "Opened by an alert";
+    EventAlertReceived => "Alerte reçue", "Alert received";
+    EventAlertResolved => "Alerte résolue (l'incident reste ouvert)", "Alert resolved (the incident stays open)";
     EventExecutionCancelled => "Exécution arrêtée", "Execution cancelled";
     EventExecutionCancelRequested => "Arrêt de l'exécution demandé", "Execution stop asked";
     EventExecutionInterrupted => "Exécution interrompue", "Execution interrupted";
@@ -982,6 +1007,8 @@ impl Msg {
             "post_mortem_saved" => Msg::EventPostMortemSaved,
             "post_mortem_finalized" => Msg::EventPostMortemFinalized,
             "post_mortem_reminded" => Msg::EventPostMortemReminded,
+            "alert_received" => Msg::EventAlertReceived,
+            "alert_resolved" => Msg::EventAlertResolved,
             _ => return None,
         })
     }

@@ -112,6 +112,28 @@ pub struct IncidentDetail {
     pub step_operations: Vec<(i64, Vec<crate::domain::runbook::Operation>)>,
     /// Who to call (§10), for an open incident.
     pub on_call: Option<WhoToCall>,
+    /// The alerts that opened or joined it, oldest first.
+    pub alerts: Vec<AlertRecord>,
+}
+
+/// An alert received from Alertmanager or Grafana, as the incident page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AlertRecord {
+    pub name: String,
+    pub summary: String,
+    pub fingerprint: String,
+    pub starts_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// http(s) only.
+    pub generator_url: Option<String>,
+    pub dashboard_url: Option<String>,
+    pub panel_url: Option<String>,
+    /// The deployment live when it started (§11.2).
+    pub deployed_version: Option<String>,
+    pub deployed_release: Option<String>,
+    pub deployed_at: Option<DateTime<Utc>>,
 }
 
 impl IncidentDetail {
@@ -173,6 +195,19 @@ pub struct EnvironmentOverview {
     pub pending: Option<PendingRunConfigView>,
     /// The viewer may confirm it.
     pub may_confirm: bool,
+    /// Alert intake, for admins only (who may change it).
+    pub alert_intake: Option<AlertIntakeView>,
+}
+
+/// An environment's alert intake as its page shows it to an admin: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertIntakeView {
+    /// The webhook's absolute address.
+    pub url: String,
+    pub token_set_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The rules as the form shows them ("value: severity" lines, "label=value: criterion").
+    pub severities: String,
+    pub criteria: String,
 }
 
 /// A change of what runs on an environment, as its page shows it.

@@ -364,6 +364,10 @@ pub fn router(
             axum::routing::post(deploy_api::record),
         )
         .with_state(deploy_api)
+        .route(
+            "/api/v1/alerts/alertmanager",
+            axum::routing::post(crate::web::alerts_api::receive),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(pool)

@@ -743,13 +743,9 @@ pub async fn notify(
     }
     // Absolute links: the address users reach the app at, recorded at start (`public_url`,
     // else the address it listens on).
-    let base: Option<String> =
-        sqlx::query_scalar("SELECT value FROM app_settings WHERE name = 'public_base'")
-            .fetch_optional(&mut **tx)
-            .await?;
     let link = format!(
         "{}{}",
-        base.unwrap_or_default().trim_end_matches('/'),
+        super::settings::public_base(&mut **tx).await?,
         what.page(incident)
     );
     let mut total = 0;

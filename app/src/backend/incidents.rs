@@ -125,10 +125,29 @@ pub async fn open_once(
     }
     let mut tx = pool.begin().await?;
     super::submissions::claim(&mut tx, once, actor.id, "open_incident").await?;
+    let id = insert(&mut tx, new, Some(actor.id)).await?;
+    super::submissions::settle(
+        &mut tx,
+        once,
+        &format!("/incidents/{id}"),
+        &Text::with(Msg::IncidentOpened, id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Writes a new incident and its `created` event in the caller's transaction; `created_by`
+/// `None`: opened by an alert.
+pub(crate) async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    new: &NewIncident,
+    created_by: Option<Uuid>,
+) -> Result<i64, AppError> {
     let environment: Option<String> =
         sqlx::query_scalar("SELECT name FROM environments WHERE id = $1")
             .bind(new.environment_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
     let Some(environment) = environment else {
         return Err(AppError::field("environment_id", Msg::EnvironmentRequired));
@@ -137,8 +156,8 @@ pub async fn open_once(
     let criteria: Vec<&str> = fields.criteria.iter().map(|c| c.as_str()).collect();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO incidents (title, description, detected_at, severity, environment_id,
-                                suspect_release, criteria, criteria_other, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                suspect_release, criteria, criteria_other, created_by, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(&fields.title)
     .bind(&fields.description)
@@ -148,22 +167,19 @@ pub async fn open_once(
     .bind(&fields.suspect_release)
     .bind(&criteria)
     .bind(&fields.criteria_other)
-    .bind(actor.id)
-    .fetch_one(&mut *tx)
+    .bind(created_by)
+    .bind(if created_by.is_some() {
+        "person"
+    } else {
+        "alert"
+    })
+    .fetch_one(&mut **tx)
     .await?;
     let mut details = fields.as_json();
     details.remove("description");
     details.insert("environment".into(), json!(environment));
     details.insert("detected_at".into(), json!(new.detected_at));
-    timeline::append(&mut tx, id, Some(actor.id), Event::Created(details)).await?;
-    super::submissions::settle(
-        &mut tx,
-        once,
-        &format!("/incidents/{id}"),
-        &Text::with(Msg::IncidentOpened, id),
-    )
-    .await?;
-    tx.commit().await?;
+    timeline::append(tx, id, created_by, Event::Created(details)).await?;
     Ok(id)
 }
 
@@ -549,9 +565,9 @@ pub async fn detail(
     };
     let row = sqlx::query_as::<_, DetailRow>(
         "SELECT i.description, i.suspect_release, i.criteria, i.criteria_other,
-                c.name AS created_by, i.overdue_at, i.decision, i.rollback_type,
+                COALESCE(c.name, '') AS created_by, i.overdue_at, i.decision, i.rollback_type,
                 i.decision_reason, i.decided_at, d.name AS decided_by
-         FROM incidents i JOIN users c ON c.id = i.created_by
+         FROM incidents i LEFT JOIN users c ON c.id = i.created_by
          LEFT JOIN users d ON d.id = i.decided_by WHERE i.id = $1",
     )
     .bind(id)
@@ -609,7 +625,9 @@ pub async fn detail(
         overdue_at,
         ..
     } = row;
+    let alerts = super::alerts::of_incident(pool, id).await?;
     Ok(Some(IncidentDetail {
+        alerts,
         on_call: None,
         step_operations,
         summary: with_plans(pool, policy, vec![summary.into_summary()])

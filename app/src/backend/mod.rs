@@ -1,6 +1,7 @@
 //! Server-side services behind the pages: state, sessions, accounts, and the one place where
 //! errors become what a user sees.
 pub mod accounts;
+pub mod alerts;
 pub mod attention;
 pub mod contacts;
 pub mod deployments;
@@ -19,6 +20,7 @@ pub mod plans;
 pub mod post_mortems;
 pub mod security;
 pub mod session;
+pub mod settings;
 pub mod sign_in;
 pub mod ssh;
 pub mod state;

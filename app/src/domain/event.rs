@@ -195,6 +195,21 @@ pub enum Event {
     },
     PostMortemFinalized {},
     PostMortemReminded {},
+    /// An alert (Alertmanager, Grafana) opened the incident or joined it.
+    AlertReceived {
+        alert: i64,
+        name: String,
+        fingerprint: String,
+        starts_at: DateTime<Utc>,
+    },
+    /// The sender said the alert no longer fires: recorded, nothing is closed.
+    AlertResolved {
+        alert: i64,
+        name: String,
+        fingerprint: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ends_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// An event that can't be read: an unknown kind, or a payload that does not fit it.

@@ -89,6 +89,7 @@ macro_rules! named_enum {
 }
 
 pub mod account;
+pub mod alert;
 pub mod deployment;
 pub mod email;
 pub mod environment;

@@ -44,8 +44,26 @@ pub async fn load_environment_overview(
         (Some(p), Some(user)) => environments::may_confirm(user, p),
         _ => false,
     };
+    let alert_intake = match ctx.viewer.user.as_ref() {
+        Some(user) if user.roles.contains(Role::Admin) => {
+            let settings = crate::backend::alerts::settings(&ctx.state.pool, id)
+                .await
+                .map_err(crate::backend::page_error)?;
+            let base = crate::backend::settings::public_base(&ctx.state.pool)
+                .await
+                .map_err(crate::backend::page_error)?;
+            settings.map(|s| crate::records::AlertIntakeView {
+                url: format!("{base}/api/v1/alerts/alertmanager"),
+                token_set_at: s.token_set_at,
+                severities: s.rules.severities_text(),
+                criteria: s.rules.criteria_text(),
+            })
+        }
+        _ => None,
+    };
     Ok(Some(EnvironmentOverview {
         id,
+        alert_intake,
         commands,
         run_commands,
         may_confirm,
@@ -190,7 +208,116 @@ fn Overview(overview: EnvironmentOverview) -> impl IntoView {
             </div>
             {inventory}
         </section>
+        {overview.alert_intake.clone().map(|intake| view! { <AlertIntake env=overview.id intake=intake/> })}
     }
+}
+
+fn alert_rules_key(env: uuid::Uuid) -> String {
+    format!("alert-rules-{env}")
+}
+
+/// Alert intake (admins): the webhook's address, the token (made or replaced here, shown
+/// once), and the rules that turn labels into a severity and §2.1 criteria.
+#[component]
+fn AlertIntake(env: uuid::Uuid, intake: crate::records::AlertIntakeView) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let rotate = ServerAction::<RotateAlertToken>::new();
+    let save = ServerAction::<SaveAlertRules>::new();
+    let key = alert_rules_key(env);
+    let token_state = match intake.token_set_at {
+        Some(at) => Msg::AlertTokenSetAt.fill(lang, viewer.datetime(at)),
+        None => t(Msg::AlertTokenNone).to_owned(),
+    };
+    let rotate_label = if intake.token_set_at.is_some() {
+        Msg::AlertTokenRotate
+    } else {
+        Msg::AlertTokenCreate
+    };
+    let field = move |name: &'static str, label: Msg, hint: Msg, stored: String| {
+        let value = viewer.typed(&key, name).unwrap_or(stored);
+        let error = viewer.field_error(&key, name);
+        let id = format!("alert-{name}");
+        let hint_id = format!("alert-{name}-hint");
+        view! {
+            <div class="field">
+                <label for=id.clone()>{t(label)}</label>
+                <crate::pages::common::TextArea id=id name=name rows=5 maxlength=20000
+                    describedby=hint_id.clone() value=value/>
+                <p class="muted" id=hint_id>{t(hint)}</p>
+                {error.map(|e| view! { <p class="error">{e}</p> })}
+            </div>
+        }
+    };
+    view! {
+        <section class="card" id="integrations">
+            <h2>{t(Msg::IntegrationsTitle)}</h2>
+            <crate::pages::common::FlashHere anchor="integrations"/>
+            <h3>{t(Msg::AlertIntakeTitle)}</h3>
+            <p>{t(Msg::AlertIntakeUrl)}" "<code id="alert-intake-url">{intake.url.clone()}</code></p>
+            <p id="alert-token-state">{token_state}</p>
+            <ActionForm action=rotate>
+                <CsrfField/>
+                <input type="hidden" name="id" value=env.to_string()/>
+                <button type="submit" id="rotate-alert-token">{t(rotate_label)}</button>
+            </ActionForm>
+            <ActionForm action=save>
+                <CsrfField/>
+                <input type="hidden" name="id" value=env.to_string()/>
+                {field("severities", Msg::AlertSeverityRules, Msg::AlertSeverityRulesHint, intake.severities.clone())}
+                {field("criteria", Msg::AlertCriteriaRules, Msg::AlertCriteriaRulesHint, intake.criteria.clone())}
+                <button type="submit" id="save-alert-rules">{t(Msg::Save)}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Makes or replaces the environment's alert token; the new one is shown once, in the notice.
+#[server(endpoint = "rotate_alert_token")]
+pub async fn rotate_alert_token(id: String) -> Result<(), ServerFnError> {
+    use crate::backend::{alerts, AppError, Done, FormPost, RequestCtx};
+    use crate::i18n::Text;
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/environments/{id}");
+    let outcome = async {
+        let user = ctx.user()?;
+        let env: uuid::Uuid = id
+            .parse()
+            .map_err(|_| AppError::Refused(Msg::UnknownEnvironment.into()))?;
+        let token = alerts::rotate_token(&ctx.state.pool, user, env).await?;
+        Ok(Done::to(back.clone()).with_notice(Text::with(Msg::AlertTokenShownOnce, token)))
+    }
+    .await;
+    ctx.finish(
+        FormPost::new("rotate_alert_token", back.clone()).at("integrations"),
+        outcome,
+    )
+    .await
+}
+
+#[server(endpoint = "save_alert_rules")]
+pub async fn save_alert_rules(
+    id: String,
+    severities: String,
+    criteria: String,
+) -> Result<(), ServerFnError> {
+    use crate::backend::{alerts, AppError, Done, FormPost, RequestCtx};
+    let ctx = RequestCtx::load().await?;
+    let back = format!("/environments/{id}");
+    let env: Option<uuid::Uuid> = id.parse().ok();
+    let outcome = async {
+        let user = ctx.user()?;
+        let env = env.ok_or_else(|| AppError::Refused(Msg::UnknownEnvironment.into()))?;
+        alerts::save_rules(&ctx.state.pool, user, env, &severities, &criteria).await?;
+        Ok(Done::to(back.clone()).with_notice(Msg::AlertRulesSaved.into()))
+    }
+    .await;
+    let form = FormPost::new(env.map(alert_rules_key).unwrap_or_default(), back.clone())
+        .at("integrations")
+        .keep("severities", &severities)
+        .keep("criteria", &criteria);
+    ctx.finish(form, outcome).await
 }
 
 #[component]

@@ -221,9 +221,14 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             </dl>
             {deadline}
             <p class="description">{incident.description.clone()}</p>
-            <p class="muted">{Msg::OpenedBy.fill(lang, &incident.created_by)}</p>
+            <p class="muted">{if incident.created_by.is_empty() {
+                t(Msg::OpenedByAlert).to_owned()
+            } else {
+                Msg::OpenedBy.fill(lang, &incident.created_by)
+            }}</p>
             {edit}
         </section>
+        {(!incident.alerts.is_empty()).then(|| view! { <Alerts alerts=incident.alerts.clone()/> })}
         <section class="card" id="steps">
             <h2>{t(Msg::ValidationSteps)}</h2>
             <crate::pages::common::FlashHere anchor="steps"/>
@@ -243,6 +248,58 @@ fn Incident(incident: IncidentDetail) -> impl IntoView {
             <crate::pages::common::FlashHere anchor="timeline"/>
             {comment}
             <ol class="timeline">{events}</ol>
+        </section>
+    }
+}
+
+/// The alerts that opened or joined the incident, with their links and the deployment live
+/// when each started (§11.2: the suspect).
+#[component]
+fn Alerts(alerts: Vec<crate::records::AlertRecord>) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let lang = viewer.lang;
+    let t = move |m: Msg| m.text(lang);
+    let rows = alerts
+        .into_iter()
+        .map(|a| {
+            let link = |url: Option<String>, label: Msg| {
+                url.map(|href| view! { " " <a href=href rel="noreferrer noopener" target="_blank">{t(label)}</a> })
+            };
+            let deployed = match (a.deployed_version, a.deployed_at) {
+                (Some(version), Some(at)) => Some(format!(
+                    "{version} {}",
+                    Msg::DeployedBeforeAlert.fill(
+                        lang,
+                        crate::i18n::duration_text(lang, (a.starts_at - at).num_minutes().max(0)),
+                    )
+                )),
+                _ => None,
+            };
+            let state = match a.resolved_at {
+                Some(at) => Msg::AlertResolvedAt.fill(lang, viewer.datetime(at)),
+                None => t(Msg::AlertFiring).to_owned(),
+            };
+            view! {
+                <li class="alert-received">
+                    <strong>{a.name.clone()}</strong>
+                    {(!a.summary.is_empty()).then(|| view! { " — " {a.summary.clone()} })}
+                    <br/>
+                    <span class="muted">
+                        {Msg::AlertStartedAt.fill(lang, viewer.datetime(a.starts_at))}" · "{state}
+                    </span>
+                    {deployed.map(|text| view! { <br/><span class="deployed-before">{text}</span> })}
+                    <br/>
+                    {link(a.generator_url, Msg::AlertSource)}
+                    {link(a.dashboard_url, Msg::AlertDashboard)}
+                    {link(a.panel_url, Msg::AlertPanel)}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" id="alerts">
+            <h2>{t(Msg::AlertsTitle)}</h2>
+            <ul class="alerts">{rows}</ul>
         </section>
     }
 }
@@ -531,6 +588,7 @@ fn TimelineEntry(event: EventRecord, step: Option<String>) -> impl IntoView {
                 format!("{number} — {note}")
             }
         }
+        "alert_received" | "alert_resolved" => text("name"),
         "incident_resolved" => text("reason"),
         "cancelled" => text("reason"),
         "edited" => d
